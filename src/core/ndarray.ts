@@ -1,0 +1,75 @@
+/** n-dimensional arrays as they travel through the pipeline: a typed array plus shape and dtype. */
+
+export type DType =
+  | 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32'
+  | 'uint64' | 'int64' | 'float32' | 'float64' | 'bool';
+
+export type TypedArray =
+  | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
+  | BigUint64Array | BigInt64Array | Float32Array | Float64Array;
+
+export interface NDArray<T extends TypedArray = TypedArray> {
+  data: T;
+  shape: number[];
+  dtype: DType;
+}
+
+const constructors = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array, uint64: BigUint64Array, int64: BigInt64Array,
+  float32: Float32Array, float64: Float64Array, bool: Uint8Array,
+} as const;
+
+export function isDType(name: string): name is DType {
+  return Object.prototype.hasOwnProperty.call(constructors, name);
+}
+
+export function itemSize(dtype: DType): number {
+  return constructors[dtype].BYTES_PER_ELEMENT;
+}
+
+export function isTypedArray(value: unknown): value is TypedArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+export function isNDArray(value: unknown): value is NDArray {
+  return typeof value === 'object' && value !== null && isTypedArray((value as NDArray).data)
+    && Array.isArray((value as NDArray).shape) && typeof (value as NDArray).dtype === 'string';
+}
+
+export function dtypeOf(array: TypedArray): DType {
+  for (const [name, ctor] of Object.entries(constructors)) {
+    if (name !== 'bool' && array instanceof ctor) return name as DType;
+  }
+  throw new TypeError(`unsupported typed array ${array.constructor.name}`);
+}
+
+/**
+ * Views little-endian bytes as a typed array without copying when the buffer is aligned;
+ * otherwise copies once (zmq frames are not guaranteed to be aligned).
+ */
+export function viewAs(bytes: Uint8Array, dtype: DType): TypedArray {
+  const ctor = constructors[dtype];
+  const size = ctor.BYTES_PER_ELEMENT;
+  if (bytes.byteLength % size !== 0) {
+    throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${dtype} elements`);
+  }
+  if (bytes.byteOffset % size === 0) return new ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / size);
+  return new ctor(bytes.slice().buffer, 0, bytes.byteLength / size);
+}
+
+/** Builds an NDArray from raw little-endian bytes, checking that shape and length agree. */
+export function ndarrayFromBytes(bytes: Uint8Array, dtype: string, shape: number[]): NDArray {
+  if (!isDType(dtype)) throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}`);
+  if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw new RangeError(`bad shape ${JSON.stringify(shape)}`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const expected = count * itemSize(dtype);
+  if (bytes.byteLength !== expected) {
+    throw new RangeError(`shape ${JSON.stringify(shape)} of ${dtype} needs ${expected} bytes, got ${bytes.byteLength}`);
+  }
+  return { data: viewAs(bytes, dtype), shape, dtype };
+}
+
+export function ndarray(data: TypedArray, shape: number[] = [data.length]): NDArray {
+  return { data, shape, dtype: dtypeOf(data) };
+}
