@@ -54,8 +54,9 @@ export function viewAs(bytes: Uint8Array, dtype: DType): TypedArray {
   if (bytes.byteLength % size !== 0) {
     throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${dtype} elements`);
   }
-  if (bytes.byteOffset % size === 0) return new ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / size);
-  return new ctor(bytes.slice().buffer, 0, bytes.byteLength / size);
+  if (bytes.byteOffset % size === 0) return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / size);
+  // Buffer#slice is a view, not a copy: copy through Uint8Array's own slice
+  return new ctor(Uint8Array.prototype.slice.call(bytes).buffer, 0, bytes.byteLength / size);
 }
 
 /** Builds an NDArray from raw little-endian bytes, checking that shape and length agree. */

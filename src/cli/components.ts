@@ -1,0 +1,77 @@
+/** The single-part commands: each starts one component of a pipeline in this process. */
+import type { Command } from 'commander';
+import { startControllerServer } from '../controller/server.js';
+import { Ingester, type IngesterStream } from '../ingester/ingester.js';
+import { loadReducerClass, loadWorkerClass } from '../core/loader.js';
+import { getProtocol } from '../protocols/index.js';
+import { Reducer } from '../reducer/reducer.js';
+import { DebugWorker } from '../worker/debug-worker.js';
+import { Worker } from '../worker/worker.js';
+import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
+import { runUntilSignal } from './lifecycle.js';
+
+/** `NAME:PROTOCOL:URL`, e.g. `xrd:stins:tcp://127.0.0.1:9999` */
+export function parseStreamSpec(spec: string): IngesterStream {
+  const match = /^([A-Za-z0-9_.-]+):([a-z0-9_-]+):(.+)$/.exec(spec);
+  if (!match) throw new Error(`--stream ${spec}: expected NAME:PROTOCOL:URL`);
+  return { name: match[1], protocol: getProtocol(match[2]), upstream: match[3] };
+}
+
+function tags(value: string): string[] {
+  return value.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+export function registerComponentCommands(program: Command): void {
+  addCommonOptions(program.command('controller').description('run the controller and its HTTP API'))
+    .option('--port <port>', 'HTTP port', parseInteger, 5000)
+    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, 256)
+    .action((o: CommonOptions & { port: number; host: string; credit: number }) => runUntilSignal(async () => {
+      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit });
+      return { stop: () => server.close() };
+    }));
+
+  addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))
+    .requiredOption('-n, --name <name>', 'ingester name')
+    .requiredOption('-s, --stream <NAME:PROTOCOL:URL>', 'a stream and its upstream (repeatable)', collect)
+    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port)', 'tcp://127.0.0.1:0')
+    .option('--dump <file>', 'append every forwarded event to this .cbors dump')
+    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string }) => runUntilSignal(async () => {
+      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams: o.stream.map(parseStreamSpec), bind: o.bind, dumpPath: o.dump });
+      await ingester.start();
+      return ingester;
+    }));
+
+  addCommonOptions(program.command('worker').description('run a worker with a user class'))
+    .requiredOption('-n, --name <name>', 'worker name')
+    .option('-c, --class <module.ts:Export>', 'worker class (without one, events are acknowledged unprocessed)')
+    .option('-t, --tags <a,b>', 'worker tags', tags, ['generic'])
+    .action((o: CommonOptions & { name: string; class?: string; tags: string[] }) => runUntilSignal(async () => {
+      const worker = new Worker({ ...componentOptions(o), name: o.name, tags: o.tags, workerClass: o.class ? await loadWorkerClass(o.class) : undefined });
+      await worker.start();
+      return worker;
+    }));
+
+  addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results'))
+    .option('-c, --class <module.ts:Export>', 'reducer class')
+    .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, 5001)
+    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port)', 'tcp://127.0.0.1:0')
+    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string }) => runUntilSignal(async () => {
+      const reducer = new Reducer({ ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined, httpPort: o.port, httpHost: o.host, bind: o.bind });
+      await reducer.start();
+      return reducer;
+    }));
+
+  addCommonOptions(program.command('debug-worker').description('run a worker that keeps the last events for inspection'))
+    .requiredOption('-n, --name <name>', 'worker name')
+    .option('-t, --tags <a,b>', 'worker tags', tags, ['debug'])
+    .option('-p, --port <port>', 'HTTP port', parseInteger, 5002)
+    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--keep <n>', 'events kept', parseInteger, 50)
+    .action((o: CommonOptions & { name: string; tags: string[]; port: number; host: string; keep: number }) => runUntilSignal(async () => {
+      const debug = new DebugWorker({ ...componentOptions(o), name: o.name, tags: o.tags, keep: o.keep, httpPort: o.port, httpHost: o.host });
+      await debug.start();
+      return debug;
+    }));
+}

@@ -1,0 +1,90 @@
+/**
+ * `dranspose demo`: an emulated STINS detector sends 64×64 uint16 images; two workers sum a region
+ * of interest; the reducer builds the time series. Progress bar, then a short summary.
+ */
+import { fileURLToPath } from 'node:url';
+import * as zmq from 'zeromq';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { parsePipelineConfig } from '../core/config.js';
+import { TriggerSequence } from '../core/mapping/index.js';
+import { playSeries } from '../protocols/stins/emulator.js';
+import { parseInteger } from './options.js';
+import { runPipeline } from './run.js';
+import { fail } from './lifecycle.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/roi/roi.ts', import.meta.url));
+
+interface DemoOptions { once?: boolean; frames: number; rate: number; port: number; reducerPort: number; workers: number }
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`demo: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function demo(options: DemoOptions): Promise<void> {
+  const detector = new zmq.Push({ linger: 0 });
+  await detector.bind('tcp://127.0.0.1:*');
+  const config = parsePipelineConfig({
+    name: 'demo',
+    controller: { port: options.port },
+    ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: detector.lastEndpoint }] }],
+    workers: [{ class: `${EXAMPLE}:RoiWorker`, count: options.workers }],
+    reducer: { class: `${EXAMPLE}:RoiReducer`, port: options.reducerPort },
+    parameters: { roi: '[16, 48, 16, 48]' },
+  }, process.cwd(), 'demo');
+  const pipeline = await runPipeline(config);
+  const { controller } = pipeline.server;
+  const stop = async () => { await pipeline.stop(); detector.close(); };
+  process.once('SIGINT', () => { stop().finally(() => process.exit(130)); });
+  try {
+    await waitUntil(() => controller.components.workers.length === options.workers && !!controller.components.reducer
+      && controller.components.ingesters.length === 1, 'the ingester, workers and reducer to register', 60_000);
+    await controller.setSequence(TriggerSequence.uniform(['detector'], options.frames));
+    const started = Date.now();
+    const sending = playSeries(detector, { frames: options.frames, shape: [64, 64], dtype: 'uint16', rate: options.rate });
+    const bar = new cliProgress.SingleBar({ format: 'scan |{bar}| {value}/{total} events | {rate} ev/s', hideCursor: true }, cliProgress.Presets.shades_classic);
+    const total = controller.progress().total_events;
+    bar.start(total, 0, { rate: 0 });
+    await waitUntil(() => {
+      const p = controller.progress();
+      bar.update(p.completed_events, { rate: Math.round(p.completed_events / Math.max(0.001, (Date.now() - started) / 1000)) });
+      return p.finished;
+    }, 'the scan to finish', 10 * 60_000);
+    bar.stop();
+    await sending;
+    const seconds = (Date.now() - started) / 1000;
+    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
+    const status = controller.status() as { failed_event_count?: number; bad_frame_count?: number };
+    process.stdout.write([
+      `demo: ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
+      `demo: ROI sum of ${summary.roi_sum.length} images, mean ${summary.mean.toFixed(1)}, first ${summary.roi_sum.slice(0, 5).join(', ')}`,
+      `demo: failed events ${status.failed_event_count ?? 0}, bad frames ${status.bad_frame_count ?? 0}`,
+      `demo: controller http://127.0.0.1:${options.port}/ , results http://127.0.0.1:${options.reducerPort}/api/v1/result/roi_sum`,
+      '',
+    ].join('\n'));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (options.once) {
+    await stop();
+    process.exit(0);
+  }
+  process.stdout.write('demo: pipeline keeps running; Ctrl-C to stop\n');
+}
+
+export function registerDemoCommand(program: Command): void {
+  program.command('demo')
+    .description('run a demo pipeline with an emulated STINS detector')
+    .option('--once', 'exit when the scan is done')
+    .option('--frames <n>', 'images to send', parseInteger, 1000)
+    .option('--rate <hz>', 'images per second (0 = as fast as possible)', parseInteger, 200)
+    .option('--workers <n>', 'workers', parseInteger, 2)
+    .option('--port <port>', 'controller HTTP port', parseInteger, 5000)
+    .option('--reducer-port <port>', 'reducer HTTP port', parseInteger, 5001)
+    .action((options: DemoOptions) => demo(options).catch(fail));
+}

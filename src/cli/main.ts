@@ -1,0 +1,25 @@
+/** The `dranspose` command line (design.md §6.1). */
+import { Command } from 'commander';
+import { loadPipelineConfig } from '../core/config.js';
+import { VERSION } from '../core/version.js';
+import { registerComponentCommands } from './components.js';
+import { registerDemoCommand } from './demo.js';
+import { registerReplayCommand } from './replay.js';
+import { fail, runUntilSignal } from './lifecycle.js';
+import { runPipeline } from './run.js';
+
+const program = new Command('dranspose')
+  .description('live processing pipeline for beamline detectors: trigger maps, workers and a reducer over Redis and ZeroMQ')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program.command('run')
+  .description('run a whole pipeline on this host from a YAML configuration')
+  .argument('<config>', 'pipeline configuration (YAML)')
+  .action((path: string) => runUntilSignal(async () => runPipeline(loadPipelineConfig(path))));
+
+registerComponentCommands(program);
+registerDemoCommand(program);
+registerReplayCommand(program);
+
+program.parseAsync(process.argv).catch(fail);

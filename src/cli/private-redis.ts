@@ -1,0 +1,58 @@
+/**
+ * `run` and `demo` need a Redis: the configured one if it answers, else a private redis-server
+ * started for this run and stopped at exit, else a clear message with the install command.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const parsed = new URL(url);
+  return await new Promise((resolve) => {
+    const socket = net.connect(Number(parsed.port || 6379), parsed.hostname);
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG') || data.toString().startsWith('-NOAUTH')));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisHandle {
+  url: string;
+  /** true when this process started the server */
+  private: boolean;
+  stop(): void;
+}
+
+export async function ensureRedis(url: string): Promise<RedisHandle> {
+  if (await answers(url)) return { url, private: false, stop: () => undefined };
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`no Redis answers at ${url} and redis-server is not installed; install it with: apt-get install -y redis-server (or set DRANSPOSE_REDIS_URL)`);
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'dranspose-redis-'));
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const privateUrl = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && !(await answers(privateUrl, 200)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await answers(privateUrl))) {
+    server.kill();
+    throw new Error(`no Redis answers at ${url} and a private redis-server on port ${port} did not start`);
+  }
+  const stop = () => { server.kill(); rmSync(dir, { recursive: true, force: true }); };
+  process.once('exit', stop);
+  return { url: privateUrl, private: true, stop };
+}

@@ -1,0 +1,41 @@
+/** `dranspose run CONFIG`: a whole pipeline on this host — controller here, the other parts as children. */
+import { parameterBytes } from '../core/parameters.js';
+import { redisUrl } from '../core/redis.js';
+import type { PipelineConfig } from '../core/config.js';
+import { startControllerServer, type ControllerServer } from '../controller/server.js';
+import { Supervisor } from '../controller/supervisor.js';
+import { ensureRedis, type RedisHandle } from './private-redis.js';
+
+export interface RunningPipeline {
+  server: ControllerServer;
+  supervisor: Supervisor;
+  redis: RedisHandle;
+  stop(): Promise<void>;
+}
+
+export async function runPipeline(config: PipelineConfig): Promise<RunningPipeline> {
+  const redis = await ensureRedis(process.env.DRANSPOSE_REDIS_URL ?? config.redis ?? redisUrl());
+  let server: ControllerServer;
+  try {
+    server = await startControllerServer({
+      pipeline: config.name, redisUrl: redis.url, keyPrefix: config.key_prefix,
+      port: config.controller.port, host: config.controller.host, credit: config.controller.credit,
+    });
+  } catch (error) {
+    redis.stop();
+    throw error;
+  }
+  const supervisor = new Supervisor(config, { redisUrl: redis.url, pipeline: config.name, keyPrefix: config.key_prefix }, server.controller.logger);
+  supervisor.start();
+  for (const [name, value] of Object.entries(config.parameters)) {
+    await server.controller.setParameter(name, parameterBytes(typeof value === 'number' && !Number.isInteger(value) ? 'float' : 'str', value));
+  }
+  return {
+    server, supervisor, redis,
+    async stop() {
+      await supervisor.stop();
+      await server.close();
+      redis.stop();
+    },
+  };
+}

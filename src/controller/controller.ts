@@ -1,0 +1,261 @@
+/**
+ * The controller: holds the trigger map, parameters and the running scan; knows the components
+ * through the Redis registry; tells them about scans, parameters and the end of a scan.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { connectRedis, Keys } from '../core/redis.js';
+import { createLogger } from '../core/logging.js';
+import { shipLogsTo } from '../core/log-shipper.js';
+import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
+import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
+import {
+  DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
+} from '../core/parameters.js';
+import { readEnsemble, type Ensemble } from '../core/registry.js';
+import { valueField } from '../core/component.js';
+import type { ParameterDescription } from '../core/types.js';
+import { VERSION } from '../core/version.js';
+import { Scan } from './scan.js';
+
+export interface ControllerOptions {
+  pipeline: string;
+  redisUrl?: string;
+  keyPrefix?: string;
+  /** events a worker may hold unfinished */
+  credit?: number;
+  livenessMs?: number;
+  admissionMs?: number;
+}
+
+/** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
+export class RequestError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+const LOCK_TTL_MS = 10_000;
+const LOCK_REFRESH_MS = 3_000;
+const ENSEMBLE_REFRESH_MS = 250;
+const DEFAULTS_MS = 1_000;
+
+export class Controller {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly logger = createLogger('controller');
+  private readonly lockValue = randomUUID();
+  private versions: Record<string, string> = {};
+  private hash = parametersHash({});
+  private ensemble: Ensemble = { ingesters: [], workers: [], reducer: null, stale: [] };
+  private timers: NodeJS.Timeout[] = [];
+  scan: Scan | null = null;
+  private sequenceJson: unknown = { parts: {}, sequence: [] };
+  private changingScan: Promise<unknown> = Promise.resolve();
+  /** called with the finished scan (supervisor, Tango change events) */
+  onScanFinished?: (scan: Scan) => void;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.keys = new Keys(options.pipeline, options.keyPrefix);
+    this.redis = connectRedis(options.redisUrl);
+  }
+
+  async start(): Promise<void> {
+    await this.acquireLock();
+    shipLogsTo(this.redis, this.keys.logs);
+    this.versions = await this.redis.hgetall(this.keys.parameterVersions);
+    this.hash = parametersHash(this.versions);
+    const sequence = await this.redis.get(this.keys.sequence);
+    if (sequence) this.sequenceJson = JSON.parse(sequence);
+    await this.refreshEnsemble();
+    // components that outlived an earlier controller keep no scan; they see the parameters
+    await this.writeCurrent();
+    await this.broadcast({ type: 'parameters', versions: this.versions, hash: this.hash });
+    this.timers.push(
+      setInterval(() => { this.refreshEnsemble().catch((e) => this.logger.warn(`registry: ${e}`)); }, ENSEMBLE_REFRESH_MS),
+      setInterval(() => { this.materializeDefaults().catch((e) => this.logger.warn(`defaults: ${e}`)); }, DEFAULTS_MS),
+      setInterval(() => { this.refreshLock().catch((e) => this.logger.error(`lock: ${e}`)); }, LOCK_REFRESH_MS),
+    );
+    this.logger.info(`controller of pipeline ${this.options.pipeline} running (keys under ${this.keys.prefix})`);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.scan?.stop();
+    const lock = await this.redis.get(this.keys.controllerLock);
+    if (lock === this.lockValue) await this.redis.del(this.keys.controllerLock);
+    this.redis.disconnect();
+  }
+
+  private async acquireLock(): Promise<void> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      if (await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS, 'NX')) return;
+      if (attempt === 0) this.logger.warn('another controller holds the lock of this pipeline; waiting');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`another controller runs pipeline ${this.options.pipeline} (lock ${this.keys.controllerLock})`);
+  }
+
+  private async refreshLock(): Promise<void> {
+    const holder = await this.redis.get(this.keys.controllerLock);
+    if (holder !== null && holder !== this.lockValue) {
+      this.logger.error('the controller lock was taken by another controller');
+      return;
+    }
+    await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS);
+  }
+
+  private async refreshEnsemble(): Promise<void> {
+    this.ensemble = await readEnsemble(this.redis, this.keys, this.options.livenessMs);
+    if (this.ensemble.stale.length) await this.redis.hdel(this.keys.components, ...this.ensemble.stale);
+  }
+
+  get components(): Ensemble { return this.ensemble; }
+
+  /** streams every worker can receive: served by a live ingester */
+  availableStreams(): string[] {
+    return [...new Set(this.ensemble.ingesters.flatMap((i) => i.streams ?? []))].sort();
+  }
+
+  private async broadcast(update: ControllerUpdate): Promise<void> {
+    await this.redis.xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update));
+  }
+
+  private async writeCurrent(): Promise<void> {
+    const scan = this.scan;
+    const current: CurrentState = {
+      scan: scan ? { scan: scan.id, streams: scan.sequence.streams, totalEvents: scan.sequence.totalEvents } : null,
+      finished: scan?.isFinishSent ?? false,
+      versions: this.versions,
+      hash: this.hash,
+    };
+    await this.redis.set(this.keys.current, JSON.stringify(current));
+  }
+
+  // ---- scans -------------------------------------------------------------------------------
+
+  /** Starts a scan with this trigger map; resolves with its id once the components adopted it. */
+  async setSequence(sequence: TriggerSequence): Promise<string> {
+    const next = this.changingScan.then(() => this.startScan(sequence));
+    this.changingScan = next.catch(() => undefined);
+    return await next;
+  }
+
+  private async startScan(sequence: TriggerSequence): Promise<string> {
+    await this.refreshEnsemble();
+    const problem = checkAdmission(sequence, {
+      streams: this.availableStreams(),
+      workers: this.ensemble.workers.map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] })),
+    });
+    if (problem) throw new RequestError(400, problem);
+    if (!this.ensemble.reducer) throw new RequestError(400, 'no reducer available');
+    await this.scan?.stop();
+    const id = randomUUID();
+    const scan = new Scan(id, sequence, this.ensemble, this.redis, this.redis.duplicate(), this.keys, this.logger,
+      { credit: this.options.credit ?? 256, admissionMs: this.options.admissionMs ?? 10_000 },
+      (s) => this.finishScan(s), () => this.ensemble);
+    this.scan = scan;
+    this.sequenceJson = sequence.toJSON();
+    await this.redis.set(this.keys.sequence, JSON.stringify(this.sequenceJson));
+    await this.writeCurrent();
+    await this.broadcast({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents });
+    const missing = await scan.waitForAdmission();
+    if (missing.length) this.logger.warn(`scan ${id} started without ${missing.join(', ')} (they did not adopt it in time)`);
+    this.logger.info(`scan ${id}: ${sequence.totalEvents} events over streams ${sequence.streams.join(', ')}`);
+    return id;
+  }
+
+  private async finishScan(scan: Scan): Promise<void> {
+    await this.writeCurrent();
+    await this.broadcast({ type: 'finish', scan: scan.id });
+    this.logger.info(`scan ${scan.id} complete: ${scan.assigner.completedEvents} of ${scan.sequence.totalEvents} events`);
+    this.onScanFinished?.(scan);
+  }
+
+  async stopScan(): Promise<void> {
+    await this.scan?.requestFinish();
+  }
+
+  get sequence(): unknown { return this.sequenceJson; }
+
+  progress(): { last_assigned: number; completed_events: number; total_events: number; finished: boolean } {
+    return this.scan?.progress() ?? { last_assigned: 0, completed_events: 0, total_events: 0, finished: false };
+  }
+
+  // ---- parameters --------------------------------------------------------------------------
+
+  get parametersHash(): string { return this.hash; }
+  get parameterVersions(): Record<string, string> { return { ...this.versions }; }
+
+  descriptions(): ParameterDescription[] {
+    const merged = new Map<string, ParameterDescription>([[DUMP_PREFIX.name, DUMP_PREFIX]]);
+    for (const entry of [...this.ensemble.ingesters, ...this.ensemble.workers, ...(this.ensemble.reducer ? [this.ensemble.reducer] : [])]) {
+      for (const raw of entry.parameter_descriptions ?? []) {
+        const parsed = parameterDescriptionSchema.safeParse(raw);
+        if (parsed.success) merged.set(parsed.data.name, parsed.data as ParameterDescription);
+      }
+    }
+    return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getParameter(name: string): Promise<Buffer | null> {
+    const version = this.versions[name];
+    if (!version) return null;
+    return await this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version));
+  }
+
+  /** Stores a new value (checked against its description), tells every component; returns the new hash. */
+  async setParameter(name: string, data: Buffer): Promise<string> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RequestError(400, `parameter names are identifiers, got ${JSON.stringify(name)}`);
+    const description = this.descriptions().find((d) => d.name === name);
+    if (description) {
+      try {
+        parseParameter(description.dtype, data);
+      } catch (error) {
+        if (error instanceof ParameterValueError) throw new RequestError(400, `parameter ${name} (${description.dtype}): ${error.message}`);
+        throw error;
+      }
+    }
+    const previous = this.versions[name];
+    const version = newVersion();
+    this.versions = { ...this.versions, [name]: version };
+    this.hash = parametersHash(this.versions);
+    const tx = this.redis.multi()
+      .hset(this.keys.parameterValues, valueField(name, version), data)
+      .hset(this.keys.parameterVersions, name, version);
+    if (previous) tx.hdel(this.keys.parameterValues, valueField(name, previous));
+    await tx.exec();
+    await this.writeCurrent();
+    await this.broadcast({ type: 'parameters', versions: this.versions, hash: this.hash });
+    return this.hash;
+  }
+
+  private async materializeDefaults(): Promise<void> {
+    for (const description of this.descriptions()) {
+      if (!(description.name in this.versions) && description.name !== DUMP_PREFIX.name) {
+        await this.setParameter(description.name, defaultBytes(description));
+      }
+    }
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+
+  config(): Record<string, unknown> {
+    return {
+      ingesters: this.ensemble.ingesters,
+      workers: this.ensemble.workers,
+      reducer: this.ensemble.reducer,
+      controller_version: VERSION,
+      parameters_version: this.versions,
+      parameters_hash: this.hash,
+    };
+  }
+
+  status(): Record<string, unknown> {
+    const components = [...this.ensemble.ingesters, ...this.ensemble.workers, ...(this.ensemble.reducer ? [this.ensemble.reducer] : [])];
+    return {
+      ...(this.scan?.status() ?? { ...this.progress(), mapping_uuid: null }),
+      component_errors: Object.fromEntries(components.map((c) => [`${c.kind}:${c.name}`, (c.errors as number | undefined) ?? 0])),
+      dropped_frames: Object.fromEntries(this.ensemble.ingesters.map((i) => [i.name, i.dropped_frames ?? 0])),
+    };
+  }
+}
+

@@ -1,0 +1,114 @@
+/** The controller's HTTP API: the original's `/api/v1/...` paths and JSON shapes (core.md §6.1). */
+import Koa from 'koa';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { BadJsonError, BodyTooLargeError, readBody, readJson } from '../core/body.js';
+import { MappingError, TriggerSequence } from '../core/mapping/index.js';
+import type { Controller } from './controller.js';
+import { RequestError } from './controller.js';
+import { dashboardHtml } from './dashboard.js';
+import { logRoutes } from './logs.js';
+
+const sardanaHookSchema = z.object({
+  streams: z.array(z.string()).min(1, 'streams required'),
+  scan: z.object({ nb_points: z.number().int().positive('nb_points must be positive') }).passthrough(),
+});
+
+function allWrap(query: Record<string, unknown>): boolean {
+  const value = query.all_wrap;
+  return value === undefined || !['false', '0', 'False'].includes(String(value));
+}
+
+/** Turns every refusal into a 4xx with a JSON `detail`; anything else is a bug and logged. */
+function errors(controller: Controller): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      let status = 500;
+      if (error instanceof RequestError) status = error.status;
+      else if (error instanceof MappingError || error instanceof BadJsonError) status = 400;
+      else if (error instanceof z.ZodError) status = 400;
+      else if (error instanceof BodyTooLargeError) status = 413;
+      const detail = error instanceof z.ZodError
+        ? error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
+        : (error as Error).message;
+      if (status === 500) controller.logger.error(`${ctx.method} ${ctx.path}: ${(error as Error).stack}`);
+      ctx.status = status;
+      ctx.body = { detail };
+    }
+  };
+}
+
+export function createControllerApp(controller: Controller, extraRouters: Router[] = []): Koa {
+  const app = new Koa();
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.get('/config', (ctx) => { ctx.body = controller.config(); });
+  router.get('/status', (ctx) => { ctx.body = controller.status(); });
+  router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
+  router.get('/load', (ctx) => {
+    const raw = ctx.query.intervals;
+    const intervals = (raw === undefined ? ['1', '10'] : [raw].flat()).map((v) => Number(v));
+    if (intervals.some((n) => !Number.isInteger(n) || n <= 0)) throw new RequestError(400, 'intervals must be positive integers');
+    const scan = !['false', '0', 'False'].includes(String(ctx.query.scan ?? 'true'));
+    ctx.body = controller.scan?.load.report(intervals, scan) ?? {};
+  });
+
+  router.get(['/sequence', '/mapping'], (ctx) => { ctx.body = controller.sequence; });
+  router.post('/sequence', async (ctx) => {
+    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx.req), { allWrap: allWrap(ctx.query) });
+    ctx.body = JSON.stringify(await controller.setSequence(sequence));
+    ctx.type = 'application/json';
+  });
+  router.post('/mapping', async (ctx) => {
+    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx.req), { allWrap: allWrap(ctx.query) });
+    ctx.body = JSON.stringify(await controller.setSequence(sequence));
+    ctx.type = 'application/json';
+  });
+  router.post('/sardana_hook', async (ctx) => {
+    const hook = sardanaHookSchema.parse(await readJson(ctx.req));
+    const streams = hook.streams.filter((s) => controller.availableStreams().includes(s));
+    if (!streams.length) throw new RequestError(400, `none of the streams ${hook.streams.join(', ')} is available`);
+    const sequence = TriggerSequence.uniform(streams, hook.scan.nb_points, { partName: 'sardana' });
+    ctx.body = JSON.stringify(await controller.setSequence(sequence));
+    ctx.type = 'application/json';
+  });
+  router.post('/stop', async (ctx) => {
+    await controller.stopScan();
+    ctx.body = 'null';
+    ctx.type = 'application/json';
+  });
+
+  router.get('/parameters', (ctx) => { ctx.body = controller.descriptions(); });
+  router.get('/parameter/:name', async (ctx) => {
+    const value = await controller.getParameter(ctx.params.name);
+    if (value === null) throw new RequestError(404, 'Parameter not found');
+    ctx.type = 'application/x.bytes';
+    ctx.body = value;
+  });
+  router.post('/parameter/:name', async (ctx) => {
+    const hash = await controller.setParameter(ctx.params.name, await readBody(ctx.req));
+    ctx.body = JSON.stringify(hash);
+    ctx.type = 'application/json';
+  });
+  logRoutes(router, controller);
+
+  const root = new Router();
+  root.get('/', (ctx) => { ctx.type = 'html'; ctx.body = dashboardHtml; });
+
+  app.use(async (ctx, next) => {
+    ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*');
+    ctx.set('Access-Control-Allow-Credentials', 'true');
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'GET,POST,PUT,DELETE,OPTIONS');
+      ctx.set('Access-Control-Allow-Headers', ctx.get('Access-Control-Request-Headers') || '*');
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  });
+  app.use(errors(controller));
+  for (const r of [router, root, ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  return app;
+}

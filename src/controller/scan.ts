@@ -1,0 +1,237 @@
+/**
+ * One scan in the controller: admits the components, hands out assignments in batches as workers
+ * return credit, tracks completions, results and errors, and decides when the scan is finished.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import { Assigner, type Assignment, type TriggerSequence } from '../core/mapping/index.js';
+import { reportSchema, type AssignmentBatch, type Report } from '../core/messages.js';
+import type { Keys } from '../core/redis.js';
+import type { Ensemble } from '../core/registry.js';
+import { WorkerLoad } from './load.js';
+
+export interface ScanOptions {
+  credit: number;
+  /** how long to wait for every component to adopt the scan before assigning anyway */
+  admissionMs: number;
+}
+
+const MAX_EVENTS_PER_ENTRY = 500;
+const MAX_LISTED_PROBLEMS = 1000;
+
+export interface ScanProblem { event: number; component: string; reason: string }
+
+export class Scan {
+  readonly assigner: Assigner;
+  readonly load = new WorkerLoad();
+  /** components expected to take part (alive when the scan was set) and those that adopted it */
+  private readonly expected: Set<string>;
+  private readonly ready = new Set<string>();
+  private readonly finishedComponents = new Set<string>();
+  private readonly workerResults = new Map<string, number>();
+  private reducerCounts: Record<string, number> = {};
+  private readonly droppedWorkers = new Set<string>();
+  readonly failedEvents: ScanProblem[] = [];
+  readonly reducerFailures: ScanProblem[] = [];
+  readonly badFrames: ScanProblem[] = [];
+  readonly lostEvents: ScanProblem[] = [];
+  private failedCount = 0;
+  private badFrameCount = 0;
+  private readonly forwarded = new Map<string, number>();
+  private lastReportId = '0';
+  private running = true;
+  private finishSent = false;
+  private admitted = false;
+  private readonly admissionDone: Promise<void>;
+  private admit!: () => void;
+  private readonly started = Date.now();
+  readonly loop: Promise<void>;
+
+  constructor(
+    readonly id: string,
+    readonly sequence: TriggerSequence,
+    ensemble: Ensemble,
+    private readonly redis: Redis,
+    private readonly blocking: Redis,
+    private readonly keys: Keys,
+    private readonly logger: Logger,
+    private readonly options: ScanOptions,
+    private readonly sendFinish: (scan: Scan) => Promise<void>,
+    private ensembleNow: () => Ensemble,
+  ) {
+    this.assigner = new Assigner(sequence, { credit: options.credit });
+    this.expected = new Set([
+      ...ensemble.ingesters.map((i) => `ingester:${i.name}`),
+      ...ensemble.workers.map((w) => `worker:${w.name}`),
+      ...(ensemble.reducer ? ['reducer:reducer'] : []),
+    ]);
+    this.admissionDone = new Promise((resolve) => { this.admit = resolve; });
+    this.loop = this.run();
+  }
+
+  /** resolves once every component adopted the scan (or the admission time ran out) */
+  async waitForAdmission(): Promise<string[]> {
+    await this.admissionDone;
+    return [...this.expected].filter((c) => !this.ready.has(c));
+  }
+
+  get finishedByComponents(): boolean {
+    if (!this.finishSent) return false;
+    const alive = this.aliveComponents();
+    return [...alive].every((c) => this.finishedComponents.has(c) || !this.ready.has(c));
+  }
+
+  get isFinishSent(): boolean { return this.finishSent; }
+
+  private aliveComponents(): Set<string> {
+    const e = this.ensembleNow();
+    return new Set([
+      ...e.ingesters.map((i) => `ingester:${i.name}`),
+      ...e.workers.map((w) => `worker:${w.name}`),
+      ...(e.reducer ? ['reducer:reducer'] : []),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop.catch(() => undefined);
+  }
+
+  /** external stop (/api/v1/stop): the scan finishes now, with whatever completed */
+  async requestFinish(): Promise<void> {
+    await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finishSent) return;
+    this.finishSent = true;
+    await this.sendFinish(this);
+  }
+
+  private async run(): Promise<void> {
+    const connection = this.blocking;
+    while (this.running) {
+      const result = await connection.xread('COUNT', 2000, 'BLOCK', 50, 'STREAMS', this.keys.reports(this.id), this.lastReportId)
+        .catch((e) => { if (this.running) this.logger.warn(`reading reports: ${e}`); return null; }) as [string, [string, string[]][]][] | null;
+      for (const [, entries] of result ?? []) {
+        for (const [id, fields] of entries) {
+          this.lastReportId = id;
+          this.handle(fields[1]);
+        }
+      }
+      if (!this.admitted && ([...this.expected].every((c) => this.ready.has(c)) || Date.now() - this.started > this.options.admissionMs)) {
+        this.admitted = true;
+        this.admit();
+      }
+      if (!this.admitted) continue;
+      this.updateWorkers();
+      await this.publish(this.assigner.assign());
+      if (!this.finishSent && this.isComplete()) await this.finish();
+    }
+  }
+
+  private handle(raw: string): void {
+    let report: Report;
+    try {
+      report = reportSchema.parse(JSON.parse(raw));
+    } catch (error) {
+      this.logger.warn(`ignoring a malformed report: ${(error as Error).message}`);
+      return;
+    }
+    switch (report.kind) {
+      case 'ready':
+        this.ready.add(report.component);
+        break;
+      case 'done': {
+        this.assigner.complete(report.worker, report.events);
+        this.workerResults.set(report.worker, report.results);
+        if (report.events.length) this.load.record(report.worker, Math.max(...report.events), report.times);
+        for (const [event, reason] of report.failed) {
+          this.failedCount += 1;
+          if (this.failedEvents.length < MAX_LISTED_PROBLEMS) this.failedEvents.push({ event, component: report.worker, reason });
+        }
+        break;
+      }
+      case 'reduced':
+        this.reducerCounts = report.counts;
+        for (const [event, worker, reason] of report.failed) {
+          if (this.reducerFailures.length < MAX_LISTED_PROBLEMS) this.reducerFailures.push({ event, component: worker, reason });
+        }
+        break;
+      case 'ingested':
+        this.forwarded.set(report.ingester, report.forwarded);
+        for (const [stream, event, reason] of report.bad) {
+          this.badFrameCount += 1;
+          if (this.badFrames.length < MAX_LISTED_PROBLEMS) this.badFrames.push({ event, component: `${report.ingester}/${stream}`, reason });
+        }
+        break;
+      case 'finished':
+        this.finishedComponents.add(report.component);
+        break;
+    }
+  }
+
+  /** workers that adopted this scan and are alive; a vanished one loses its unfinished events */
+  private updateWorkers(): void {
+    const workers = this.ensembleNow().workers
+      .filter((w) => this.ready.has(`worker:${w.name}`))
+      .map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] }));
+    for (const gone of this.assigner.setWorkers(workers)) {
+      this.droppedWorkers.add(gone);
+      const lost = this.assigner.dropWorker(gone);
+      this.logger.error(`worker ${gone} vanished during scan ${this.id}; ${lost.length} unfinished events are lost`);
+      for (const event of lost) {
+        if (this.lostEvents.length < MAX_LISTED_PROBLEMS) this.lostEvents.push({ event, component: gone, reason: 'worker vanished' });
+      }
+    }
+  }
+
+  private async publish(assignments: Assignment[]): Promise<void> {
+    if (!assignments.length) return;
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < assignments.length; i += MAX_EVENTS_PER_ENTRY) {
+      const chunk = assignments.slice(i, i + MAX_EVENTS_PER_ENTRY);
+      const batch: AssignmentBatch = { first: chunk[0].event, a: chunk.map((a) => a.streams) };
+      pipeline.xadd(this.keys.assignments(this.id), '*', 'd', JSON.stringify(batch));
+    }
+    await pipeline.exec();
+  }
+
+  private isComplete(): boolean {
+    if (this.assigner.completedEvents < this.sequence.totalEvents) return false;
+    for (const [worker, results] of this.workerResults) {
+      if (!this.droppedWorkers.has(worker) && (this.reducerCounts[worker] ?? 0) < results) return false;
+    }
+    return true;
+  }
+
+  progress(): { last_assigned: number; completed_events: number; total_events: number; finished: boolean } {
+    return {
+      last_assigned: this.assigner.assignedEvents,
+      completed_events: this.assigner.completedEvents,
+      total_events: this.sequence.totalEvents,
+      finished: this.finishedByComponents,
+    };
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      mapping_uuid: this.id,
+      ...this.progress(),
+      assignment: this.assigner.bindings(),
+      blocked: this.assigner.blockedReason(),
+      waiting_for: [...this.expected].filter((c) => !this.ready.has(c)),
+      forwarded: Object.fromEntries(this.forwarded),
+      results: Object.fromEntries(this.workerResults),
+      reduced: this.reducerCounts,
+      failed_event_count: this.failedCount,
+      failed_events: this.failedEvents,
+      reducer_failures: this.reducerFailures,
+      bad_frame_count: this.badFrameCount,
+      bad_frames: this.badFrames,
+      lost_events: this.lostEvents,
+      processing_times: this.load.processingTimes(),
+      finished_components: [...this.finishedComponents],
+    };
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * What every distributed part (ingester, worker, reducer) shares: registration and liveness in
+ * Redis, the controller's update stream, parameter sync, scan adoption and reports.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import { connectRedis, Keys } from './redis.js';
+import { createLogger } from './logging.js';
+import { shipLogsTo } from './log-shipper.js';
+import { currentSchema, updateSchema, type ControllerUpdate, type Report, type ScanInfo } from './messages.js';
+import { parametersHash, workParameter } from './parameters.js';
+import type { ParameterDescription, Parameters } from './types.js';
+import { VERSION } from './version.js';
+
+export type ComponentKind = 'ingester' | 'worker' | 'reducer';
+
+export interface ComponentOptions {
+  pipeline: string;
+  redisUrl?: string;
+  keyPrefix?: string;
+  heartbeatMs?: number;
+}
+
+const DEFAULT_HEARTBEAT_MS = 1000;
+
+export function valueField(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
+export abstract class Component {
+  readonly redis: Redis;
+  /** a second connection: XREAD BLOCK would stall every other command on a shared one */
+  private readonly blocking: Redis;
+  readonly keys: Keys;
+  readonly instanceId = randomUUID();
+  readonly logger: Logger;
+  /** shared by reference with user code, updated in place */
+  readonly parameters: Parameters = {};
+  private versions: Record<string, string> = {};
+  parametersHash: string | null = null;
+  descriptions = new Map<string, ParameterDescription>();
+  scan: ScanInfo | null = null;
+  processed = 0;
+  private rate = 0;
+  private rateMark = { at: Date.now(), processed: 0 };
+  private running = false;
+  private heartbeat?: NodeJS.Timeout;
+  private updatesLoop?: Promise<void>;
+  private lastUpdateId = '$';
+
+  protected constructor(readonly kind: ComponentKind, readonly name: string, protected readonly options: ComponentOptions) {
+    if (name.includes(':') || !/^[\x21-\x7e]+$/.test(name)) throw new Error(`component name ${JSON.stringify(name)} must be printable ASCII without ':'`);
+    this.keys = new Keys(options.pipeline, options.keyPrefix);
+    this.redis = connectRedis(options.redisUrl);
+    this.blocking = connectRedis(options.redisUrl);
+    this.logger = createLogger(name);
+  }
+
+  get field(): string { return `${this.kind}:${this.name}`; }
+
+  /** fields of the public state (/api/v1/config) beyond the common ones */
+  protected abstract extraState(): Record<string, unknown>;
+  protected abstract onScan(scan: ScanInfo): Promise<void>;
+  protected abstract onFinish(scan: string): Promise<void>;
+  protected onParametersChanged(): void {}
+
+  async start(): Promise<void> {
+    shipLogsTo(this.redis, this.keys.logs);
+    this.running = true;
+    // read where the stream is now before the current state, so no update falls in between
+    const last = await this.redis.xrevrange(this.keys.updates, '+', '-', 'COUNT', 1);
+    if (last.length) this.lastUpdateId = last[0][0];
+    await this.publishState();
+    this.heartbeat = setInterval(() => { this.publishState().catch((e) => this.logger.warn(`heartbeat failed: ${e}`)); },
+      this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    const raw = await this.redis.get(this.keys.current);
+    if (raw) {
+      const current = currentSchema.parse(JSON.parse(raw));
+      await this.syncParameters(current.versions, current.hash);
+      if (current.scan && !current.finished) await this.adoptScan(current.scan);
+    }
+    this.updatesLoop = this.followUpdates();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.heartbeat);
+    this.blocking.disconnect();
+    await this.updatesLoop?.catch(() => undefined);
+    await this.redis.hdel(this.keys.components, this.field).catch(() => undefined);
+    this.redis.disconnect();
+  }
+
+  async report(report: Report, scan = this.scan?.scan): Promise<void> {
+    if (!scan) return;
+    await this.redis.xadd(this.keys.reports(scan), '*', 'd', JSON.stringify(report));
+  }
+
+  publicState(): Record<string, unknown> {
+    const now = Date.now();
+    if (now - this.rateMark.at >= 1000) {
+      this.rate = (this.processed - this.rateMark.processed) / ((now - this.rateMark.at) / 1000);
+      this.rateMark = { at: now, processed: this.processed };
+    }
+    return {
+      name: this.name, service_uuid: this.instanceId, mapping_uuid: this.scan?.scan ?? null,
+      dranspose_version: VERSION, parameters_hash: this.parametersHash, processed_events: this.processed,
+      event_rate: this.rate, parameter_descriptions: [...this.descriptions.values()], seen: now,
+      ...this.extraState(),
+    };
+  }
+
+  async publishState(): Promise<void> {
+    await this.redis.hset(this.keys.components, this.field, JSON.stringify(this.publicState()));
+  }
+
+  private async followUpdates(): Promise<void> {
+    while (this.running) {
+      let batch: [string, [string, string[]][]][] | null;
+      try {
+        batch = await this.blocking.xread('BLOCK', 1000, 'STREAMS', this.keys.updates, this.lastUpdateId) as typeof batch;
+      } catch (error) {
+        if (this.running) this.logger.warn(`reading controller updates failed: ${error}`);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      // every entry is handled, in order (the original only handled the last of a batch)
+      for (const [, entries] of batch ?? []) {
+        for (const [id, fields] of entries) {
+          this.lastUpdateId = id;
+          await this.handleUpdate(fields[1]).catch((e) => this.logger.error(`controller update failed: ${e?.stack ?? e}`));
+        }
+      }
+    }
+  }
+
+  private async handleUpdate(raw: string): Promise<void> {
+    const parsed = updateSchema.safeParse(JSON.parse(raw));
+    if (!parsed.success) {
+      this.logger.warn(`ignoring malformed controller update: ${parsed.error.message}`);
+      return;
+    }
+    const update: ControllerUpdate = parsed.data;
+    if (update.type === 'parameters') await this.syncParameters(update.versions, update.hash);
+    else if (update.type === 'scan') await this.adoptScan(update);
+    else if (update.scan === this.scan?.scan) await this.onFinish(update.scan);
+  }
+
+  private async adoptScan(scan: ScanInfo): Promise<void> {
+    if (this.scan?.scan === scan.scan) return;
+    this.scan = { scan: scan.scan, streams: scan.streams, totalEvents: scan.totalEvents };
+    await this.onScan(this.scan);
+    await this.publishState();
+    await this.report({ kind: 'ready', component: this.field });
+  }
+
+  /** Fetches only the parameters whose version changed; drops the ones the controller no longer has. */
+  private async syncParameters(versions: Record<string, string>, hash: string): Promise<void> {
+    const changed = Object.entries(versions).filter(([name, version]) => this.versions[name] !== version);
+    if (changed.length) {
+      const values = await this.redis.hmgetBuffer(this.keys.parameterValues, ...changed.map(([n, v]) => valueField(n, v)));
+      changed.forEach(([name, version], i) => {
+        const data = values[i];
+        if (data) this.parameters[name] = workParameter(name, data, version, this.descriptions.get(name));
+      });
+    }
+    for (const name of Object.keys(this.parameters)) if (!(name in versions)) delete this.parameters[name];
+    this.versions = Object.fromEntries(Object.entries(this.parameters).map(([n, p]) => [n, p.version]));
+    this.parametersHash = parametersHash(this.versions);
+    if (this.parametersHash !== hash) this.logger.debug('parameter values moved on while syncing; the next update catches up');
+    if (changed.length) this.onParametersChanged();
+    await this.publishState();
+  }
+}

@@ -1,0 +1,99 @@
+/** Pipeline configuration (YAML in `config/`), validated at start with a message naming the bad key. */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
+const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
+const port = z.number().int().min(0).max(65535);
+
+const streamSchema = z.strictObject({
+  name,
+  protocol: z.string(),
+  upstream: z.string(),
+});
+
+const ingesterSchema = z.strictObject({
+  name,
+  streams: z.array(streamSchema).min(1),
+  bind: zmqEndpoint.optional(),
+  dump: z.string().optional(),
+});
+
+const workerGroupSchema = z.strictObject({
+  class: z.string().optional(),
+  count: z.number().int().min(0).default(1),
+  tags: z.array(z.string()).default(['generic']),
+  name: name.optional(),
+});
+
+const debugWorkerSchema = z.strictObject({
+  name,
+  tags: z.array(z.string()).default(['debug']),
+  port: port.default(5002),
+  keep: z.number().int().positive().default(50),
+});
+
+const reducerSchema = z.strictObject({
+  class: z.string().optional(),
+  port: port.default(5001),
+  host: z.string().default('0.0.0.0'),
+  bind: zmqEndpoint.optional(),
+});
+
+export const pipelineConfigSchema = z.strictObject({
+  name,
+  redis: z.string().url().optional(),
+  key_prefix: z.string().optional(),
+  controller: z.strictObject({
+    port: port.default(5000),
+    host: z.string().default('0.0.0.0'),
+    credit: z.number().int().positive().default(256),
+  }).prefault({}),
+  ingesters: z.array(ingesterSchema).default([]),
+  workers: z.array(workerGroupSchema).default([]),
+  debug_workers: z.array(debugWorkerSchema).default([]),
+  reducer: reducerSchema.prefault({}),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  tango: z.strictObject({
+    device: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'domain/family/member'),
+    port: port.default(45450),
+    host: z.string().default('127.0.0.1'),
+  }).optional(),
+});
+
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema> & { baseDir: string };
+
+export class ConfigError extends Error {}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return `${path || '(top level)'}: ${issue.message}`;
+}
+
+export function parsePipelineConfig(raw: unknown, baseDir: string, source = 'config'): PipelineConfig {
+  const parsed = pipelineConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${source}: ${describeIssue(parsed.error.issues[0])}`);
+  const config = parsed.data;
+  const streams = config.ingesters.flatMap((i) => i.streams.map((s) => s.name));
+  const duplicate = streams.find((s, i) => streams.indexOf(s) !== i);
+  if (duplicate) throw new ConfigError(`${source}: ingesters: stream ${duplicate} is served twice`);
+  return { ...config, baseDir };
+}
+
+export function loadPipelineConfig(path: string): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: not YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parsePipelineConfig(raw, dirname(resolve(path)), path);
+}

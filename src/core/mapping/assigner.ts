@@ -1,0 +1,362 @@
+/**
+ * The credit-based assignment engine: walks a TriggerSequence event by event and gives each event
+ * to real workers, never letting a worker hold more than `credit` unfinished events.
+ *
+ * The frontier moves strictly in event order. A constraint is bound, when the frontier first
+ * meets it in a part instance, to the worker with the needed tags and free credit that holds the
+ * fewest unfinished events (ties: the one bound least recently), and keeps that worker for the
+ * rest of the instance. An "all" slot means every worker registered with the tags at the moment
+ * the event is assigned. Only the frontier's part instance and those with unfinished events are
+ * kept, so memory is O(part size + outstanding events) whatever the sequence length.
+ */
+import type { WorkerSlot } from './admission.js';
+import { EventQueue } from './event-queue.js';
+import type { Part, TagSet } from './part.js';
+import { pyList, pyStr } from './pyrepr.js';
+import type { TriggerSequence } from './sequence.js';
+
+export interface Assignment {
+  event: number;
+  /**
+   * stream absent: no frame; []: discard; else the sorted names of the workers that get the frame
+   * (frozen lists, shared between events)
+   */
+  streams: Record<string, readonly string[]>;
+}
+
+export interface AssignerOptions {
+  /** most unfinished events one worker may hold */
+  credit: number;
+}
+
+/** Which workers may take a new constraint of the frontier event, in order of preference. */
+type Choice = 'new to event' | 'in event, unchosen' | 'in event';
+
+interface WorkerState {
+  readonly name: string;
+  /** `[name]`, frozen: the stream list of every frame only this worker gets */
+  readonly alone: readonly string[];
+  tags: ReadonlySet<string>;
+  readonly outstanding: EventQueue;
+  /** value of the bind counter when this worker last got a constraint; 0 = never */
+  lastBound: number;
+  /** planning round in which this worker was last counted for the frontier event */
+  mark: number;
+}
+
+/** Who gets the frontier event: made by plan(), carried out by commit(). */
+interface EventPlan {
+  /** every worker the event goes to, once each */
+  readonly involved: WorkerState[];
+  /** constraint slots first met at this event, and the workers chosen for them */
+  readonly newSlots: number[];
+  readonly newWorkers: WorkerState[];
+}
+
+interface PartInstance {
+  readonly part: Part;
+  /** global number of its first event */
+  readonly start: number;
+  /** bound worker per constraint slot of the part */
+  readonly bindings: (WorkerState | undefined)[];
+  /** its events that went to some worker and are not complete yet */
+  pending: number;
+}
+
+export class Assigner {
+  private readonly credit: number;
+  private readonly workers = new Map<string, WorkerState>();
+  private readonly matchCache = new Map<TagSet, { workers: WorkerState[]; names: readonly string[] }>();
+  /** events lost by workers that setWorkers removed, until dropWorker asks for them */
+  private readonly lostOnRemoval = new Map<string, number[]>();
+  /** unfinished events sent to several workers → number of workers still working on them */
+  private readonly remaining = new Map<number, number>();
+  /** instances with unfinished events, in order; the frontier's instance is last */
+  private readonly active: PartInstance[] = [];
+  private current: PartInstance | null = null;
+  private sequenceIndex = 0;
+  private local = 0;
+  private frontier = 0;
+  private completed = 0;
+  private bindCounter = 0;
+  private planRound = 0;
+
+  constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
+    if (!Number.isSafeInteger(opts.credit) || opts.credit < 1) {
+      throw new RangeError(`credit must be a positive integer, got ${opts.credit}`);
+    }
+    this.credit = opts.credit;
+    this.openInstance();
+  }
+
+  /** events assigned so far (the frontier; `last_assigned` of /api/v1/progress) */
+  get assignedEvents(): number {
+    return this.frontier;
+  }
+
+  get completedEvents(): number {
+    return this.completed;
+  }
+
+  outstanding(worker: string): number {
+    return this.workers.get(worker)?.outstanding.size ?? 0;
+  }
+
+  isComplete(event: number): boolean {
+    if (event >= this.frontier || this.remaining.has(event)) return false;
+    for (const worker of this.workers.values()) if (worker.outstanding.has(event)) return false;
+    return true;
+  }
+
+  /**
+   * Sets the registered workers. A worker no longer listed is dropped as by dropWorker (its
+   * bindings released, its unfinished events no longer waited for); returns the names removed,
+   * and dropWorker(name) then returns the events each of them lost.
+   */
+  setWorkers(slots: WorkerSlot[]): string[] {
+    const listed = new Set<string>();
+    for (const slot of slots) {
+      if (listed.has(slot.name)) throw new Error(`worker ${pyStr(slot.name)} is listed twice`);
+      listed.add(slot.name);
+    }
+    const removed = [...this.workers.keys()].filter((name) => !listed.has(name));
+    for (const name of removed) {
+      this.lostOnRemoval.set(name, [...(this.lostOnRemoval.get(name) ?? []), ...this.removeWorker(name)]);
+    }
+    for (const slot of slots) {
+      const known = this.workers.get(slot.name);
+      if (known) known.tags = new Set(slot.tags);
+      else this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+    }
+    this.matchCache.clear();
+    return removed;
+  }
+
+  /**
+   * A worker died: it is unregistered, its constraint bindings are released (later events of those
+   * constraints bind anew) and its unfinished events no longer wait for it. Returns those events.
+   */
+  dropWorker(name: string): number[] {
+    const lost = this.lostOnRemoval.get(name) ?? [];
+    this.lostOnRemoval.delete(name);
+    if (this.workers.has(name)) lost.push(...this.removeWorker(name));
+    return lost.sort((a, b) => a - b);
+  }
+
+  /** Advances the frontier as far as credits allow; returns the newly assigned events in order. */
+  assign(): Assignment[] {
+    const assigned: Assignment[] = [];
+    while (this.current !== null) {
+      const plan = this.plan();
+      if (typeof plan === 'string') break;
+      assigned.push(this.commit(plan));
+    }
+    return assigned;
+  }
+
+  /** A worker finished events: returns its credit; returns the events now complete. */
+  complete(worker: string, events: number[]): number[] {
+    const state = this.workers.get(worker);
+    if (!state) return []; // a late report of a dropped worker: its events were already released
+    const done: number[] = [];
+    for (const event of events) {
+      if (state.outstanding.delete(event) && this.release(event)) done.push(event);
+    }
+    return done;
+  }
+
+  /** Per part instance still active: constraint → worker (`assignment` of /api/v1/status). */
+  bindings(): Record<string, string>[] {
+    return this.active.map((instance) => {
+      const out: Record<string, string> = {};
+      instance.bindings.forEach((worker, slot) => {
+        if (worker) out[String(instance.part.constraints[slot])] = worker.name;
+      });
+      return out;
+    });
+  }
+
+  /** Why the frontier cannot advance now; null when it can or when every event is assigned. */
+  blockedReason(): string | null {
+    if (this.current === null) return null;
+    const plan = this.plan();
+    return typeof plan === 'string' ? plan : null;
+  }
+
+  private openInstance(): void {
+    while (this.sequenceIndex < this.seq.sequence.length && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
+    if (this.sequenceIndex === this.seq.sequence.length) {
+      this.current = null;
+      return;
+    }
+    const part = this.seq.partAt(this.sequenceIndex);
+    this.current = { part, start: this.frontier, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending: 0 };
+    this.active.push(this.current);
+  }
+
+  /** The registered workers having the tags, and their sorted names. */
+  private matching(tags: TagSet): { workers: WorkerState[]; names: readonly string[] } {
+    let match = this.matchCache.get(tags);
+    if (!match) {
+      const workers = [...this.workers.values()].filter((worker) => tags.tags.every((tag) => worker.tags.has(tag)));
+      match = { workers, names: Object.freeze(workers.map((worker) => worker.name).sort()) };
+      this.matchCache.set(tags, match);
+    }
+    return match;
+  }
+
+  /** Counts a worker for the frontier event; false when it has no credit left. */
+  private involve(plan: EventPlan, worker: WorkerState): boolean {
+    if (worker.mark === this.planRound) return true;
+    if (worker.outstanding.size >= this.credit) return false;
+    worker.mark = this.planRound;
+    plan.involved.push(worker);
+    return true;
+  }
+
+  /** Finds the workers of the frontier event, or says why they cannot all take it now. */
+  private plan(): EventPlan | string {
+    const instance = this.current!;
+    const { part } = instance;
+    const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
+    this.planRound++;
+    // workers the event needs anyway come first, so new constraints can spread to the others
+    for (const list of part.entries) {
+      const entry = list[this.local];
+      if (!entry) continue;
+      for (const vw of entry) {
+        if (vw.slot < 0) {
+          for (const worker of this.matching(vw.tags).workers) if (!this.involve(plan, worker)) return this.waitingFor(worker);
+          continue;
+        }
+        const bound = instance.bindings[vw.slot];
+        if (bound === undefined) {
+          if (!plan.newSlots.includes(vw.slot)) plan.newSlots.push(vw.slot);
+        } else if (!this.involve(plan, bound)) {
+          return this.waitingFor(bound);
+        }
+      }
+    }
+    for (const slot of plan.newSlots) {
+      const tags = part.constraintTags[slot]!;
+      const candidates = this.matching(tags).workers;
+      // spread: a worker not yet in this event, else one not yet given another constraint of it;
+      // a worker already in the event costs no extra credit
+      const chosen = this.leastLoaded(plan, candidates, 'new to event')
+        ?? this.leastLoaded(plan, candidates, 'in event, unchosen')
+        ?? this.leastLoaded(plan, candidates, 'in event');
+      if (!chosen) {
+        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraints[slot]} of part ${pyStr(part.name)}`;
+        return candidates.length === 0
+          ? `event ${this.frontier}: no worker with ${what}`
+          : `event ${this.frontier}: waiting for credit of any worker with ${what}`;
+      }
+      this.involve(plan, chosen);
+      plan.newWorkers.push(chosen);
+    }
+    return plan;
+  }
+
+  private waitingFor(worker: WorkerState): string {
+    return `event ${this.frontier}: waiting for credit of worker ${pyStr(worker.name)} (${worker.outstanding.size} unfinished events)`;
+  }
+
+  private leastLoaded(plan: EventPlan, candidates: WorkerState[], choice: Choice): WorkerState | undefined {
+    let best: WorkerState | undefined;
+    for (const worker of candidates) {
+      const inEvent = worker.mark === this.planRound;
+      const eligible = choice === 'new to event' ? !inEvent && worker.outstanding.size < this.credit
+        : choice === 'in event, unchosen' ? inEvent && !plan.newWorkers.includes(worker)
+          : inEvent;
+      if (!eligible) continue;
+      if (best === undefined || worker.outstanding.size < best.outstanding.size
+        || (worker.outstanding.size === best.outstanding.size && worker.lastBound < best.lastBound)) best = worker;
+    }
+    return best;
+  }
+
+  /** Assigns the frontier event as planned and moves the frontier on. */
+  private commit(plan: EventPlan): Assignment {
+    const instance = this.current!;
+    for (let i = 0; i < plan.newSlots.length; i++) {
+      const worker = plan.newWorkers[i]!;
+      instance.bindings[plan.newSlots[i]!] = worker;
+      worker.lastBound = ++this.bindCounter;
+    }
+    const event = this.frontier;
+    const { involved } = plan;
+    if (involved.length === 0) {
+      this.completed++;
+    } else {
+      for (const worker of involved) worker.outstanding.push(event);
+      if (involved.length > 1) this.remaining.set(event, involved.length);
+      instance.pending++;
+    }
+    const assignment: Assignment = { event, streams: this.streamWorkers(instance) };
+
+    this.frontier++;
+    this.local++;
+    if (this.local === instance.part.length) {
+      this.local = 0;
+      this.sequenceIndex++;
+      if (instance.pending === 0) this.active.pop();
+      this.openInstance();
+    }
+    return assignment;
+  }
+
+  private streamWorkers(instance: PartInstance): Record<string, readonly string[]> {
+    const { part, bindings } = instance;
+    const streams: Record<string, readonly string[]> = {};
+    for (let s = 0; s < part.streams.length; s++) {
+      const entry = part.entries[s]![this.local];
+      if (!entry) continue;
+      let names: readonly string[];
+      if (entry.length === 1) {
+        const vw = entry[0]!;
+        names = vw.slot >= 0 ? bindings[vw.slot]!.alone : this.matching(vw.tags).names;
+      } else {
+        const union = new Set<string>();
+        for (const vw of entry) {
+          if (vw.slot < 0) for (const name of this.matching(vw.tags).names) union.add(name);
+          else union.add(bindings[vw.slot]!.name);
+        }
+        names = Object.freeze([...union].sort());
+      }
+      streams[part.streams[s]!] = names;
+    }
+    return streams;
+  }
+
+  /** One worker is done with an event; true when that completed the event. */
+  private release(event: number): boolean {
+    const left = (this.remaining.get(event) ?? 1) - 1;
+    if (left > 0) {
+      this.remaining.set(event, left);
+      return false;
+    }
+    this.remaining.delete(event);
+    this.completed++;
+    let index = this.active.length - 1;
+    while (this.active[index]!.start > event) index--;
+    const instance = this.active[index]!;
+    instance.pending--;
+    if (instance.pending === 0 && instance !== this.current) this.active.splice(index, 1);
+    return true;
+  }
+
+  private removeWorker(name: string): number[] {
+    const worker = this.workers.get(name)!;
+    this.workers.delete(name);
+    this.matchCache.clear();
+    for (const instance of this.active) {
+      instance.bindings.forEach((bound, slot) => {
+        if (bound === worker) instance.bindings[slot] = undefined;
+      });
+    }
+    const lost = worker.outstanding.values();
+    worker.outstanding.clear();
+    for (const event of lost) this.release(event);
+    return lost;
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Ingester: reads its upstreams, pairs each stream's k-th frame with the k-th event in which the
+ * trigger map has an entry for that stream, and forwards every frame to the workers the controller
+ * assigned, untouched. Frames that cannot be used are counted with their stream and event number.
+ */
+import { Component, type ComponentOptions } from '../core/component.js';
+import type { AssignmentBatch, ScanInfo } from '../core/messages.js';
+import type { StreamData } from '../core/types.js';
+import { encodePartialEvent } from '../core/wire.js';
+import type { UpstreamProtocol } from '../protocols/types.js';
+import { connectUpstream, type UpstreamConnection } from './transports/index.js';
+import { ScanDumper } from './dumper.js';
+import { WorkerRouter } from './router.js';
+
+export interface IngesterStream {
+  name: string;
+  protocol: UpstreamProtocol;
+  upstream: string;
+}
+
+export interface IngesterOptions extends ComponentOptions {
+  name: string;
+  streams: IngesterStream[];
+  /** zmq endpoint the workers connect to; port 0 picks a free one */
+  bind?: string;
+  /** file that receives every forwarded event (tagged dump format), appended across scans */
+  dumpPath?: string;
+}
+
+interface StreamSource {
+  stream: IngesterStream;
+  connection: UpstreamConnection;
+  frames: AsyncGenerator<StreamData>;
+  ended: boolean;
+  /** event the next frame belongs to, for error reports */
+  nextEvent: number;
+}
+
+const REPORT_INTERVAL_MS = 200;
+
+export class Ingester extends Component {
+  private readonly router: WorkerRouter;
+  private run?: ScanRun;
+  private forwarded = 0;
+  private bad: [string, number, string][] = [];
+  private badTotal = 0;
+  private reportTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: IngesterOptions) {
+    super('ingester', opts.name, opts);
+    if (!opts.streams.length) throw new Error(`ingester ${opts.name} has no streams`);
+    this.router = new WorkerRouter(this.logger);
+  }
+
+  get url(): string { return this.router.endpoint; }
+
+  override async start(): Promise<void> {
+    await this.router.bind(this.opts.bind ?? 'tcp://127.0.0.1:0');
+    this.logger.info(`ingester ${this.name} serves streams ${this.opts.streams.map((s) => s.name).join(', ')} at ${this.url}`);
+    this.reportTimer = setInterval(() => { this.sendCounters().catch(() => undefined); }, REPORT_INTERVAL_MS);
+    await super.start();
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.reportTimer);
+    await this.run?.cancel();
+    await super.stop();
+    this.router.close();
+  }
+
+  protected extraState(): Record<string, unknown> {
+    return {
+      url: this.url, streams: this.opts.streams.map((s) => s.name),
+      connected_workers: Object.fromEntries(this.router.connectedWorkers().map((w) => [w, { name: w }])),
+      bad_frames: this.badTotal, dropped_frames: this.router.dropped,
+    };
+  }
+
+  /** protocol messages that cannot be used, and frames that could not be delivered */
+  recordBad(stream: string, event: number, reason: string): void {
+    this.bad.push([stream, event, reason]);
+    this.badTotal += 1;
+    this.logger.warn(`stream ${stream} event ${event}: ${reason}`);
+  }
+
+  private async sendCounters(scan = this.scan?.scan): Promise<void> {
+    if (!scan || (!this.bad.length && !this.run?.dirty)) return;
+    const bad = this.bad.splice(0);
+    if (this.run) this.run.dirty = false;
+    await this.report({ kind: 'ingested', ingester: this.field, forwarded: this.forwarded, bad }, scan);
+  }
+
+  protected async onScan(scan: ScanInfo): Promise<void> {
+    await this.run?.cancel();
+    this.forwarded = 0;
+    const mine = this.opts.streams.filter((s) => scan.streams.includes(s.name));
+    const dumpPath = this.opts.dumpPath ?? this.dumpPrefixPath(scan.scan);
+    this.run = new ScanRun(this, scan, mine, dumpPath ? new ScanDumper(dumpPath, this.logger) : undefined);
+    this.run.done.catch((e) => this.logger.error(`scan ${scan.scan} stopped: ${e?.stack ?? e}`));
+  }
+
+  protected async onFinish(scan: string): Promise<void> {
+    await this.run?.cancel();
+    await this.sendCounters(scan);
+    await this.report({ kind: 'finished', component: this.field }, scan);
+  }
+
+  private dumpPrefixPath(scan: string): string | undefined {
+    const prefix = this.parameters.dump_prefix?.data.toString();
+    return prefix ? `${prefix}${this.name}-${scan}.cbors` : undefined;
+  }
+
+  /** one event forwarded: counted for /api/v1/config and the controller's reports */
+  countForwarded(): void {
+    this.forwarded += 1;
+    this.processed += 1;
+  }
+
+  get workerRouter(): WorkerRouter { return this.router; }
+}
+
+/** The work of one scan: assignments in, frames paired and forwarded, until the last event. */
+class ScanRun {
+  readonly done: Promise<void>;
+  dirty = false;
+  private cancelled = false;
+  private readonly sources = new Map<string, StreamSource>();
+  private readonly assignmentReader;
+
+  constructor(private readonly ingester: Ingester, private readonly scan: ScanInfo,
+    streams: IngesterStream[], private readonly dumper: ScanDumper | undefined) {
+    for (const stream of streams) {
+      const connection = connectUpstream(stream.protocol.transport, stream.upstream);
+      const source: StreamSource = { stream, connection, ended: false, nextEvent: 0, frames: undefined as never };
+      source.frames = stream.protocol.scan(connection.reader, {
+        stream: stream.name, logger: ingester.logger,
+        bad: (reason) => ingester.recordBad(stream.name, source.nextEvent, reason),
+      });
+      this.sources.set(stream.name, source);
+    }
+    this.assignmentReader = new AssignmentReader(ingester, scan.scan);
+    this.done = streams.length ? this.forward() : Promise.resolve();
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    this.assignmentReader.stop();
+    await Promise.all([...this.sources.values()].map((s) => s.connection.close()));
+    await this.done.catch(() => undefined);
+    await this.dumper?.close();
+  }
+
+  private async nextFrame(source: StreamSource, event: number): Promise<StreamData | undefined> {
+    source.nextEvent = event;
+    if (source.ended) return undefined;
+    const item = await source.frames.next();
+    if (item.done) {
+      source.ended = true;
+      if (!this.cancelled) this.ingester.recordBad(source.stream.name, event, 'upstream ended before the trigger map did');
+      return undefined;
+    }
+    return item.value;
+  }
+
+  private async forward(): Promise<void> {
+    const router = this.ingester.workerRouter;
+    let event = 0;
+    while (!this.cancelled && event < this.scan.totalEvents) {
+      const batch: AssignmentBatch | undefined = await this.assignmentReader.next();
+      if (!batch) break;
+      for (let i = 0; i < batch.a.length && !this.cancelled; i++) {
+        event = batch.first + i;
+        const assignment = batch.a[i];
+        const frames: Record<string, StreamData> = {};
+        for (const [name, source] of this.sources) {
+          if (!(name in assignment)) continue;                   // null entry: no frame for this event
+          const data = await this.nextFrame(source, event);
+          if (data) frames[name] = data;
+        }
+        if (this.cancelled) break;
+        if (Object.keys(frames).length) this.dumper?.write(event, frames);
+        await this.sendToWorkers(router, event, assignment, frames);
+        this.ingester.countForwarded();
+        this.dirty = true;
+        event += 1;
+      }
+    }
+    await this.dumper?.close();
+  }
+
+  private async sendToWorkers(router: WorkerRouter, event: number, assignment: Record<string, readonly string[]>,
+    frames: Record<string, StreamData>): Promise<void> {
+    const perWorker = new Map<string, Record<string, StreamData>>();
+    for (const [name, data] of Object.entries(frames)) {
+      for (const worker of assignment[name]) {
+        let streams = perWorker.get(worker);
+        if (!streams) perWorker.set(worker, streams = {});
+        streams[name] = data;
+      }
+    }
+    for (const [worker, streams] of perWorker) {
+      const expected = Object.keys(assignment).filter((s) => assignment[s].includes(worker));
+      const expect = expected.length > Object.keys(streams).length ? expected : undefined;
+      const delivered = await router.send(worker, encodePartialEvent(this.scan.scan, event, streams, expect));
+      if (!delivered) this.ingester.recordBad(Object.keys(streams).join(','), event, `worker ${worker} is not connected; frame dropped`);
+    }
+  }
+}
+
+/** Reads the scan's assignment stream ahead of the forwarding loop, so Redis latency overlaps work. */
+class AssignmentReader {
+  private readonly queue: AssignmentBatch[] = [];
+  private waiting?: () => void;
+  private stopped = false;
+  private readonly connection;
+
+  constructor(private readonly ingester: Ingester, private readonly scan: string) {
+    this.connection = ingester.redis.duplicate();
+    this.loop().catch((e) => { if (!this.stopped) ingester.logger.error(`assignment reader: ${e}`); });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.connection.disconnect();
+    this.waiting?.();
+  }
+
+  async next(): Promise<AssignmentBatch | undefined> {
+    while (!this.queue.length && !this.stopped) await new Promise<void>((r) => { this.waiting = r; });
+    return this.queue.shift();
+  }
+
+  private async loop(): Promise<void> {
+    let last = '0';
+    const key = this.ingester.keys.assignments(this.scan);
+    while (!this.stopped) {
+      const result = await this.connection.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', key, last) as [string, [string, string[]][]][] | null;
+      for (const [, entries] of result ?? []) {
+        for (const [id, fields] of entries) {
+          last = id;
+          this.queue.push(JSON.parse(fields[1]) as AssignmentBatch);
+        }
+      }
+      if (this.queue.length) { this.waiting?.(); this.waiting = undefined; }
+    }
+  }
+}
+

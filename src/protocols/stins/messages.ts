@@ -1,0 +1,79 @@
+/**
+ * STINS ("stream1") wire messages (protocols.md §2.1): frame 0 is JSON with `htype` header, image
+ * or series_end; an image has the pixel buffer as frame 1, a header may carry JSON meta as frame 1.
+ */
+import { z } from 'zod';
+import { isDType, type DType } from '../../core/ndarray.js';
+
+export const STINS_TYP = 'STINS';
+
+export const STINS_COMPRESSIONS = ['none', 'lz4', 'bslz4'] as const;
+export type StinsCompression = (typeof STINS_COMPRESSIONS)[number];
+
+export const stinsStartSchema = z.looseObject({
+  htype: z.literal('header'),
+  filename: z.string(),
+  msg_number: z.int(),
+});
+
+export const stinsImageSchema = z.looseObject({
+  htype: z.literal('image'),
+  frame: z.int().nonnegative(),
+  shape: z.array(z.int().nonnegative()),
+  type: z.string().refine(isDType, { error: (issue) => `unknown dtype ${JSON.stringify(issue.input)}` }),
+  compression: z.enum(STINS_COMPRESSIONS),
+  msg_number: z.int(),
+});
+
+export const stinsEndSchema = z.looseObject({
+  htype: z.literal('series_end'),
+  msg_number: z.int(),
+});
+
+export const stinsMessageSchema = z.discriminatedUnion('htype', [stinsStartSchema, stinsImageSchema, stinsEndSchema]);
+
+export type StinsStart = z.infer<typeof stinsStartSchema>;
+export type StinsImageHeader = z.infer<typeof stinsImageSchema> & { type: DType };
+export type StinsEnd = z.infer<typeof stinsEndSchema>;
+export type StinsMessage = StinsStart | StinsImageHeader | StinsEnd;
+
+export class StinsError extends Error {
+  override name = 'StinsError';
+}
+
+/** [fewest, most] frames of each message kind */
+const FRAME_COUNTS: Record<StinsMessage['htype'], [number, number]> = {
+  header: [1, 2],
+  image: [2, 2],
+  series_end: [1, 1],
+};
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  }).join('; ');
+}
+
+/**
+ * Reads and checks frame 0 of a message and its frame count (not the pixel payload); throws a
+ * StinsError naming what is wrong.
+ */
+export function readStinsMessage(frames: readonly Buffer[]): StinsMessage {
+  if (frames.length === 0) throw new StinsError('STINS message has no frames');
+  let json: unknown;
+  try {
+    json = JSON.parse(frames[0].toString('utf8'));
+  } catch (err) {
+    throw new StinsError(`STINS frame 0 is not JSON: ${(err as Error).message}`);
+  }
+  const result = stinsMessageSchema.safeParse(json);
+  if (!result.success) throw new StinsError(`STINS frame 0 is not a valid message: ${describeIssues(result.error)}`);
+  const message = result.data as StinsMessage;
+  const [fewest, most] = FRAME_COUNTS[message.htype];
+  if (frames.length < fewest || frames.length > most) {
+    const expected = fewest === most ? `${fewest}` : `${fewest} or ${most}`;
+    throw new StinsError(`STINS ${message.htype} message has ${frames.length} frames, expected ${expected}`);
+  }
+  return message;
+}

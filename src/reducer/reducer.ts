@@ -1,0 +1,188 @@
+/**
+ * Reducer: receives every worker result, runs the user's `processResult` on each (and `timer`
+ * periodically), counts what it processed per worker for the controller, and serves `publish`.
+ */
+import type { Server } from 'node:http';
+import * as zmq from 'zeromq';
+import { decode } from 'cbor-x';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { Component, type ComponentOptions } from '../core/component.js';
+import type { ScanInfo } from '../core/messages.js';
+import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
+import type { ResultHeader } from '../core/wire.js';
+import { createResultRouter } from './results/router.js';
+import { listen } from '../core/http.js';
+
+export interface ReducerOptions extends ComponentOptions {
+  reducerClass?: ReducerClass;
+  /** zmq endpoint the workers push results to; port 0 picks a free one */
+  bind?: string;
+  httpPort?: number;
+  httpHost?: string;
+}
+
+const REPORT_INTERVAL_MS = 20;
+const DEFAULT_TIMER_S = 1;
+
+export class Reducer extends Component {
+  private readonly socket = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
+  private endpoint = '';
+  private instance?: ReducerInstance;
+  private readonly persistent: Record<string, unknown> = {};
+  private counts: Record<string, number> = {};
+  private failed: [number, string, string][] = [];
+  private countsChanged = false;
+  private reportTimer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout;
+  private timerGeneration = 0;
+  private early: { header: ResultHeader; body: Buffer }[] = [];
+  private queue: { header: ResultHeader; body: Buffer }[] = [];
+  private busy = false;
+  private errors = 0;
+  private server?: Server;
+  httpPort = 0;
+
+  constructor(private readonly opts: ReducerOptions) {
+    super('reducer', 'reducer', opts);
+    for (const d of opts.reducerClass?.describeParameters?.() ?? []) this.descriptions.set(d.name, d);
+  }
+
+  /** what the HTTP API serves: the user's publish of the current scan, empty before one */
+  get publish(): Record<string, unknown> {
+    return this.instance?.publish ?? {};
+  }
+
+  override async start(): Promise<void> {
+    await this.socket.bind((this.opts.bind ?? 'tcp://127.0.0.1:0').replace(/:0$/, ':*'));
+    this.endpoint = this.socket.lastEndpoint!;
+    const app = new Koa();
+    const status = new Router().get('/api/v1/status', (ctx) => { ctx.body = true; });
+    const results = createResultRouter(() => this.publish);
+    app.use(status.routes()).use(results.routes()).use(results.allowedMethods());
+    ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? 5001, this.opts.httpHost));
+    this.receive().catch((e) => { if (!this.socket.closed) this.logger.error(`result receive: ${e}`); });
+    this.reportTimer = setInterval(() => this.sendCounts(), REPORT_INTERVAL_MS);
+    await super.start();
+    this.logger.info(`reducer receives results at ${this.endpoint}, serves publish on port ${this.httpPort}`);
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.reportTimer);
+    clearTimeout(this.timer);
+    await super.stop();
+    this.socket.close();
+    await new Promise((r) => this.server?.close(r));
+  }
+
+  protected extraState(): Record<string, unknown> {
+    return { url: this.endpoint, http_port: this.httpPort, errors: this.errors };
+  }
+
+  private async receive(): Promise<void> {
+    for await (const [head, body] of this.socket) {
+      let header: ResultHeader;
+      try {
+        header = JSON.parse(head.toString());
+      } catch {
+        this.errors += 1;
+        this.logger.error('dropping a result with a malformed header');
+        continue;
+      }
+      if (header.scan !== this.scan?.scan) {
+        if (this.early.length < 10_000) this.early.push({ header, body });
+        continue;
+      }
+      this.queue.push({ header, body });
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    if (this.busy) return;
+    this.busy = true;
+    this.processQueue().catch((e) => this.logger.error(`reduce loop: ${e?.stack ?? e}`)).finally(() => { this.busy = false; });
+  }
+
+  private async processQueue(): Promise<void> {
+    for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+      const { header, body } = item;
+      try {
+        const result: ResultData = { eventNumber: header.event, worker: header.worker, parametersHash: header.parametersHash, payload: decode(body) };
+        const pending = this.instance?.processResult(result, this.parameters);
+        if (pending instanceof Promise) await pending;
+      } catch (error) {
+        this.errors += 1;
+        const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
+        this.failed.push([header.event, header.worker, reason]);
+        this.logger.error(`event ${header.event} from ${header.worker}: ${reason}`);
+      }
+      this.counts[header.worker] = (this.counts[header.worker] ?? 0) + 1;
+      this.processed += 1;
+      this.countsChanged = true;
+    }
+  }
+
+  private sendCounts(scan = this.scan?.scan): Promise<void> | undefined {
+    if (!this.countsChanged || !scan) return;
+    this.countsChanged = false;
+    const failed = this.failed.splice(0);
+    return this.report({ kind: 'reduced', counts: { ...this.counts }, failed }, scan)
+      .catch((e) => { this.logger.error(`reporting results failed: ${e}`); });
+  }
+
+  private scheduleTimer(generation: number, seconds: number): void {
+    this.timer = setTimeout(() => { this.runTimer(generation).catch(() => undefined); }, seconds * 1000);
+  }
+
+  private async runTimer(generation: number): Promise<void> {
+    if (generation !== this.timerGeneration || !this.instance?.timer) return;
+    let next: unknown = DEFAULT_TIMER_S;
+    try {
+      next = await this.instance.timer(this.parameters);
+    } catch (error) {
+      this.errors += 1;
+      this.logger.error(`timer threw: ${(error as Error)?.stack ?? error}`);
+    }
+    const seconds = typeof next === 'number' && Number.isFinite(next) && next >= 0 ? next : DEFAULT_TIMER_S;
+    if (generation === this.timerGeneration) this.scheduleTimer(generation, seconds);
+  }
+
+  protected async onScan(scan: ScanInfo): Promise<void> {
+    clearTimeout(this.timer);
+    this.timerGeneration += 1;
+    this.counts = {};
+    this.failed = [];
+    this.queue = [];
+    this.instance = undefined;
+    const Class = this.opts.reducerClass;
+    if (Class) {
+      try {
+        this.instance = new Class({ parameters: this.parameters, state: this.persistent, logger: this.logger, name: this.name });
+      } catch (error) {
+        this.errors += 1;
+        this.logger.error(`constructing the reducer class failed: ${(error as Error)?.stack ?? error}`);
+      }
+    }
+    if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
+    const early = this.early.filter((r) => r.header.scan === scan.scan);
+    this.early = [];
+    this.queue.push(...early);
+    this.pump();
+  }
+
+  protected async onFinish(scan: string): Promise<void> {
+    while (this.busy || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    clearTimeout(this.timer);
+    this.timerGeneration += 1;
+    try {
+      await this.instance?.finish?.(this.parameters);
+    } catch (error) {
+      this.errors += 1;
+      this.logger.error(`finish threw: ${(error as Error)?.stack ?? error}`);
+    }
+    this.countsChanged = true;
+    await this.sendCounts(scan);
+    await this.report({ kind: 'finished', component: this.field }, scan);
+  }
+}

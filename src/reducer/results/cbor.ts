@@ -1,0 +1,35 @@
+/**
+ * CBOR for the values of encodable.ts: typed arrays as RFC 8746 typed-array tags, NDArrays as the
+ * RFC 8746 multi-dimensional array tag 40 `[shape, typedarray]`, Buffers as byte strings.
+ */
+import { Encoder, Tag } from 'cbor-x';
+import { classify } from '../../core/encodable.js';
+
+/** RFC 8746 §3.1.1: multi-dimensional array, row-major order */
+const MULTI_DIMENSIONAL_ARRAY = 40;
+
+// plain CBOR maps: no cbor-x record extension, and (mapsAsObjects: false) no tag 259 on the Maps used
+// for records; Uint8Array data tagged 64 like the other typed arrays
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: false, variableMapSize: true, tagUint8Array: true });
+
+export function encodeCbor(value: unknown): Buffer {
+  return encoder.encode(toCborTree(value));
+}
+
+/** Rebuilds the containers with NDArrays replaced by tags; array payloads are shared, not copied. */
+function toCborTree(value: unknown): unknown {
+  const item = classify(value);
+  switch (item.kind) {
+    case 'none': return null;
+    case 'bool': case 'number': case 'bigint': case 'string': case 'bytes': return item.value;
+    case 'array': {
+      const { data, shape } = item.value;
+      // a Buffer would go out as an untagged byte string; its bytes are a uint8 typed array here
+      const typed = Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
+      return item.bare ? typed : new Tag([shape, typed], MULTI_DIMENSIONAL_ARRAY);
+    }
+    case 'list': return Array.from(item.value, toCborTree); // holes become null, as in the other encoders
+    // a Map, because a record may have a "__proto__" key that an object literal would not keep
+    case 'record': return new Map(Object.entries(item.value).map(([key, element]) => [key, toCborTree(element)]));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Event sources for offline replay: an ingester dump yields its events as recorded; a raw upstream
+ * capture goes through its protocol, the k-th item of the stream becoming event k.
+ */
+import { detectCaptureFormat, readDump, readRawCapture } from '../core/capture/index.js';
+import { createLogger } from '../core/logging.js';
+import type { EventData } from '../core/types.js';
+import { getProtocol } from '../protocols/index.js';
+import type { MessageReader } from '../protocols/types.js';
+
+export interface ReplayInput {
+  path: string;
+  /** for raw captures: the protocol and the stream name the frames belong to */
+  protocol?: string;
+  stream?: string;
+}
+
+/** `FILE`, `PROTOCOL:FILE` or `STREAM=PROTOCOL:FILE` */
+export function parseReplayInput(spec: string): ReplayInput {
+  const match = /^(?:([A-Za-z0-9_.-]+)=)?([a-z0-9_-]+):(.+)$/.exec(spec);
+  if (!match || match[3].startsWith('//')) return { path: spec };
+  return { path: match[3], protocol: match[2], stream: match[1] ?? match[2] };
+}
+
+export async function openReplayInput(input: ReplayInput, onBad: (reason: string) => void): Promise<AsyncGenerator<EventData>> {
+  const format = await detectCaptureFormat(input.path);
+  if (format === 'dump') {
+    if (input.protocol) throw new Error(`${input.path} is an ingester dump; give it without a protocol`);
+    return (async function* () {
+      for await (const event of readDump(input.path)) yield { eventNumber: event.eventNumber, streams: event.streams };
+    })();
+  }
+  if (!input.protocol) throw new Error(`${input.path} is a raw upstream capture; name its protocol: -f PROTOCOL:${input.path} (or STREAM=PROTOCOL:FILE)`);
+  const protocol = getProtocol(input.protocol);
+  const stream = input.stream ?? protocol.name;
+  const messages = readRawCapture(input.path);
+  const reader: MessageReader = { next: async () => (await messages.next()).value ?? undefined };
+  const frames = protocol.scan(reader, { stream, logger: createLogger(`replay:${stream}`), bad: onBad });
+  return (async function* () {
+    let eventNumber = 0;
+    for await (const data of frames) yield { eventNumber: eventNumber++, streams: { [stream]: data } };
+  })();
+}
+
+/** Merges several sources by event number: the heads with the lowest number form one event. */
+export async function* mergeSources(sources: AsyncGenerator<EventData>[]): AsyncGenerator<EventData> {
+  const heads = await Promise.all(sources.map(async (s) => (await s.next()).value as EventData | undefined));
+  for (;;) {
+    let lowest = Infinity;
+    for (const head of heads) if (head && head.eventNumber < lowest) lowest = head.eventNumber;
+    if (lowest === Infinity) return;
+    const event: EventData = { eventNumber: lowest, streams: {} };
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      if (head?.eventNumber !== lowest) continue;
+      Object.assign(event.streams, head.streams);
+      heads[i] = (await sources[i].next()).value as EventData | undefined;
+    }
+    yield event;
+  }
+}

@@ -1,0 +1,64 @@
+/** Debug worker: a worker without user code that keeps the last N events and serves them over HTTP. */
+import type { Server } from 'node:http';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { listen } from '../core/http.js';
+import type { EventData } from '../core/types.js';
+import { respondWithValue } from '../reducer/results/respond.js';
+import { Worker, type WorkerOptions } from './worker.js';
+
+export interface DebugWorkerOptions extends Omit<WorkerOptions, 'workerClass' | 'onEvent'> {
+  keep?: number;
+  httpPort?: number;
+  httpHost?: string;
+}
+
+/** events as plain data: frames are bytes (base64 in JSON, byte strings in CBOR and pickle) */
+function eventView(event: EventData): Record<string, unknown> {
+  return {
+    event_number: event.eventNumber,
+    streams: Object.fromEntries(Object.entries(event.streams).map(([name, s]) => [name, { typ: s.typ, frames: s.frames }])),
+  };
+}
+
+export class DebugWorker {
+  readonly worker: Worker;
+  private readonly events: EventData[] = [];
+  private server?: Server;
+  httpPort = 0;
+
+  constructor(private readonly options: DebugWorkerOptions) {
+    const keep = options.keep ?? 50;
+    this.worker = new Worker({
+      ...options,
+      tags: options.tags?.length ? options.tags : ['debug'],
+      onEvent: (event) => {
+        this.events.push(event);
+        if (this.events.length > keep) this.events.shift();
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const router = new Router({ prefix: '/api/v1' });
+    router.get('/status', (ctx) => { ctx.body = true; });
+    router.get('/last_events', (ctx) => {
+      const number = Number(ctx.query.number ?? 1);
+      if (!Number.isInteger(number) || number < 0) {
+        ctx.status = 400;
+        ctx.body = { detail: 'number must be a non-negative integer' };
+        return;
+      }
+      respondWithValue(ctx, number ? this.events.slice(-number).map(eventView) : []);
+    });
+    const app = new Koa();
+    app.use(router.routes()).use(router.allowedMethods());
+    ({ server: this.server, port: this.httpPort } = await listen(app, this.options.httpPort ?? 5002, this.options.httpHost));
+    await this.worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await new Promise((r) => this.server?.close(r));
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Worker: connects to every ingester and to the reducer, assembles events, runs the user's
+ * `processEvent` on each in order, sends results to the reducer and reports completions in batches
+ * (the credit that lets the controller assign more).
+ */
+import * as zmq from 'zeromq';
+import { encode } from 'cbor-x';
+import { Component, type ComponentOptions } from '../core/component.js';
+import type { ScanInfo, WorkerTimes } from '../core/messages.js';
+import { readEnsemble } from '../core/registry.js';
+import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
+import { decodePartialEvent, type ResultHeader } from '../core/wire.js';
+import { PING } from '../ingester/router.js';
+import { EventAssembler } from './assembler.js';
+
+export interface WorkerOptions extends ComponentOptions {
+  name: string;
+  tags?: string[];
+  workerClass?: WorkerClass;
+  /** called with every assembled event (the debug worker keeps them) */
+  onEvent?: (event: EventData) => void;
+}
+
+interface IngesterLink {
+  instance: string;
+  socket: zmq.Dealer;
+}
+
+const DISCOVERY_MS = 500;
+const REPORT_AFTER_MS = 5;
+const REPORT_BATCH = 64;
+/** partial events of a scan this worker has not adopted yet are kept, up to this many */
+const EARLY_LIMIT = 10_000;
+
+export class Worker extends Component {
+  readonly tags: string[];
+  private readonly links = new Map<string, IngesterLink>();
+  private reducer?: { instance: string; socket: zmq.Push };
+  private discovery?: NodeJS.Timeout;
+  private instance?: WorkerInstance;
+  private readonly persistent: Record<string, unknown> = {};
+  private readonly assembler = new EventAssembler();
+  private early: { scan: string; message: Buffer[] }[] = [];
+  private busy = false;
+  private done: number[] = [];
+  private failed: [number, string][] = [];
+  private results = 0;
+  private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
+  private idleSince = performance.now();
+  private reportTimer?: NodeJS.Timeout;
+  private errors = 0;
+  private lastEvent: number | null = null;
+
+  constructor(private readonly opts: WorkerOptions) {
+    super('worker', opts.name, opts);
+    this.tags = opts.tags?.length ? opts.tags : ['generic'];
+    for (const d of opts.workerClass?.describeParameters?.() ?? []) this.descriptions.set(d.name, d);
+  }
+
+  override async start(): Promise<void> {
+    await this.discover();
+    this.discovery = setInterval(() => { this.discover().catch((e) => this.logger.warn(`discovery: ${e}`)); }, DISCOVERY_MS);
+    await super.start();
+    this.logger.info(`worker ${this.name} (tags ${this.tags.join(', ')}) ready`);
+  }
+
+  override async stop(): Promise<void> {
+    clearInterval(this.discovery);
+    clearTimeout(this.reportTimer);
+    await super.stop();
+    for (const link of this.links.values()) link.socket.close();
+    this.reducer?.socket.close();
+  }
+
+  protected extraState(): Record<string, unknown> {
+    return { tags: this.tags, ingesters: [...this.links.keys()], errors: this.errors, last_event: this.lastEvent };
+  }
+
+  private async discover(): Promise<void> {
+    const ensemble = await readEnsemble(this.redis, this.keys);
+    const present = new Set<string>();
+    for (const ingester of ensemble.ingesters) {
+      if (!ingester.url) continue;
+      present.add(ingester.name);
+      const link = this.links.get(ingester.name);
+      if (link?.instance === ingester.service_uuid) {
+        link.socket.send(PING).catch(() => undefined);
+        continue;
+      }
+      link?.socket.close();
+      this.links.set(ingester.name, this.connectIngester(ingester.url, ingester.service_uuid));
+    }
+    for (const [name, link] of this.links) {
+      if (!present.has(name)) { link.socket.close(); this.links.delete(name); }
+    }
+    const reducer = ensemble.reducer;
+    if (reducer?.url && reducer.service_uuid !== this.reducer?.instance) {
+      this.reducer?.socket.close();
+      const socket = new zmq.Push({ linger: 5000 });
+      socket.connect(reducer.url);
+      this.reducer = { instance: reducer.service_uuid, socket };
+    }
+  }
+
+  private connectIngester(url: string, instance: string): IngesterLink {
+    const socket = new zmq.Dealer({ routingId: this.name, linger: 0 });
+    socket.connect(url);
+    socket.send(PING).catch(() => undefined);
+    this.receive(socket).catch((e) => { if (!socket.closed) this.logger.error(`receiving from ${url}: ${e}`); });
+    return { instance, socket };
+  }
+
+  private async receive(socket: zmq.Dealer): Promise<void> {
+    for await (const message of socket) this.accept(message);
+  }
+
+  private accept(message: Buffer[]): void {
+    let partial;
+    try {
+      partial = decodePartialEvent(message);
+    } catch (error) {
+      this.logger.error(`dropping a malformed message from an ingester: ${(error as Error).message}`);
+      return;
+    }
+    const { header, streams } = partial;
+    if (header.scan !== this.scan?.scan) {
+      // an ingester may learn of a new scan before this worker does
+      if (this.early.length < EARLY_LIMIT) this.early.push({ scan: header.scan, message });
+      return;
+    }
+    try {
+      this.assembler.add(header.event, streams, header.expect);
+    } catch (error) {
+      this.failEvent(header.event, (error as Error).message);
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.busy) return;
+    this.busy = true;
+    this.processReady().catch((e) => this.logger.error(`processing loop: ${e?.stack ?? e}`)).finally(() => { this.busy = false; });
+  }
+
+  private async processReady(): Promise<void> {
+    for (let event = this.assembler.takeReady(); event; event = this.assembler.takeReady()) {
+      const started = performance.now();
+      this.times.waiting += (started - this.idleSince) / 1000;
+      await this.processEvent(event);
+      this.idleSince = performance.now();
+      this.times.active += (this.idleSince - started) / 1000;
+      this.times.events += 1;
+    }
+  }
+
+  private async processEvent(event: EventData): Promise<void> {
+    const scan = this.scan!.scan;
+    this.opts.onEvent?.(event);
+    let result: unknown;
+    if (this.instance) {
+      try {
+        result = this.instance.processEvent(event, this.parameters);
+        if (result instanceof Promise) result = await result;
+      } catch (error) {
+        this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
+        return;
+      }
+    }
+    if (result !== undefined && result !== null) await this.sendResult(scan, event.eventNumber, result);
+    this.completeEvent(event.eventNumber);
+  }
+
+  private async sendResult(scan: string, event: number, payload: unknown): Promise<void> {
+    const header: ResultHeader = { scan, event, worker: this.name, parametersHash: this.parametersHash };
+    let body: Buffer;
+    try {
+      body = encode(payload);
+    } catch (error) {
+      this.failEvent(event, `result cannot be encoded: ${(error as Error).message}`);
+      return;
+    }
+    while (!this.reducer) await new Promise((r) => setTimeout(r, 50));
+    await this.reducer.socket.send([JSON.stringify(header), body]);
+    this.results += 1;
+  }
+
+  private failEvent(event: number, reason: string): void {
+    this.errors += 1;
+    this.logger.error(`event ${event}: ${reason}`);
+    this.failed.push([event, reason]);
+    this.completeEvent(event);
+  }
+
+  private completeEvent(event: number): void {
+    this.processed += 1;
+    this.lastEvent = event;
+    this.done.push(event);
+    if (this.done.length >= REPORT_BATCH) this.flushReport();
+    else this.reportTimer ??= setTimeout(() => this.flushReport(), REPORT_AFTER_MS);
+  }
+
+  private flushReport(): void {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
+    if (!this.done.length || !this.scan) return;
+    const report = { kind: 'done' as const, worker: this.name, events: this.done, failed: this.failed, results: this.results, times: this.times };
+    this.done = [];
+    this.failed = [];
+    this.times = { waiting: 0, active: 0, events: 0 };
+    this.report(report).catch((e) => this.logger.error(`reporting completions failed: ${e}`));
+  }
+
+  protected async onScan(scan: ScanInfo): Promise<void> {
+    this.flushReport();
+    this.assembler.clear();
+    this.results = 0;
+    this.instance = undefined;
+    const Class = this.opts.workerClass;
+    if (Class) {
+      try {
+        this.instance = new Class({ parameters: this.parameters, state: this.persistent, logger: this.logger, name: this.name });
+      } catch (error) {
+        this.errors += 1;
+        this.logger.error(`constructing the worker class failed, events pass unprocessed: ${(error as Error)?.stack ?? error}`);
+      }
+    }
+    const early = this.early.filter((m) => m.scan === scan.scan);
+    this.early = [];
+    setImmediate(() => { for (const { message } of early) this.accept(message); });
+  }
+
+  protected async onFinish(scan: string): Promise<void> {
+    this.flushReport();
+    try {
+      await this.instance?.finish?.(this.parameters);
+    } catch (error) {
+      this.errors += 1;
+      this.logger.error(`finish threw: ${(error as Error)?.stack ?? error}`);
+    }
+    await this.report({ kind: 'finished', component: this.field }, scan);
+  }
+}

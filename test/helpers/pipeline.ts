@@ -1,0 +1,174 @@
+/** Starts a real pipeline (`dranspose run`) under its own Redis key prefix and ports, for one test. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { Redis } from 'ioredis';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/dranspose.js');
+export const REDIS_URL = process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export async function freePort(): Promise<number> {
+  return await new Promise((done, fail) => {
+    const server = net.createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+}
+
+/** Deletes every key under a test's prefix (SCAN, never KEYS or FLUSH on the shared server). */
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+export interface PipelineSpec {
+  ingesters?: unknown[];
+  workers?: unknown[];
+  debug_workers?: Record<string, unknown>[];
+  reducer?: Record<string, unknown>;
+  parameters?: Record<string, unknown>;
+  controller?: Record<string, unknown>;
+  tango?: Record<string, unknown>;
+}
+
+export interface Expected { ingesters: number; workers: number }
+
+export class TestPipeline {
+  readonly output: string[] = [];
+  exited: number | null = null;
+
+  constructor(readonly name: string, readonly prefix: string, readonly controllerPort: number, readonly reducerPort: number,
+    readonly configPath: string, readonly child: ChildProcess) {
+    child.stderr!.on('data', (d: Buffer) => this.output.push(d.toString()));
+    child.stdout!.on('data', (d: Buffer) => this.output.push(d.toString()));
+    child.on('exit', (code) => { this.exited = code ?? -1; });
+  }
+
+  get controller(): string { return `http://127.0.0.1:${this.controllerPort}`; }
+  get reducer(): string { return `http://127.0.0.1:${this.reducerPort}`; }
+
+  async api<T = unknown>(path: string, init?: RequestInit): Promise<T> {
+    const response = await fetch(`${this.controller}${path}`, init);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  async post(path: string, body: unknown): Promise<Response> {
+    return await fetch(`${this.controller}${path}`, {
+      method: 'POST', body: typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
+    });
+  }
+
+  async setSequence(body: unknown, query = ''): Promise<string> {
+    const response = await this.post(`/api/v1/sequence${query}`, body);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST /api/v1/sequence: ${response.status} ${text}`);
+    return JSON.parse(text);
+  }
+
+  async progress(): Promise<{ last_assigned: number; completed_events: number; total_events: number; finished: boolean }> {
+    return await this.api('/api/v1/progress');
+  }
+
+  async waitForFinish(timeoutMs = 30_000) {
+    return await waitFor('the scan to finish', async () => {
+      const p = await this.progress();
+      return p.finished ? p : undefined;
+    }, timeoutMs);
+  }
+
+  async result<T = unknown>(path: string): Promise<T> {
+    const response = await fetch(`${this.reducer}/api/v1/result/${path}`);
+    if (!response.ok) throw new Error(`result ${path}: ${response.status} ${await response.text()}`);
+    return await response.json() as T;
+  }
+
+  async waitForComponents(expected: Expected, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${expected.ingesters} ingesters, ${expected.workers} workers and a reducer\n${this.output.join('')}`, async () => {
+      if (this.exited !== null) throw new Error(`dranspose run exited with ${this.exited}:\n${this.output.join('')}`);
+      const config = await this.api<{ ingesters: unknown[]; workers: unknown[]; reducer: unknown }>('/api/v1/config');
+      return config.ingesters.length === expected.ingesters && config.workers.length === expected.workers && !!config.reducer;
+    }, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (this.exited === null) this.child.kill('SIGKILL');
+    }
+    await deletePrefix(this.prefix);
+  }
+}
+
+/** Writes a configuration for this test and starts `dranspose run` on it. */
+export async function startPipeline(spec: PipelineSpec, expected?: Expected): Promise<TestPipeline> {
+  const name = `t${randomUUID().slice(0, 8)}`;
+  const prefix = `dranspose:test-${name}:`;
+  const controllerPort = await freePort();
+  const reducerPort = await freePort();
+  const config = {
+    name, key_prefix: prefix,
+    controller: { port: controllerPort, host: '127.0.0.1', ...spec.controller },
+    ingesters: spec.ingesters ?? [],
+    workers: spec.workers ?? [],
+    debug_workers: spec.debug_workers ?? [],
+    reducer: { port: reducerPort, host: '127.0.0.1', ...spec.reducer },
+    parameters: spec.parameters ?? {},
+    ...(spec.tango ? { tango: spec.tango } : {}),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
+  const configPath = join(dir, 'pipeline.yaml');
+  writeFileSync(configPath, stringify(config));
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
+  if (expected) {
+    try {
+      await pipeline.waitForComponents(expected);
+    } catch (error) {
+      await pipeline.stop();
+      throw error;
+    }
+  }
+  return pipeline;
+}
+
+/** `ntrig` data events with one constraint each, as the original's test helper builds them */
+export function uniformSequence(streams: string[], events: number, constraint = (i: number) => i): unknown {
+  const part: Record<string, unknown[]> = {};
+  for (const s of streams) part[s] = Array.from({ length: events }, (_, i) => [{ constraint: constraint(i) }]);
+  return { parts: { main: part }, sequence: ['main'] };
+}

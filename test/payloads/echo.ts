@@ -1,0 +1,52 @@
+/** Test classes: the worker reports what each event held; the reducer keeps every result per event. */
+import type { EventData, ParameterDescription, Parameters, ResultData, WorkerContext } from '../../src/index.js';
+import { stins } from '../../src/index.js';
+
+export interface EchoResult {
+  worker: string;
+  label: unknown;
+  streams: Record<string, { kind: string; frame?: number; sum?: number; frames: number }>;
+}
+
+export class EchoWorker {
+  constructor(private readonly ctx: WorkerContext) {}
+
+  static describeParameters(): ParameterDescription[] {
+    return [
+      { name: 'label', dtype: 'str', description: 'copied into every result', default: 'none' },
+      { name: 'fail_on', dtype: 'int', description: 'processEvent throws on this event number', default: -1 },
+      { name: 'delay_ms', dtype: 'int', description: 'time spent per event', default: 0 },
+    ];
+  }
+
+  async processEvent(event: EventData, parameters: Parameters): Promise<EchoResult> {
+    if (event.eventNumber === parameters.fail_on?.value) throw new Error(`asked to fail on event ${event.eventNumber}`);
+    const delay = Number(parameters.delay_ms?.value ?? 0);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    const streams: EchoResult['streams'] = {};
+    for (const [name, data] of Object.entries(event.streams)) {
+      if (data.typ !== 'STINS') { streams[name] = { kind: data.typ, frames: data.frames.length }; continue; }
+      const packet = stins.parse(data);
+      streams[name] = packet.kind === 'image'
+        ? { kind: 'image', frame: Number(packet.header.frame), sum: (packet.image.data as Uint16Array).reduce((a, b) => a + b, 0), frames: data.frames.length }
+        : { kind: packet.kind, frames: data.frames.length };
+    }
+    return { worker: this.ctx.name, label: parameters.label?.value ?? null, streams };
+  }
+}
+
+export class EchoReducer {
+  publish: { events: Record<string, (EchoResult & { hash: string | null })[]>; results: number } = { events: {}, results: 0 };
+
+  processResult(result: ResultData<EchoResult>): void {
+    if (result.payload.label === 'reducer-fails') throw new Error('reducer asked to fail');
+    (this.publish.events[result.eventNumber] ??= []).push({ ...result.payload, hash: result.parametersHash });
+    this.publish.results += 1;
+  }
+}
+
+/** A worker class whose constructor throws: the worker must keep acknowledging events. */
+export class BrokenWorker {
+  constructor() { throw new Error('broken on purpose'); }
+  processEvent(): undefined { return undefined; }
+}
