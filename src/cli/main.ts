@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import { registerComponentCommands } from './components.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReplayCommand } from './replay.js';
+import { registerCaptureCommands } from './capture.js';
 import { fail, runUntilSignal } from './lifecycle.js';
 import { runPipeline } from './run.js';
 
@@ -21,5 +22,6 @@ program.command('run')
 registerComponentCommands(program);
 registerDemoCommand(program);
 registerReplayCommand(program);
+registerCaptureCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -28,6 +28,11 @@ export interface ControllerOptions {
   admissionMs?: number;
 }
 
+export interface WorkerScaler {
+  readonly workerCount: number;
+  setWorkerCount(count: number): void;
+}
+
 /** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
 export class RequestError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
@@ -52,6 +57,8 @@ export class Controller {
   private changingScan: Promise<unknown> = Promise.resolve();
   /** called with the finished scan (supervisor, Tango change events) */
   onScanFinished?: (scan: Scan) => void;
+  /** present in single-host mode (`dranspose run`): starts or stops worker processes */
+  workerScaler?: WorkerScaler;
 
   constructor(private readonly options: ControllerOptions) {
     this.keys = new Keys(options.pipeline, options.keyPrefix);

@@ -101,25 +101,30 @@ export class Reducer extends Component {
   private pump(): void {
     if (this.busy) return;
     this.busy = true;
-    this.processQueue().catch((e) => this.logger.error(`reduce loop: ${e?.stack ?? e}`)).finally(() => { this.busy = false; });
+    this.processQueue().catch((e) => this.logger.error(`reduce loop: ${e?.stack ?? e}`));
   }
 
   private async processQueue(): Promise<void> {
-    for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-      const { header, body } = item;
-      try {
-        const result: ResultData = { eventNumber: header.event, worker: header.worker, parametersHash: header.parametersHash, payload: decode(body) };
-        const pending = this.instance?.processResult(result, this.parameters);
-        if (pending instanceof Promise) await pending;
-      } catch (error) {
-        this.errors += 1;
-        const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
-        this.failed.push([header.event, header.worker, reason]);
-        this.logger.error(`event ${header.event} from ${header.worker}: ${reason}`);
+    try {
+      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
+        const { header, body } = item;
+        try {
+          const result: ResultData = { eventNumber: header.event, worker: header.worker, parametersHash: header.parametersHash, payload: decode(body) };
+          const pending = this.instance?.processResult(result, this.parameters);
+          if (pending instanceof Promise) await pending;
+        } catch (error) {
+          this.errors += 1;
+          const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
+          this.failed.push([header.event, header.worker, reason]);
+          this.logger.error(`event ${header.event} from ${header.worker}: ${reason}`);
+        }
+        this.counts[header.worker] = (this.counts[header.worker] ?? 0) + 1;
+        this.processed += 1;
+        this.countsChanged = true;
       }
-      this.counts[header.worker] = (this.counts[header.worker] ?? 0) + 1;
-      this.processed += 1;
-      this.countsChanged = true;
+    } finally {
+      // cleared in the same tick as the last empty shift, so no arriving result is left waiting
+      this.busy = false;
     }
   }
 

@@ -140,17 +140,22 @@ export class Worker extends Component {
   private pump(): void {
     if (this.busy) return;
     this.busy = true;
-    this.processReady().catch((e) => this.logger.error(`processing loop: ${e?.stack ?? e}`)).finally(() => { this.busy = false; });
+    this.processReady().catch((e) => this.logger.error(`processing loop: ${e?.stack ?? e}`));
   }
 
   private async processReady(): Promise<void> {
-    for (let event = this.assembler.takeReady(); event; event = this.assembler.takeReady()) {
-      const started = performance.now();
-      this.times.waiting += (started - this.idleSince) / 1000;
-      await this.processEvent(event);
-      this.idleSince = performance.now();
-      this.times.active += (this.idleSince - started) / 1000;
-      this.times.events += 1;
+    try {
+      for (let event = this.assembler.takeReady(); event; event = this.assembler.takeReady()) {
+        const started = performance.now();
+        this.times.waiting += (started - this.idleSince) / 1000;
+        await this.processEvent(event);
+        this.idleSince = performance.now();
+        this.times.active += (this.idleSince - started) / 1000;
+        this.times.events += 1;
+      }
+    } finally {
+      // cleared in the same tick as the last empty takeReady, so no arriving event is left waiting
+      this.busy = false;
     }
   }
 

@@ -103,10 +103,16 @@ export class TestPipeline {
   }
 
   async waitForFinish(timeoutMs = 30_000) {
-    return await waitFor('the scan to finish', async () => {
-      const p = await this.progress();
-      return p.finished ? p : undefined;
-    }, timeoutMs);
+    try {
+      return await waitFor('the scan to finish', async () => {
+        const p = await this.progress();
+        return p.finished ? p : undefined;
+      }, timeoutMs);
+    } catch (error) {
+      // what the controller knew, to tell a stuck scan from a slow one
+      const status = await this.api('/api/v1/status').catch((e) => String(e));
+      throw new Error(`${(error as Error).message}\nstatus: ${JSON.stringify(status)}\n${this.output.join('').slice(-4000)}`);
+    }
   }
 
   async result<T = unknown>(path: string): Promise<T> {

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: the raw zeromq chain and the real pipeline measured in one run on the same
+ * upstream, and their ratio. Numbers are reported, never asserted.
+ */
+import * as zmq from 'zeromq';
+import { fileURLToPath } from 'node:url';
+import { parsePipelineConfig } from '../../src/core/config.js';
+import { TriggerSequence } from '../../src/core/mapping/index.js';
+import { runPipeline, type RunningPipeline } from '../../src/cli/run.js';
+import { frameSet, now, percentiles } from './frames.js';
+import { startRawChain } from './raw-chain.js';
+import { parseRows } from './parse.js';
+
+const PAYLOAD = fileURLToPath(new URL('./payload.ts', import.meta.url));
+const MiB = 1 << 20;
+
+interface Case { name: string; payload: number; events: number; batch: number; rate?: number; unit: 'events/s' | 'GB/s' | 'latency' }
+
+const quick = process.argv.includes('--quick');
+const scale = (n: number) => (quick ? Math.ceil(n / 10) : n);
+const CASES: Case[] = [
+  { name: '64 B frames, batched map (i // 10)', payload: 64, events: scale(100_000), batch: 10, unit: 'events/s' },
+  { name: '64 B frames, one constraint per event', payload: 64, events: scale(50_000), batch: 1, unit: 'events/s' },
+  { name: '1 MiB frames', payload: MiB, events: scale(2_000), batch: 1, unit: 'GB/s' },
+  { name: '4 MiB frames', payload: 4 * MiB, events: scale(500), batch: 1, unit: 'GB/s' },
+  { name: 'latency at 1 kHz, 2 KiB frames', payload: 2048, events: scale(3_000), batch: 1, rate: 1000, unit: 'latency' },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** sends header, `events` images and the end message; resolves with the time of the first send */
+async function send(socket: zmq.Push, c: Case): Promise<number> {
+  const frames = frameSet(c.payload);
+  const started = now();
+  await socket.send(frames.header());
+  const interval = c.rate ? 1000 / c.rate : 0;
+  for (let i = 0; i < c.events; i++) {
+    if (interval) {
+      const due = started + (i + 1) * interval;
+      for (let wait = due - now(); wait > 0; wait = due - now()) await sleep(Math.max(0, Math.floor(wait)));
+    }
+    await socket.send(frames.image(i));
+  }
+  await socket.send(frames.end(c.events));
+  return started;
+}
+
+interface Measured { seconds: number; latencies: number[] }
+
+async function measureRaw(c: Case): Promise<Measured> {
+  const upstream = new zmq.Push();
+  await upstream.bind('tcp://127.0.0.1:*');
+  const chain = await startRawChain(upstream.lastEndpoint!, c.events + 2, c.batch);
+  await sleep(500);
+  const started = await send(upstream, c);
+  const result = await chain.done;
+  chain.close();
+  upstream.close();
+  return { seconds: (result.at - started) / 1000, latencies: result.latencies };
+}
+
+async function measurePipeline(pipeline: RunningPipeline, upstream: zmq.Push, reducerPort: number, c: Case): Promise<Measured & { reducerRate: number }> {
+  const { controller } = pipeline.server;
+  const entries = Array.from({ length: c.events }, (_, i) => [{ constraint: Math.floor(i / c.batch) }]);
+  await controller.setSequence(TriggerSequence.fromSequenceRequest({ parts: { main: { bench: entries } }, sequence: ['main'] }));
+  const started = await send(upstream, c);
+  while (!controller.scan?.isFinishSent) await sleep(2);
+  const seconds = (now() - started) / 1000;
+  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { results: number; latencies: number[] };
+  return { seconds, latencies: publish.latencies, reducerRate: publish.results / seconds };
+}
+
+function value(c: Case, m: Measured): number {
+  const events = c.events + 2;
+  return c.unit === 'GB/s' ? (c.events * c.payload) / m.seconds / 1e9 : events / m.seconds;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const upstream = new zmq.Push();
+  await upstream.bind('tcp://127.0.0.1:*');
+  const reducerPort = 5801;
+  const config = parsePipelineConfig({
+    name: `bench-${process.pid}`,
+    controller: { port: 5800, host: '127.0.0.1' },
+    ingesters: [{ name: 'bench-ingester', streams: [{ name: 'bench', protocol: 'stins', upstream: upstream.lastEndpoint }] }],
+    workers: [{ class: `${PAYLOAD}:BenchWorker`, count: 2 }],
+    reducer: { class: `${PAYLOAD}:BenchReducer`, port: reducerPort, host: '127.0.0.1' },
+  }, process.cwd(), 'bench');
+  process.env.LOG_LEVEL ??= 'warn';
+  const pipeline = await runPipeline(config);
+  const { controller } = pipeline.server;
+  while (controller.components.workers.length < 2 || !controller.components.reducer || !controller.components.ingesters.length) await sleep(100);
+  const rows: string[][] = [['measure', 'raw zmq chain', 'pipeline', 'ratio', 'target']];
+  const targets: Record<string, string> = {
+    '64 B frames, batched map (i // 10)': '≥ 40,000 events/s',
+    '64 B frames, one constraint per event': '≥ 20,000 events/s',
+    '1 MiB frames': '≥ 0.85 × raw',
+    '4 MiB frames': '≥ 0.85 × raw',
+  };
+  let reducerRate = 0;
+  for (const c of CASES) {
+    process.stderr.write(`bench: ${c.name} (${c.events} events)…\n`);
+    const raw = await measureRaw(c);
+    const real = await measurePipeline(pipeline, upstream, reducerPort, c);
+    if (c.unit === 'latency') {
+      const [r, p] = [percentiles(raw.latencies), percentiles(real.latencies)];
+      rows.push([`${c.name}: p50 (ms)`, fmt(r.p50, 2), fmt(p.p50, 2), fmt(p.p50 / r.p50, 2), '']);
+      rows.push([`${c.name}: p99 (ms)`, fmt(r.p99, 2), fmt(p.p99, 2), fmt(p.p99 / r.p99, 2), '< 5 ms']);
+      continue;
+    }
+    if (c.batch === 10) reducerRate = real.reducerRate;
+    const [r, p] = [value(c, raw), value(c, real)];
+    rows.push([`${c.name} (${c.unit})`, fmt(r, c.unit === 'GB/s' ? 2 : 0), fmt(p, c.unit === 'GB/s' ? 2 : 0), fmt(p / r, 2), targets[c.name] ?? '']);
+  }
+  rows.push(['reducer results/s (batched run)', '', fmt(reducerRate), '', '≥ 50,000']);
+  await pipeline.stop();
+  upstream.close();
+  for (const row of await parseRows(quick)) rows.push(row);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  process.stdout.write(`\n${rows.map((r) => r.map((cell, i) => (i ? (cell ?? '').padStart(widths[i]) : (cell ?? '').padEnd(widths[i]))).join('  ')).join('\n')}\n`);
+  process.exit(0);
+}
+
+await main();

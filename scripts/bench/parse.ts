@@ -1,0 +1,34 @@
+/** Parse throughput per protocol family: how fast the parsers turn frames into typed arrays. */
+import { bslz4Encode } from '../../src/core/compression/bslz4.js';
+import { stins } from '../../src/protocols/stins/index.js';
+
+interface ParseCase { name: string; frames: Buffer[]; typ: string; parse: (data: { typ: string; frames: Buffer[] }) => unknown; bytes: number }
+
+function stinsBslz4Case(): ParseCase {
+  const shape = [512, 512];
+  const pixels = new Uint32Array(shape[0] * shape[1]);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 28;
+  const raw = Buffer.from(pixels.buffer);
+  const header = Buffer.from(JSON.stringify({ htype: 'image', frame: 0, shape, type: 'uint32', compression: 'bslz4', msg_number: 1 }));
+  return { name: 'STINS bslz4 512×512 uint32', typ: 'STINS', frames: [header, bslz4Encode(raw, 4)], parse: stins.parse, bytes: raw.length };
+}
+
+function measure(c: ParseCase, seconds: number): { perSecond: number; gbps: number } {
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    c.parse({ typ: c.typ, frames: c.frames });
+    count += 1;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return { perSecond: count / elapsed, gbps: (count * c.bytes) / elapsed / 1e9 };
+}
+
+export async function parseRows(quick: boolean): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const c of [stinsBslz4Case()]) {
+    const { perSecond, gbps } = measure(c, quick ? 0.5 : 2);
+    rows.push([`parse ${c.name} (frames/s, GB/s decoded)`, '', `${Math.round(perSecond).toLocaleString('en-US')} /s`, `${gbps.toFixed(2)} GB/s`, '']);
+  }
+  return rows;
+}

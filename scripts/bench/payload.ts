@@ -1,0 +1,23 @@
+/** Worker and reducer classes of the real-pipeline benchmark: a tiny result per image, latencies kept. */
+import type { EventData, ResultData } from '../../src/index.js';
+import { now } from './frames.js';
+
+export class BenchWorker {
+  processEvent(event: EventData): number | undefined {
+    const stream = event.streams.bench;
+    if (stream?.frames.length !== 2) return undefined;
+    // the send time is the only thing read: the benchmark measures the pipeline, not parsing
+    const header = stream.frames[0].toString();
+    const at = header.lastIndexOf('"t":');
+    return at < 0 ? 0 : Number(header.slice(at + 4, -1));
+  }
+}
+
+export class BenchReducer {
+  publish: { results: number; latencies: number[] } = { results: 0, latencies: [] };
+
+  processResult(result: ResultData<number>): void {
+    this.publish.results += 1;
+    if (result.payload) this.publish.latencies.push(now() - result.payload);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `dranspose capture`: records an upstream as a raw capture (`.cbors`, one CBOR array of byte
+ * strings per message), and `dranspose source`: plays a capture as a live upstream.
+ */
+import type { Command } from 'commander';
+import { RawCaptureWriter, readCapture } from '../core/capture/index.js';
+import { connectUpstream } from '../ingester/transports/index.js';
+import { getProtocol, protocolNames } from '../protocols/index.js';
+import { bindZmqPlayer } from '../protocols/player.js';
+import { parseInteger } from './options.js';
+import { fail } from './lifecycle.js';
+
+interface CaptureOptions { type: string; connect: string; output: string; count?: number }
+
+async function capture(o: CaptureOptions): Promise<void> {
+  const protocol = getProtocol(o.type);
+  const upstream = connectUpstream(protocol.transport, o.connect);
+  const writer = await RawCaptureWriter.open(o.output);
+  let count = 0;
+  let stopping = false;
+  const stop = () => { stopping = true; void upstream.close(); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stderr.write(`capture: recording ${protocol.name} from ${o.connect} to ${o.output} (Ctrl-C to stop)\n`);
+  for (let message = await upstream.reader.next(); message && !stopping; message = await upstream.reader.next()) {
+    await writer.write(message);
+    count += 1;
+    if (count % 100 === 0) process.stderr.write(`\rcapture: ${count} messages`);
+    if (o.count !== undefined && count >= o.count) break;
+  }
+  await upstream.close();
+  await writer.close();
+  process.stderr.write(`\rcapture: ${count} messages written to ${o.output}\n`);
+}
+
+interface SourceOptions { file: string; bind: string; type: string; rate: number; warmup: number }
+
+async function source(o: SourceOptions): Promise<void> {
+  const protocol = getProtocol(o.type);
+  if (protocol.transport !== 'zmq-pull' && protocol.transport !== 'zmq-sub') {
+    throw new Error(`source: protocol ${protocol.name} uses ${protocol.transport}, which the source command cannot play yet`);
+  }
+  const player = await bindZmqPlayer(protocol.transport, o.bind);
+  process.stderr.write(`source: playing ${o.file} as ${protocol.name} on ${player.endpoint}\n`);
+  async function* messages(): AsyncGenerator<Buffer[]> {
+    for await (const item of readCapture(o.file)) {
+      if (!Array.isArray(item)) throw new Error(`${o.file} is an ingester dump, not a raw capture; replay it with dranspose replay`);
+      yield item;
+    }
+  }
+  const sent = await player.play(messages(), { rate: o.rate, warmup: protocol.transport === 'zmq-sub' ? o.warmup : 0 });
+  process.stderr.write(`source: sent ${sent} messages\n`);
+  // let the peer drain what is queued before the socket closes
+  await new Promise((r) => setTimeout(r, 500));
+  player.close();
+}
+
+export function registerCaptureCommands(program: Command): void {
+  program.command('capture')
+    .description('record an upstream as a raw .cbors capture')
+    .requiredOption('--type <protocol>', `upstream protocol (${protocolNames().join(', ')})`)
+    .requiredOption('--connect <url>', 'upstream address, e.g. tcp://detector:9999')
+    .requiredOption('-o, --output <file>', 'capture file (.cbors, or .cbors.gz for gzip)')
+    .option('--count <n>', 'stop after this many messages', parseInteger)
+    .action((o: CaptureOptions) => capture(o).catch(fail));
+
+  program.command('source')
+    .description('play a raw capture as a live upstream, with the socket type its protocol uses')
+    .requiredOption('--file <file>', 'raw capture (.cbors or .cbors.gz)')
+    .requiredOption('--type <protocol>', `upstream protocol (${protocolNames().join(', ')})`)
+    .option('--bind <url>', 'address to bind', 'tcp://127.0.0.1:9999')
+    .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
+    .option('--warmup <n>', 'zmq PUB only: warm-up messages before the capture, as the original sends', parseInteger, 3)
+    .action((o: SourceOptions) => source(o).catch(fail));
+}
