@@ -1,7 +1,8 @@
 /** End-to-end scans through `dranspose run`: real Redis, real zmq sockets, real child processes. */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, freePort, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
 import type { EchoResult } from './payloads/echo.js';
@@ -49,6 +50,20 @@ describe('pipeline (dranspose run)', function () {
     expect(events['21'].map((r) => r.streams.eiger.kind)).to.deep.equal(['end', 'end']);
     const workers = new Set(Object.values(events).flat().map((r) => r.worker));
     expect(workers).to.deep.equal(new Set(['worker-1', 'worker-2']));
+    // the notebook recipe, in Debian's Python against the live reducer
+    const script = [
+      'import pickle, sys, json, requests, numpy',
+      `base = "${pipeline.reducer}/api/v1/result/"`,
+      'image = pickle.loads(requests.get(base + "last_image").content)',
+      'part = pickle.loads(requests.get(base + "last_image?slice=2:4,::2").content)',
+      'events = pickle.loads(requests.get(base + "events").content)',
+      'print(json.dumps({"type": type(image).__name__, "dtype": str(image.dtype), "shape": list(image.shape), "sum": int(image.sum()),',
+      '  "part": part.tolist(), "full": image[2:4, ::2].tolist(), "frame": events["20"][0]["streams"]["eiger"]["frame"]}))',
+    ].join('\n');
+    const python = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script]).toString());
+    expect(python).to.include({ type: 'ndarray', dtype: 'uint16', sum: StinsSource.imageSum(series, 19), frame: 19 });
+    expect(python.shape).to.deep.equal([8, 8]);
+    expect(python.part).to.deep.equal(python.full);
     const load = await pipeline.api<Record<string, { last_event: number; intervals: Record<string, { events: number }> }>>('/api/v1/load');
     expect(Object.keys(load).sort()).to.deep.equal(['worker-1', 'worker-2']);
     expect(Object.values(load).reduce((n, l) => n + l.intervals.scan.events, 0)).to.equal(24);
@@ -84,10 +99,11 @@ describe('pipeline (dranspose run)', function () {
 
   it('sends the events tagged debug only to the debug worker; multi-part sequences keep event order', async () => {
     const eiger = await source();
+    const debugPort = await freePort();
     pipeline = await startPipeline({
       ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
       workers: echoWorkers(2), reducer: echoReducer,
-      debug_workers: [{ name: 'debug', tags: ['debug'], port: 0 }],
+      debug_workers: [{ name: 'debug', tags: ['debug'], port: debugPort }],
     }, { ingesters: 1, workers: 3 });
     const generic = (n: number) => [{ constraint: n }];
     const debug = [{ tags: ['debug'], constraint: null }];
@@ -104,6 +120,10 @@ describe('pipeline (dranspose run)', function () {
     // generic workers: start, 1, 3, 4, 6, end; the debug worker has no class, so no results of its own
     expect(Object.keys(events).map(Number).sort((x, y) => x - y)).to.deep.equal([0, 1, 3, 4, 6, 8]);
     for (const e of [1, 3, 4, 6]) expect(events[e][0].streams.eiger.frame).to.equal(e - 1);
+    const last = await (await fetch(`http://127.0.0.1:${debugPort}/api/v1/last_events?number=10`)).json() as { event_number: number; streams: Record<string, { typ: string; frames: string[] }> }[];
+    expect(last.map((e) => e.event_number), 'debug events, oldest first').to.deep.equal([0, 2, 5, 7, 8]);
+    const header = JSON.parse(Buffer.from(last[1].streams.eiger.frames[0], 'base64').toString());
+    expect(header).to.include({ htype: 'image', frame: 1 });
     const status = await pipeline.api<{ assignment: unknown[]; failed_event_count: number }>('/api/v1/status');
     expect(status.failed_event_count).to.equal(0);
     const sequence = await pipeline.api<{ parts: Record<string, unknown>; sequence: string[] }>('/api/v1/sequence');

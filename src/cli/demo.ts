@@ -15,7 +15,7 @@ import { fail } from './lifecycle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/roi/roi.ts', import.meta.url));
 
-interface DemoOptions { once?: boolean; frames: number; rate: number; port: number; reducerPort: number; workers: number }
+interface DemoOptions { pipeline: string; once?: boolean; frames: number; rate: number; port: number; reducerPort: number; workers: number }
 
 async function waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -29,7 +29,7 @@ async function demo(options: DemoOptions): Promise<void> {
   const detector = new zmq.Push({ linger: 0 });
   await detector.bind('tcp://127.0.0.1:*');
   const config = parsePipelineConfig({
-    name: 'demo',
+    name: options.pipeline,
     controller: { port: options.port },
     ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: detector.lastEndpoint }] }],
     workers: [{ class: `${EXAMPLE}:RoiWorker`, count: options.workers }],
@@ -81,6 +81,7 @@ export function registerDemoCommand(program: Command): void {
   program.command('demo')
     .description('run a demo pipeline with an emulated STINS detector')
     .option('--once', 'exit when the scan is done')
+    .option('--pipeline <name>', 'pipeline name (Redis keys under dranspose:<name>:)', 'demo')
     .option('--frames <n>', 'images to send', parseInteger, 1000)
     .option('--rate <hz>', 'images per second (0 = as fast as possible)', parseInteger, 200)
     .option('--workers <n>', 'workers', parseInteger, 2)

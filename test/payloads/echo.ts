@@ -1,9 +1,11 @@
 /** Test classes: the worker reports what each event held; the reducer keeps every result per event. */
-import type { EventData, ParameterDescription, Parameters, ResultData, WorkerContext } from '../../src/index.js';
+import type { EventData, NDArray, ParameterDescription, Parameters, ResultData, WorkerContext } from '../../src/index.js';
 import { stins } from '../../src/index.js';
 
 export interface EchoResult {
   worker: string;
+  /** the last image of the event, as the parser gave it */
+  image?: NDArray;
   label: unknown;
   streams: Record<string, { kind: string; frame?: number; sum?: number; frames: number }>;
 }
@@ -24,23 +26,33 @@ export class EchoWorker {
     const delay = Number(parameters.delay_ms?.value ?? 0);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const streams: EchoResult['streams'] = {};
+    let image: NDArray | undefined;
     for (const [name, data] of Object.entries(event.streams)) {
       if (data.typ !== 'STINS') { streams[name] = { kind: data.typ, frames: data.frames.length }; continue; }
       const packet = stins.parse(data);
+      if (packet.kind === 'image') image = packet.image;
       streams[name] = packet.kind === 'image'
         ? { kind: 'image', frame: Number(packet.header.frame), sum: (packet.image.data as Uint16Array).reduce((a, b) => a + b, 0), frames: data.frames.length }
         : { kind: packet.kind, frames: data.frames.length };
     }
-    return { worker: this.ctx.name, label: parameters.label?.value ?? null, streams };
+    return { worker: this.ctx.name, label: parameters.label?.value ?? null, streams, ...(image ? { image } : {}) };
   }
 }
 
 export class EchoReducer {
-  publish: { events: Record<string, (EchoResult & { hash: string | null })[]>; results: number } = { events: {}, results: 0 };
+  publish: { events: Record<string, (EchoResult & { hash: string | null })[]>; results: number; last_image?: NDArray } = { events: {}, results: 0 };
+
+  private lastImageEvent = -1;
 
   processResult(result: ResultData<EchoResult>): void {
     if (result.payload.label === 'reducer-fails') throw new Error('reducer asked to fail');
-    (this.publish.events[result.eventNumber] ??= []).push({ ...result.payload, hash: result.parametersHash });
+    const { image, ...rest } = result.payload;
+    (this.publish.events[result.eventNumber] ??= []).push({ ...rest, hash: result.parametersHash });
+    // results arrive in any order across workers: keep the image of the newest event
+    if (image && result.eventNumber > this.lastImageEvent) {
+      this.publish.last_image = image;
+      this.lastImageEvent = result.eventNumber;
+    }
     this.publish.results += 1;
   }
 }
