@@ -232,6 +232,7 @@ export class Controller {
     await tx.exec();
     await this.writeCurrent();
     await this.broadcast({ type: 'parameters', versions: this.versions, hash: this.hash });
+    this.logger.info(`parameter ${name} set (${data.length} bytes)`);
     return this.hash;
   }
 

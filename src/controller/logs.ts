@@ -44,5 +44,7 @@ export function logRoutes(router: Router, controller: Controller): void {
     })().catch(() => body.end());
     ctx.type = 'application/x-ndjson';
     ctx.body = body;
+    // node sends headers with the first body bytes; a client must not wait for the first log line
+    setImmediate(() => { if (!ctx.res.headersSent) ctx.res.flushHeaders(); });
   });
 }
