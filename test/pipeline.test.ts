@@ -191,6 +191,29 @@ describe('pipeline (dranspose run)', function () {
     expect(Object.keys(events).map(Number).sort((x, y) => x - y)).to.deep.equal([0, 1, 2, 4, 5, 6]);
   });
 
+  it('finishes a scan whose worker process dies mid-way, counting the lost events; the restarted worker takes part again', async () => {
+    const eiger = await source();
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
+      workers: echoWorkers(2), reducer: echoReducer, parameters: { exit_on: 10, delay_ms: 20 },
+    }, { ingesters: 1, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['eiger'], 60));
+    await eiger.play({ frames: 60, shape: [4, 4] });
+    const progress = await pipeline.waitForFinish(60_000);
+    expect(progress).to.include({ completed_events: 62, total_events: 62, finished: true });
+    const status = await pipeline.api<{ lost_events: { event: number; component: string }[] }>('/api/v1/status');
+    expect(status.lost_events.length, 'at least the event it died on').to.be.greaterThan(0);
+    expect(status.lost_events.map((e) => e.event)).to.include(10);
+    expect(pipeline.output.join('')).to.match(/worker-\d exited \(code 3\)/);
+    // the next scan runs with both workers again
+    await pipeline.post('/api/v1/parameter/exit_on', '-1');
+    await pipeline.setSequence(uniformSequence(['eiger'], 10));
+    await eiger.play({ frames: 10, shape: [4, 4] });
+    expect(await pipeline.waitForFinish()).to.include({ completed_events: 12, finished: true });
+    const events = await pipeline.result<Events>('events');
+    expect(new Set(Object.values(events).flat().map((r) => r.worker))).to.deep.equal(new Set(['worker-1', 'worker-2']));
+  });
+
   it('answers malformed requests with 4xx and a reason', async () => {
     const eiger = await source();
     pipeline = await startPipeline({

@@ -8,6 +8,7 @@ import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
 import { dashboardHtml } from './dashboard.js';
 import { logRoutes } from './logs.js';
+import { parseScanDescription, scanMap } from './scan-description.js';
 
 const sardanaHookSchema = z.object({
   streams: z.array(z.string()).min(1, 'streams required'),
@@ -63,6 +64,13 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   });
   router.post('/mapping', async (ctx) => {
     const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx.req), { allWrap: allWrap(ctx.query) });
+    ctx.body = JSON.stringify(await controller.setSequence(sequence));
+    ctx.type = 'application/json';
+  });
+  router.post('/scan', async (ctx) => {
+    const { map, skipped } = scanMap(parseScanDescription(await readJson(ctx.req)), controller.availableStreams());
+    if (skipped.length) controller.logger.info(`scan: streams ${skipped.join(', ')} left out, no ingester serves them`);
+    const sequence = TriggerSequence.fromSequenceRequest(map, { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });

@@ -26,11 +26,15 @@ export class Scan {
   readonly load = new WorkerLoad();
   /** components expected to take part (alive when the scan was set) and those that adopted it */
   private readonly expected: Set<string>;
-  private readonly ready = new Set<string>();
+  /** component → the process instance that adopted the scan */
+  private readonly ready = new Map<string, string>();
   private readonly finishedComponents = new Set<string>();
   private readonly workerResults = new Map<string, number>();
   private reducerCounts: Record<string, number> = {};
-  private readonly droppedWorkers = new Set<string>();
+  /** `name/instance` of workers that vanished: their results are no longer waited for */
+  private readonly droppedInstances = new Set<string>();
+  /** the instance of each worker the assigner currently uses */
+  private readonly assignedInstances = new Map<string, string>();
   readonly failedEvents: ScanProblem[] = [];
   readonly reducerFailures: ScanProblem[] = [];
   readonly badFrames: ScanProblem[] = [];
@@ -140,11 +144,11 @@ export class Scan {
     }
     switch (report.kind) {
       case 'ready':
-        this.ready.add(report.component);
+        this.ready.set(report.component, report.instance);
         break;
       case 'done': {
         this.assigner.complete(report.worker, report.events);
-        this.workerResults.set(report.worker, report.results);
+        this.workerResults.set(`${report.worker}/${report.instance}`, report.results);
         if (report.events.length) this.load.record(report.worker, Math.max(...report.events), report.times);
         for (const [event, reason] of report.failed) {
           this.failedCount += 1;
@@ -171,15 +175,18 @@ export class Scan {
     }
   }
 
-  /** workers that adopted this scan and are alive; a vanished one loses its unfinished events */
+  /**
+   * Workers whose running instance adopted this scan. One that vanished, or was restarted under
+   * the same name (a new instance), loses its unfinished events; a restarted one rejoins once it
+   * adopts the scan again.
+   */
   private updateWorkers(): void {
-    const workers = this.ensembleNow().workers
-      .filter((w) => this.ready.has(`worker:${w.name}`))
-      .map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] }));
-    for (const gone of this.assigner.setWorkers(workers)) {
-      this.droppedWorkers.add(gone);
+    const workers = this.ensembleNow().workers.filter((w) => this.ready.get(`worker:${w.name}`) === w.service_uuid);
+    for (const w of workers) this.assignedInstances.set(w.name, w.service_uuid);
+    for (const gone of this.assigner.setWorkers(workers.map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] })))) {
+      this.droppedInstances.add(`${gone}/${this.assignedInstances.get(gone)}`);
       const lost = this.assigner.dropWorker(gone);
-      this.logger.error(`worker ${gone} vanished during scan ${this.id}; ${lost.length} unfinished events are lost`);
+      this.logger.error(`worker ${gone} vanished or restarted during scan ${this.id}; ${lost.length} unfinished events are lost`);
       for (const event of lost) {
         if (this.lostEvents.length < MAX_LISTED_PROBLEMS) this.lostEvents.push({ event, component: gone, reason: 'worker vanished' });
       }
@@ -199,8 +206,8 @@ export class Scan {
 
   private isComplete(): boolean {
     if (this.assigner.completedEvents < this.sequence.totalEvents) return false;
-    for (const [worker, results] of this.workerResults) {
-      if (!this.droppedWorkers.has(worker) && (this.reducerCounts[worker] ?? 0) < results) return false;
+    for (const [sender, results] of this.workerResults) {
+      if (!this.droppedInstances.has(sender) && (this.reducerCounts[sender] ?? 0) < results) return false;
     }
     return true;
   }
@@ -218,7 +225,7 @@ export class Scan {
     return {
       mapping_uuid: this.id,
       ...this.progress(),
-      assignment: this.assigner.bindings(),
+      assignment: this.assigner.bindings().map((b) => (Object.keys(b).length > MAX_LISTED_PROBLEMS ? { truncated: `${Object.keys(b).length} bindings` } : b)),
       blocked: this.assigner.blockedReason(),
       waiting_for: [...this.expected].filter((c) => !this.ready.has(c)),
       forwarded: Object.fromEntries(this.forwarded),

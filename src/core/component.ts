@@ -152,7 +152,7 @@ export abstract class Component {
     this.scan = { scan: scan.scan, streams: scan.streams, totalEvents: scan.totalEvents };
     await this.onScan(this.scan);
     await this.publishState();
-    await this.report({ kind: 'ready', component: this.field });
+    await this.report({ kind: 'ready', component: this.field, instance: this.instanceId });
   }
 
   /** Fetches only the parameters whose version changed; drops the ones the controller no longer has. */

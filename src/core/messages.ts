@@ -35,13 +35,13 @@ export type WorkerTimes = z.infer<typeof workerTimesSchema>;
 
 export const reportSchema = z.discriminatedUnion('kind', [
   /** a component adopted the scan (its user classes are instantiated, sockets ready) */
-  z.object({ kind: z.literal('ready'), component: z.string() }),
+  z.object({ kind: z.literal('ready'), component: z.string(), instance: z.string() }),
   /** a worker finished these events; `results` counts every result it has sent this scan */
   z.object({
-    kind: z.literal('done'), worker: z.string(), events: z.array(z.number().int()),
+    kind: z.literal('done'), worker: z.string(), instance: z.string(), events: z.array(z.number().int()),
     failed: z.array(z.tuple([z.number().int(), z.string()])), results: z.number().int(), times: workerTimesSchema,
   }),
-  /** the reducer's count of processed results per worker this scan, and results its class rejected */
+  /** the reducer's count of processed results per worker instance (`name/instance`) this scan, and results its class rejected */
   z.object({
     kind: z.literal('reduced'), counts: z.record(z.string(), z.number().int()),
     failed: z.array(z.tuple([z.number().int(), z.string(), z.string()])),

@@ -46,6 +46,8 @@ export interface ResultHeader {
   scan: string;
   event: number;
   worker: string;
+  /** the worker process; results of a restarted worker are counted apart */
+  instance: string;
   parametersHash: string | null;
 }
 

@@ -16,6 +16,8 @@ function errorCode(error: unknown): string | undefined {
 export class WorkerRouter {
   private readonly socket = new zmq.Router({ mandatory: true, handover: true, linger: 0 });
   private readonly lastSeen = new Map<string, number>();
+  /** workers whose frames were dropped: later frames fail at once until they ping again */
+  private readonly gone = new Set<string>();
   endpoint = '';
   dropped = 0;
 
@@ -32,11 +34,19 @@ export class WorkerRouter {
   }
 
   private async receivePings(): Promise<void> {
-    for await (const [identity] of this.socket) this.lastSeen.set(identity.toString(), Date.now());
+    for await (const [identity] of this.socket) {
+      const worker = identity.toString();
+      this.lastSeen.set(worker, Date.now());
+      this.gone.delete(worker);
+    }
   }
 
   /** true when delivered; false when the worker never connected within the grace period */
   async send(worker: string, message: Buffer[]): Promise<boolean> {
+    if (this.gone.has(worker)) {
+      this.dropped += 1;
+      return false;
+    }
     const started = Date.now();
     for (;;) {
       try {
@@ -48,6 +58,8 @@ export class WorkerRouter {
           await new Promise((r) => setImmediate(r));
         } else if (code === 'EHOSTUNREACH') {
           if (Date.now() - started > CONNECT_GRACE_MS) {
+            this.gone.add(worker);
+            this.lastSeen.delete(worker);
             this.dropped += 1;
             return false;
           }

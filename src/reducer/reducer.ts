@@ -118,7 +118,8 @@ export class Reducer extends Component {
           this.failed.push([header.event, header.worker, reason]);
           this.logger.error(`event ${header.event} from ${header.worker}: ${reason}`);
         }
-        this.counts[header.worker] = (this.counts[header.worker] ?? 0) + 1;
+        const sender = `${header.worker}/${header.instance}`;
+        this.counts[sender] = (this.counts[sender] ?? 0) + 1;
         this.processed += 1;
         this.countsChanged = true;
       }

@@ -177,7 +177,7 @@ export class Worker extends Component {
   }
 
   private async sendResult(scan: string, event: number, payload: unknown): Promise<void> {
-    const header: ResultHeader = { scan, event, worker: this.name, parametersHash: this.parametersHash };
+    const header: ResultHeader = { scan, event, worker: this.name, instance: this.instanceId, parametersHash: this.parametersHash };
     let body: Buffer;
     try {
       body = encode(payload);
@@ -209,7 +209,7 @@ export class Worker extends Component {
     clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
     if (!this.done.length || !this.scan) return;
-    const report = { kind: 'done' as const, worker: this.name, events: this.done, failed: this.failed, results: this.results, times: this.times };
+    const report = { kind: 'done' as const, worker: this.name, instance: this.instanceId, events: this.done, failed: this.failed, results: this.results, times: this.times };
     this.done = [];
     this.failed = [];
     this.times = { waiting: 0, active: 0, events: 0 };

@@ -18,11 +18,13 @@ export class EchoWorker {
       { name: 'label', dtype: 'str', description: 'copied into every result', default: 'none' },
       { name: 'fail_on', dtype: 'int', description: 'processEvent throws on this event number', default: -1 },
       { name: 'delay_ms', dtype: 'int', description: 'time spent per event', default: 0 },
+      { name: 'exit_on', dtype: 'int', description: 'the worker process dies on this event number', default: -1 },
     ];
   }
 
   async processEvent(event: EventData, parameters: Parameters): Promise<EchoResult> {
     if (event.eventNumber === parameters.fail_on?.value) throw new Error(`asked to fail on event ${event.eventNumber}`);
+    if (event.eventNumber === parameters.exit_on?.value) process.exit(3);
     const delay = Number(parameters.delay_ms?.value ?? 0);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const streams: EchoResult['streams'] = {};
