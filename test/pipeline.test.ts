@@ -150,7 +150,7 @@ describe('pipeline (dranspose run)', function () {
       expect(events[2][0].hash).to.equal(hash);
     }
     const descriptions = await pipeline.api<{ name: string; dtype: string }[]>('/api/v1/parameters');
-    expect(descriptions.map((d) => d.name)).to.deep.equal(['delay_ms', 'dump_prefix', 'fail_on', 'label']);
+    expect(descriptions.map((d) => d.name)).to.deep.equal(['delay_ms', 'dump_prefix', 'exit_on', 'fail_on', 'label']);
   });
 
   it('stops a scan mid-way on /api/v1/stop', async () => {
