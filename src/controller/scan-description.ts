@@ -68,7 +68,6 @@ export const scanDescriptionSchema = jsonObject('a scan description', z.preproce
 ));
 
 export type ScanDescription = z.output<typeof scanDescriptionSchema>;
-export type ScanDescriptionJson = z.input<typeof scanDescriptionSchema>;
 
 /** Validates a request body; a failure becomes one MappingError naming every wrong field. */
 export function parseScanDescription(body: unknown): ScanDescription {

@@ -1,0 +1,49 @@
+"""A Contrast session for the live-pipeline tests: the stand-in Contrast with the dranspose hook installed
+as a beamline setup would, after a pre-scan hook of the beamline's own.
+
+Usage: contrast_standin.py PORT CONTROLLER_URL
+Binds the StreamRecorder on 127.0.0.1:PORT, creates the detectors ``eiger`` (hardware triggered,
+records HDF5 links) and ``i0`` (a counter), prints {"ready": true}, then runs one scan per JSON line
+on stdin, {"scan": "mesh" | "flyscan" | "loopscan", "args": [...]}, and prints
+{"scan": ..., "printed": [what the hooks printed]} when its last message is published."""
+import contextlib
+import io
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, 'standin'), os.path.dirname(HERE)]
+
+from contrast.detectors import CounterDetector, LinkDetector  # noqa: E402
+from contrast.recorders import StreamRecorder  # noqa: E402
+from contrast.scans import FlyScan, LoopScan, Mesh, SoftwareScan  # noqa: E402
+from dranspose_hook import install  # noqa: E402
+
+SCANS = {'mesh': Mesh, 'flyscan': FlyScan, 'loopscan': LoopScan}
+
+
+def beamline_pre_scan(scan):
+    print('beamline pre-scan of scan %d' % scan.scannr)
+
+
+def main(port, url):
+    recorder = StreamRecorder(int(port))
+    LinkDetector('eiger', '/data/standin/raw/eiger.h5')
+    CounterDetector('i0')
+    SoftwareScan._before_scan = beamline_pre_scan
+    install(url)
+    recorder.heartbeat()
+    print(json.dumps({'ready': True}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            SCANS[request['scan']](*request['args']).run()
+        recorder.heartbeat()
+        print(json.dumps({'scan': request['scan'], 'printed': printed.getvalue().splitlines()}), flush=True)
+    recorder.close()
+
+
+if __name__ == '__main__':
+    main(*sys.argv[1:])
