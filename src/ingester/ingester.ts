@@ -9,6 +9,7 @@ import type { StreamData } from '../core/types.js';
 import { encodePartialEvent } from '../core/wire.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
+import { ZmqSubscription } from './transports/zmq.js';
 import { ScanDumper } from './dumper.js';
 import { WorkerRouter } from './router.js';
 
@@ -45,6 +46,7 @@ export class Ingester extends Component {
   private bad: [string, number, string][] = [];
   private badTotal = 0;
   private reportTimer?: NodeJS.Timeout;
+  private readonly subscriptions = new Map<string, ZmqSubscription>();
 
   constructor(private readonly opts: IngesterOptions) {
     super('ingester', opts.name, opts);
@@ -66,6 +68,7 @@ export class Ingester extends Component {
     await this.run?.cancel();
     await super.stop();
     this.router.close();
+    for (const subscription of this.subscriptions.values()) subscription.close();
   }
 
   protected extraState(): Record<string, unknown> {
@@ -110,6 +113,14 @@ export class Ingester extends Component {
     return prefix ? `${prefix}${this.name}-${scan}.cbors` : undefined;
   }
 
+  /** a stream's upstream for one scan; SUB upstreams stay subscribed from their first scan on */
+  openUpstream(stream: IngesterStream): UpstreamConnection {
+    if (stream.protocol.transport !== 'zmq-sub') return connectUpstream(stream.protocol.transport, stream.upstream);
+    let subscription = this.subscriptions.get(stream.name);
+    if (!subscription) this.subscriptions.set(stream.name, subscription = new ZmqSubscription(stream.upstream));
+    return subscription.attach();
+  }
+
   /** one event forwarded: counted for /api/v1/config and the controller's reports */
   countForwarded(): void {
     this.forwarded += 1;
@@ -130,7 +141,7 @@ class ScanRun {
   constructor(private readonly ingester: Ingester, private readonly scan: ScanInfo,
     streams: IngesterStream[], private readonly dumper: ScanDumper | undefined) {
     for (const stream of streams) {
-      const connection = connectUpstream(stream.protocol.transport, stream.upstream);
+      const connection = ingester.openUpstream(stream);
       const source: StreamSource = { stream, connection, ended: false, nextEvent: 0, frames: undefined as never };
       source.frames = stream.protocol.scan(connection.reader, {
         stream: stream.name, logger: ingester.logger,
