@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { connectRedis, Keys } from '../core/redis.js';
+import { blockingConnection, connectRedis, Keys } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
 import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
@@ -156,7 +156,7 @@ export class Controller {
     if (!this.ensemble.reducer) throw new RequestError(400, 'no reducer available');
     await this.scan?.stop();
     const id = randomUUID();
-    const scan = new Scan(id, sequence, this.ensemble, this.redis, this.redis.duplicate(), this.keys, this.logger,
+    const scan = new Scan(id, sequence, this.ensemble, this.redis, blockingConnection(this.redis), this.keys, this.logger,
       { credit: this.options.credit ?? 256, admissionMs: this.options.admissionMs ?? 10_000 },
       (s) => this.finishScan(s), () => this.ensemble);
     this.scan = scan;

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Controller } from './controller.js';
+import { blockingConnection } from '../core/redis.js';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 
@@ -24,7 +25,7 @@ export function logRoutes(router: Router, controller: Controller): void {
 
   router.get('/log_stream', (ctx) => {
     const body = new PassThrough();
-    const connection = controller.redis.duplicate();
+    const connection = blockingConnection(controller.redis);
     let open = true;
     const close = () => { open = false; connection.disconnect(); };
     ctx.req.on('close', close);

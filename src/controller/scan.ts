@@ -109,29 +109,45 @@ export class Scan {
   private async finish(): Promise<void> {
     if (this.finishSent) return;
     this.finishSent = true;
-    await this.sendFinish(this);
+    try {
+      await this.sendFinish(this);
+    } catch (error) {
+      this.finishSent = false;   // the next round tries again
+      throw error;
+    }
   }
 
   private async run(): Promise<void> {
-    const connection = this.blocking;
     while (this.running) {
-      const result = await connection.xread('COUNT', 2000, 'BLOCK', 50, 'STREAMS', this.keys.reports(this.id), this.lastReportId)
-        .catch((e) => { if (this.running) this.logger.warn(`reading reports: ${e}`); return null; }) as [string, [string, string[]][]][] | null;
-      for (const [, entries] of result ?? []) {
-        for (const [id, fields] of entries) {
-          this.lastReportId = id;
-          this.handle(fields[1]);
-        }
+      try {
+        await this.step();
+      } catch (error) {
+        // a scan that stops being driven would hang: log and go on
+        this.logger.error(`scan ${this.id}: ${(error as Error)?.stack ?? error}`);
+        await new Promise((r) => setTimeout(r, 100));
       }
-      if (!this.admitted && ([...this.expected].every((c) => this.ready.has(c)) || Date.now() - this.started > this.options.admissionMs)) {
-        this.admitted = true;
-        this.admit();
-      }
-      if (!this.admitted) continue;
-      this.updateWorkers();
-      await this.publish(this.assigner.assign());
-      if (!this.finishSent && this.isComplete()) await this.finish();
     }
+    this.blocking.disconnect();
+  }
+
+  /** one round: read reports, admit, assign as far as credit allows, finish when done */
+  private async step(): Promise<void> {
+    const result = await this.blocking.xread('COUNT', 2000, 'BLOCK', 50, 'STREAMS', this.keys.reports(this.id), this.lastReportId)
+      .catch((e) => { if (this.running) this.logger.warn(`reading reports: ${e}`); return null; }) as [string, [string, string[]][]][] | null;
+    for (const [, entries] of result ?? []) {
+      for (const [id, fields] of entries) {
+        this.lastReportId = id;
+        this.handle(fields[1]);
+      }
+    }
+    if (!this.admitted && ([...this.expected].every((c) => this.ready.has(c)) || Date.now() - this.started > this.options.admissionMs)) {
+      this.admitted = true;
+      this.admit();
+    }
+    if (!this.admitted) return;
+    this.updateWorkers();
+    await this.publish(this.assigner.assign());
+    if (!this.finishSent && this.isComplete()) await this.finish();
   }
 
   private handle(raw: string): void {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
-import { connectRedis, Keys } from './redis.js';
+import { blockingConnection, connectRedis, Keys } from './redis.js';
 import { createLogger } from './logging.js';
 import { shipLogsTo } from './log-shipper.js';
 import { currentSchema, updateSchema, type ControllerUpdate, type Report, type ScanInfo } from './messages.js';
@@ -53,7 +53,7 @@ export abstract class Component {
     if (name.includes(':') || !/^[\x21-\x7e]+$/.test(name)) throw new Error(`component name ${JSON.stringify(name)} must be printable ASCII without ':'`);
     this.keys = new Keys(options.pipeline, options.keyPrefix);
     this.redis = connectRedis(options.redisUrl);
-    this.blocking = connectRedis(options.redisUrl);
+    this.blocking = blockingConnection(this.redis);
     this.logger = createLogger(name);
   }
 

@@ -11,6 +11,11 @@ export function connectRedis(url = redisUrl()): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableAutoPipelining: true, lazyConnect: false });
 }
 
+/** A connection of its own for XREAD BLOCK: never auto-pipelined with other commands. */
+export function blockingConnection(redis: Redis): Redis {
+  return redis.duplicate({ enableAutoPipelining: false });
+}
+
 /** Key names under `dranspose:<pipeline>:` (design.md §3); nothing here ever scans the keyspace. */
 export class Keys {
   readonly prefix: string;

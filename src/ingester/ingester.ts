@@ -10,6 +10,7 @@ import { encodePartialEvent } from '../core/wire.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
+import { blockingConnection } from '../core/redis.js';
 import { ScanDumper } from './dumper.js';
 import { WorkerRouter } from './router.js';
 
@@ -226,7 +227,7 @@ class AssignmentReader {
   private readonly connection;
 
   constructor(private readonly ingester: Ingester, private readonly scan: string) {
-    this.connection = ingester.redis.duplicate();
+    this.connection = blockingConnection(ingester.redis);
     this.loop().catch((e) => { if (!this.stopped) ingester.logger.error(`assignment reader: ${e}`); });
   }
 

@@ -1,6 +1,8 @@
 /** Opens the upstream of one stream with the transport its protocol uses. */
 import type { MessageReader, Transport } from '../../protocols/types.js';
 import { connectZmq } from './zmq.js';
+import { connectTcp } from './tcp.js';
+import { connectHttp } from './http.js';
 
 export interface UpstreamConnection {
   reader: MessageReader;
@@ -12,6 +14,8 @@ export function connectUpstream(transport: Transport, url: string): UpstreamConn
     case 'zmq-pull':
     case 'zmq-sub':
       return connectZmq(transport, url);
+    case 'tcp': return connectTcp(url);
+    case 'http': return connectHttp(url);
     default:
       throw new Error(`transport ${transport} is not available yet`);
   }
