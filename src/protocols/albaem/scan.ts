@@ -1,0 +1,17 @@
+/** One AlbaEM series as the ingester sees it (protocols.md §2.7): series-start, data…, series-end. */
+import type { StreamData } from '../../core/types.js';
+import { scanSeries, type SeriesRules } from '../series.js';
+import type { MessageReader, SourceContext } from '../types.js';
+import { ALBAEM_TYP, readAlbaemMessage } from './messages.js';
+
+const ROLES = { 'series-start': 'start', data: 'data', 'series-end': 'end' } as const;
+
+const rules: SeriesRules = {
+  typ: ALBAEM_TYP,
+  label: 'AlbaEM',
+  classify: (frames) => ROLES[readAlbaemMessage(frames).message_type],
+};
+
+export function scanAlbaem(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+  return scanSeries(rules, reader, ctx);
+}

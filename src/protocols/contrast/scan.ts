@@ -1,0 +1,22 @@
+/**
+ * One Contrast scan as the ingester sees it (protocols.md §2.4): started, one running message per
+ * point, finished or interrupted. Heartbeats come every 10 s whatever happens and are skipped.
+ */
+import type { StreamData } from '../../core/types.js';
+import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
+import type { MessageReader, SourceContext } from '../types.js';
+import { CONTRAST_TYP, readContrastMessage, type ContrastMessage } from './messages.js';
+
+const ROLES: Record<ContrastMessage['status'], MessageRole> = {
+  started: 'start', running: 'data', finished: 'end', interrupted: 'end', heartbeat: 'ignore',
+};
+
+const rules: SeriesRules = {
+  typ: CONTRAST_TYP,
+  label: 'Contrast',
+  classify: (frames) => ROLES[readContrastMessage(frames).status],
+};
+
+export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+  return scanSeries(rules, reader, ctx);
+}

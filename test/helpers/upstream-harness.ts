@@ -1,0 +1,79 @@
+/** Runs a protocol's scan() over messages in memory, and plays messages to a live pipeline's SUB ingesters. */
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { readRawCapture } from '../../src/core/capture/index.js';
+import type { StreamData } from '../../src/core/types.js';
+import type { MessageReader, SourceContext, UpstreamProtocol } from '../../src/protocols/types.js';
+import { waitFor, type TestPipeline } from './pipeline.js';
+
+/** a MessageReader over a list of messages; `undefined` once they are used up, like a closed upstream */
+export class ArrayReader implements MessageReader {
+  private index = 0;
+  constructor(private readonly messages: readonly Buffer[][]) {}
+  get remaining(): number { return this.messages.length - this.index; }
+  async next(): Promise<Buffer[] | undefined> { return this.messages[this.index++]; }
+}
+
+export async function captureMessages(path: string): Promise<Buffer[][]> {
+  const messages: Buffer[][] = [];
+  for await (const message of readRawCapture(path)) messages.push(message);
+  return messages;
+}
+
+export interface ScanOutcome {
+  /** what the ingester would forward, one StreamData per event */
+  events: StreamData[];
+  /** reasons given to ctx.bad */
+  bad: string[];
+  warnings: string[];
+  /** messages scan() left unread */
+  remaining: number;
+}
+
+/** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
+export async function scanMessages(protocol: UpstreamProtocol, messages: readonly Buffer[][]): Promise<ScanOutcome> {
+  const bad: string[] = [];
+  const warnings: string[] = [];
+  const sink = new Writable({
+    objectMode: true,
+    write(info: { level: string; message: string }, _encoding, done) {
+      if (info.level === 'warn') warnings.push(info.message);
+      done();
+    },
+  });
+  const ctx: SourceContext = {
+    stream: 'test',
+    logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream: sink })] }),
+    bad: (reason) => { bad.push(reason); },
+  };
+  const reader = new ArrayReader(messages);
+  const events: StreamData[] = [];
+  for await (const event of protocol.scan(reader, ctx)) events.push(event);
+  return { events, bad, warnings, remaining: reader.remaining };
+}
+
+/** Sets the trigger map and waits until every ingester has taken it (so its SUB sockets are connecting). */
+export async function setSequenceAndWait(pipeline: TestPipeline, sequence: unknown): Promise<void> {
+  const mapping = await pipeline.setSequence(sequence);
+  await waitFor('the ingesters to adopt the trigger map', async () => {
+    const config = await pipeline.api<{ ingesters: { mapping_uuid: string | null }[] }>('/api/v1/config');
+    return config.ingesters.every((i) => i.mapping_uuid === mapping);
+  });
+}
+
+export interface BadFrame { event: number; component: string; reason: string }
+
+export async function badFrames(pipeline: TestPipeline): Promise<{ bad_frame_count: number; bad_frames: BadFrame[] }> {
+  return await pipeline.api('/api/v1/status');
+}
+
+/** pseudo.x[0], pseudo.y[0] of the 20 running messages of contrast-dump.cbors, in order (protocols.md §4.2) */
+export const CONTRAST_DUMP_XY: [number, number][] = [
+  [-2.004051863, -2.002903037], [-2.001404022, -0.9992748245], [-2.000941193, 0.001238407776],
+  [-2.000656853, 1.001692484], [-2.000562814, 2.0019763], [-0.6658021229, -2.002587864],
+  [-0.6664982812, -0.9992643584], [-0.6666898134, 0.001223421204], [-0.6666922578, 1.001631271],
+  [-0.6666616732, 2.001930725], [0.6676852429, -2.002412156], [0.6666162969, -0.9992055423],
+  [0.6664269385, 0.001214749016], [0.6663550388, 1.00170782], [0.6663102034, 2.002018839],
+  [2.001407847, -2.002363463], [2.000183463, -0.9992309104], [1.999963432, 0.001258902382],
+  [1.999884878, 1.001690624], [1.999828501, 2.001959397],
+];
