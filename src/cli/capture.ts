@@ -7,6 +7,7 @@ import { RawCaptureWriter, readCapture } from '../core/capture/index.js';
 import { connectUpstream } from '../ingester/transports/index.js';
 import { getProtocol, protocolNames } from '../protocols/index.js';
 import { bindZmqPlayer } from '../protocols/player.js';
+import { detectProtocol } from '../protocols/detect.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
 
@@ -33,20 +34,25 @@ async function capture(o: CaptureOptions): Promise<void> {
   process.stderr.write(`\rcapture: ${count} messages written to ${o.output}\n`);
 }
 
-interface SourceOptions { file: string; bind: string; type: string; rate: number; warmup: number }
+interface SourceOptions { file: string; bind: string; type?: string; rate: number; warmup: number }
+
+const DETECT_MESSAGES = 50;
 
 async function source(o: SourceOptions): Promise<void> {
-  const protocol = getProtocol(o.type);
+  const first: Buffer[][] = [];
+  for await (const item of readCapture(o.file)) {
+    if (!Array.isArray(item)) throw new Error(`${o.file} is an ingester dump, not a raw capture; replay it with dranspose replay`);
+    first.push(item);
+    if (first.length === DETECT_MESSAGES) break;
+  }
+  const protocol = o.type ? getProtocol(o.type) : await detectProtocol(first, ['zmq-pull', 'zmq-sub']);
   if (protocol.transport !== 'zmq-pull' && protocol.transport !== 'zmq-sub') {
-    throw new Error(`source: protocol ${protocol.name} uses ${protocol.transport}, which the source command cannot play yet`);
+    throw new Error(`source: protocol ${protocol.name} uses ${protocol.transport}, which the source command cannot play`);
   }
   const player = await bindZmqPlayer(protocol.transport, o.bind);
-  process.stderr.write(`source: playing ${o.file} as ${protocol.name} on ${player.endpoint}\n`);
+  process.stderr.write(`source: playing ${o.file} as ${protocol.name} (${protocol.transport === 'zmq-sub' ? 'PUB' : 'PUSH'}) on ${player.endpoint}\n`);
   async function* messages(): AsyncGenerator<Buffer[]> {
-    for await (const item of readCapture(o.file)) {
-      if (!Array.isArray(item)) throw new Error(`${o.file} is an ingester dump, not a raw capture; replay it with dranspose replay`);
-      yield item;
-    }
+    for await (const item of readCapture(o.file)) yield item as Buffer[];
   }
   const sent = await player.play(messages(), { rate: o.rate, warmup: protocol.transport === 'zmq-sub' ? o.warmup : 0 });
   process.stderr.write(`source: sent ${sent} messages\n`);
@@ -67,7 +73,7 @@ export function registerCaptureCommands(program: Command): void {
   program.command('source')
     .description('play a raw capture as a live upstream, with the socket type its protocol uses')
     .requiredOption('--file <file>', 'raw capture (.cbors or .cbors.gz)')
-    .requiredOption('--type <protocol>', `upstream protocol (${protocolNames().join(', ')})`)
+    .option('--type <protocol>', `upstream protocol (${protocolNames().join(', ')}); found from the capture when omitted`)
     .option('--bind <url>', 'address to bind', 'tcp://127.0.0.1:9999')
     .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
     .option('--warmup <n>', 'zmq PUB only: warm-up messages before the capture, as the original sends', parseInteger, 3)

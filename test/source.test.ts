@@ -1,0 +1,62 @@
+/**
+ * `dranspose source` plays real captures as live upstreams into a pipeline; the reducer's result
+ * must equal the offline `dranspose replay` of the same files.
+ */
+import { expect } from 'chai';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BIN, ROOT, freePort, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { fixture } from './helpers/fixtures.js';
+
+const run = promisify(execFile);
+const FLUORESCENCE = join(ROOT, 'test/payloads/fluorescence.ts');
+
+/** `dranspose source` as a user runs it: no protocol given, it is found from the capture */
+function playSource(file: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'source', '--file', file, '--bind', `tcp://127.0.0.1:${port}`, '--rate', '500'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(stderr) : reject(new Error(`source exited ${code}: ${stderr}`))));
+  });
+}
+
+describe('dranspose source', function () {
+  this.timeout(120_000);
+  let pipeline: TestPipeline | undefined;
+
+  afterEach(async () => {
+    await pipeline?.stop();
+    pipeline = undefined;
+  });
+
+  it('Contrast + Xspress3-mini played live give the same map as the offline replay', async function () {
+    const contrastFile = fixture(this, 'contrast-dump.cbors');
+    const xspressFile = fixture(this, 'xspress3mini-dump20.cbors');
+    const [contrastPort, xspressPort] = [await freePort(), await freePort()];
+    pipeline = await startPipeline({
+      ingesters: [
+        { name: 'contrast-ingester', streams: [{ name: 'contrast', protocol: 'contrast', upstream: `tcp://127.0.0.1:${contrastPort}` }] },
+        { name: 'xspress3-ingester', streams: [{ name: 'xspress3', protocol: 'xspress3', upstream: `tcp://127.0.0.1:${xspressPort}` }] },
+      ],
+      workers: [{ class: `${FLUORESCENCE}:FluorescenceWorker`, count: 2 }],
+      reducer: { class: `${FLUORESCENCE}:FluorescenceReducer` },
+      parameters: { roi1: '[0,10]' },
+    }, { ingesters: 2, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['contrast', 'xspress3'], 20));
+    const [contrastLog] = await Promise.all([playSource(contrastFile, contrastPort), playSource(xspressFile, xspressPort)]);
+    expect(contrastLog).to.contain('as contrast (PUB)');
+    expect(await pipeline.waitForFinish(60_000)).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+    const live = await pipeline.result<{ map: unknown }>('$');
+
+    const out = join(mkdtempSync(join(tmpdir(), 'replay-')), 'publish.json');
+    await run(process.execPath, [BIN, 'replay', '-w', `${FLUORESCENCE}:FluorescenceWorker`, '-r', `${FLUORESCENCE}:FluorescenceReducer`,
+      '-f', `contrast=contrast:${contrastFile}`, '-f', `xspress3=xspress3:${xspressFile}`, '--result', out]);
+    const offline = JSON.parse(readFileSync(out, 'utf8'));
+    expect((live.map as { data: { roi1: number[] } }).data.roi1).to.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
+    expect(live.map).to.deep.equal(offline.map);
+  });
+});
