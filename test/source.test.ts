@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN, ROOT, freePort, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
 import { fixture } from './helpers/fixtures.js';
+import { StinsSource } from './helpers/stins-source.js';
+import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
+import { readRawCapture } from '../src/core/capture/index.js';
 
 const run = promisify(execFile);
 const FLUORESCENCE = join(ROOT, 'test/payloads/fluorescence.ts');
@@ -58,5 +61,27 @@ describe('dranspose source', function () {
     const offline = JSON.parse(readFileSync(out, 'utf8'));
     expect((live.map as { data: { roi1: number[] } }).data.roi1).to.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
     expect(live.map).to.deep.equal(offline.map);
+  });
+});
+
+describe('dranspose capture', function () {
+  this.timeout(60_000);
+
+  it('records a live upstream as a raw capture that reads back message for message', async () => {
+    const detector = await StinsSource.bind();
+    const file = join(mkdtempSync(join(tmpdir(), 'capture-')), 'stins.cbors');
+    try {
+      const capturing = run(process.execPath, [BIN, 'capture', '--type', 'stins', '--connect', detector.endpoint, '-o', file, '--count', '7']);
+      const series = { frames: 5, shape: [4, 4] };
+      await detector.play(series);
+      const { stderr } = await capturing;
+      expect(stderr).to.contain('7 messages written');
+      const recorded: Buffer[][] = [];
+      for await (const message of readRawCapture(file)) recorded.push(message);
+      expect(recorded).to.deep.equal(stinsSeriesMessages(series));
+      expect(JSON.parse(recorded[0][0].toString()).htype).to.equal('header');
+    } finally {
+      detector.close();
+    }
   });
 });
