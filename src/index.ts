@@ -6,3 +6,11 @@ export type {
 export type { NDArray, DType, TypedArray } from './core/ndarray.js';
 export { ndarray, ndarrayFromBytes } from './core/ndarray.js';
 export { stins } from './protocols/stins/index.js';
+export { contrast } from './protocols/contrast/index.js';
+export { xspress3 } from './protocols/xspress3/index.js';
+export { albaem } from './protocols/albaem/index.js';
+export { eigerLegacy, decodeEigerImage } from './protocols/eiger-legacy/index.js';
+export { lecroy } from './protocols/lecroy/index.js';
+export { pcap } from './protocols/pcap/index.js';
+export { positioncap, PositioncapParser } from './protocols/positioncap/index.js';
+export { sardana } from './protocols/sardana/index.js';

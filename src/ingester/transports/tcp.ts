@@ -104,6 +104,7 @@ class TcpLineReader implements MessageReader {
 
   async next(): Promise<Buffer[] | undefined> {
     while (!this.lines.length && !this.ended && !this.closed) await new Promise<void>((r) => { this.wake = r; });
+    if (this.closed) return undefined;
     const line = this.lines.shift();
     if (line === undefined) return undefined;
     if (this.lines.length === RESUME_AT) this.socket?.resume();

@@ -1,0 +1,37 @@
+/**
+ * One Sardana scan as the ingester sees it: data_desc, the record_data points, record_end. POSTs
+ * that are not valid packets are counted and skipped; custom_data is ignored.
+ */
+import type { StreamData } from '../../core/types.js';
+import { scanSeries, type SeriesRules } from '../series.js';
+import type { MessageReader, SourceContext } from '../types.js';
+import { readSardanaPacket, readSardanaPost, SARDANA_TYP } from './messages.js';
+
+const ROLES = { DataDescription: 'start', RecordData: 'data', RecordEnd: 'end' } as const;
+
+const rules: SeriesRules = {
+  typ: SARDANA_TYP,
+  label: 'Sardana',
+  classify: (frames) => ROLES[readSardanaPacket(frames).type],
+};
+
+/** the POSTs as the frames to forward: one JSON packet each */
+function packets(posts: MessageReader, ctx: SourceContext): MessageReader {
+  return {
+    async next() {
+      for (let post = await posts.next(); post !== undefined; post = await posts.next()) {
+        try {
+          const packet = readSardanaPost(post);
+          if (packet) return [packet];
+        } catch (error) {
+          ctx.bad((error as Error).message);
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+export function scanSardana(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+  return scanSeries(rules, packets(reader, ctx), ctx);
+}
