@@ -165,7 +165,15 @@ class ScanRun {
   private async nextFrame(source: StreamSource, event: number): Promise<StreamData | undefined> {
     source.nextEvent = event;
     if (source.ended) return undefined;
-    const item = await source.frames.next();
+    let item: IteratorResult<StreamData>;
+    try {
+      item = await source.frames.next();
+    } catch (error) {
+      // an upstream that fails for good: the scan goes on without this stream
+      source.ended = true;
+      if (!this.cancelled) this.ingester.recordBad(source.stream.name, event, `upstream failed: ${(error as Error).message}`);
+      return undefined;
+    }
     if (item.done) {
       source.ended = true;
       if (!this.cancelled) this.ingester.recordBad(source.stream.name, event, 'upstream ended before the trigger map did');

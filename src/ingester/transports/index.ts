@@ -16,7 +16,5 @@ export function connectUpstream(transport: Transport, url: string): UpstreamConn
       return connectZmq(transport, url);
     case 'tcp': return connectTcp(url);
     case 'http': return connectHttp(url);
-    default:
-      throw new Error(`transport ${transport} is not available yet`);
   }
 }
