@@ -68,7 +68,7 @@ const SELF = fileURLToPath(import.meta.url);
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 
 function child(args: string[]): { proc: ChildProcess; line: (prefix: string) => Promise<string> } {
-  const proc = spawn(process.execPath, [RUN_TS, SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...process.execArgv, RUN_TS, SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {

@@ -28,4 +28,6 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // started by a supervisor (`dranspose run`) through an IPC channel: never outlive it
+  process.on('disconnect', shutdown);
 }
