@@ -2,68 +2,73 @@
  * `npm run bench`: the raw zeromq chain and the real pipeline measured in one run on the same
  * upstream, and their ratio. Numbers are reported, never asserted.
  */
-import * as zmq from 'zeromq';
 import { fileURLToPath } from 'node:url';
 import { parsePipelineConfig } from '../../src/core/config.js';
 import { TriggerSequence } from '../../src/core/mapping/index.js';
 import { runPipeline, type RunningPipeline } from '../../src/cli/run.js';
-import { frameSet, now, percentiles } from './frames.js';
-import { startRawChain } from './raw-chain.js';
+import { now, percentiles } from './frames.js';
+import { benchChild, startRawChain, type BenchChild } from './raw-chain.js';
 import { parseRows } from './parse.js';
 
 const PAYLOAD = fileURLToPath(new URL('./payload.ts', import.meta.url));
+const SENDER = fileURLToPath(new URL('./sender.ts', import.meta.url));
 const MiB = 1 << 20;
 
 interface Case { name: string; payload: number; events: number; batch: number; rate?: number; unit: 'events/s' | 'GB/s' | 'latency' }
 
 const quick = process.argv.includes('--quick');
 const scale = (n: number) => (quick ? Math.ceil(n / 10) : n);
-const CASES: Case[] = [
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const ALL_CASES: Case[] = [
   { name: '64 B frames, batched map (i // 10)', payload: 64, events: scale(100_000), batch: 10, unit: 'events/s' },
   { name: '64 B frames, one constraint per event', payload: 64, events: scale(50_000), batch: 1, unit: 'events/s' },
   { name: '1 MiB frames', payload: MiB, events: scale(2_000), batch: 1, unit: 'GB/s' },
   { name: '4 MiB frames', payload: 4 * MiB, events: scale(500), batch: 1, unit: 'GB/s' },
   { name: 'latency at 1 kHz, 2 KiB frames', payload: 2048, events: scale(3_000), batch: 1, rate: 1000, unit: 'latency' },
 ];
+const CASES = ALL_CASES.filter((c) => !only || c.name.includes(only));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** sends header, `events` images and the end message; resolves with the time of the first send */
-async function send(socket: zmq.Push, c: Case): Promise<number> {
-  const frames = frameSet(c.payload);
-  const started = now();
-  await socket.send(frames.header());
-  const interval = c.rate ? 1000 / c.rate : 0;
-  for (let i = 0; i < c.events; i++) {
-    if (interval) {
-      const due = started + (i + 1) * interval;
-      for (let wait = due - now(); wait > 0; wait = due - now()) await sleep(Math.max(0, Math.floor(wait)));
-    }
-    await socket.send(frames.image(i));
+/** The detector process: one per chain, so sending never competes with the controller. */
+class Sender {
+  private constructor(private readonly child: BenchChild, readonly endpoint: string) {}
+
+  static async start(): Promise<Sender> {
+    const child = benchChild(SENDER, []);
+    return new Sender(child, await child.line('endpoint'));
   }
-  await socket.send(frames.end(c.events));
-  return started;
+
+  /** sends header, `events` images and the end message; resolves with the time of the first send */
+  async send(c: Case): Promise<number> {
+    const sent = this.child.line('sent');
+    this.child.proc.stdin!.write(`send ${c.payload} ${c.events} ${c.rate ?? 0}\n`);
+    return Number(await sent);
+  }
+
+  close(): void {
+    this.child.proc.kill();
+  }
 }
 
 interface Measured { seconds: number; latencies: number[] }
 
 async function measureRaw(c: Case): Promise<Measured> {
-  const upstream = new zmq.Push();
-  await upstream.bind('tcp://127.0.0.1:*');
-  const chain = await startRawChain(upstream.lastEndpoint!, c.events + 2, c.batch);
+  const sender = await Sender.start();
+  const chain = await startRawChain(sender.endpoint, c.events + 2, c.batch);
   await sleep(500);
-  const started = await send(upstream, c);
+  const started = await sender.send(c);
   const result = await chain.done;
   chain.close();
-  upstream.close();
+  sender.close();
   return { seconds: (result.at - started) / 1000, latencies: result.latencies };
 }
 
-async function measurePipeline(pipeline: RunningPipeline, upstream: zmq.Push, reducerPort: number, c: Case): Promise<Measured & { reducerRate: number }> {
+async function measurePipeline(pipeline: RunningPipeline, sender: Sender, reducerPort: number, c: Case): Promise<Measured & { reducerRate: number }> {
   const { controller } = pipeline.server;
   const entries = Array.from({ length: c.events }, (_, i) => [{ constraint: Math.floor(i / c.batch) }]);
   await controller.setSequence(TriggerSequence.fromSequenceRequest({ parts: { main: { bench: entries } }, sequence: ['main'] }));
-  const started = await send(upstream, c);
+  const started = await sender.send(c);
   while (!controller.scan?.isFinishSent) await sleep(2);
   const seconds = (now() - started) / 1000;
   const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { results: number; latencies: number[] };
@@ -78,13 +83,12 @@ function value(c: Case, m: Measured): number {
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  const upstream = new zmq.Push();
-  await upstream.bind('tcp://127.0.0.1:*');
+  const sender = await Sender.start();
   const reducerPort = 5801;
   const config = parsePipelineConfig({
     name: `bench-${process.pid}`,
-    controller: { port: 5800, host: '127.0.0.1' },
-    ingesters: [{ name: 'bench-ingester', streams: [{ name: 'bench', protocol: 'stins', upstream: upstream.lastEndpoint }] }],
+    controller: { port: 5800, host: '127.0.0.1', credit: Number(process.env.BENCH_CREDIT ?? 256) },
+    ingesters: [{ name: 'bench-ingester', streams: [{ name: 'bench', protocol: 'stins', upstream: sender.endpoint }] }],
     workers: [{ class: `${PAYLOAD}:BenchWorker`, count: 2 }],
     reducer: { class: `${PAYLOAD}:BenchReducer`, port: reducerPort, host: '127.0.0.1' },
   }, process.cwd(), 'bench');
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   for (const c of CASES) {
     process.stderr.write(`bench: ${c.name} (${c.events} events)…\n`);
     const raw = await measureRaw(c);
-    const real = await measurePipeline(pipeline, upstream, reducerPort, c);
+    const real = await measurePipeline(pipeline, sender, reducerPort, c);
     if (c.unit === 'latency') {
       const [r, p] = [percentiles(raw.latencies), percentiles(real.latencies)];
       rows.push([`${c.name}: p50 (ms)`, fmt(r.p50, 2), fmt(p.p50, 2), fmt(p.p50 / r.p50, 2), '']);
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
   }
   rows.push(['reducer results/s (batched run)', '', fmt(reducerRate), '', '≥ 50,000']);
   await pipeline.stop();
-  upstream.close();
+  sender.close();
   for (const row of await parseRows(quick)) rows.push(row);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   process.stdout.write(`\n${rows.map((r) => r.map((cell, i) => (i ? (cell ?? '').padStart(widths[i]) : (cell ?? '').padEnd(widths[i]))).join('  ')).join('\n')}\n`);

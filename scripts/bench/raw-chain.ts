@@ -67,8 +67,14 @@ async function worker(name: string, ingesterUrl: string, reducerUrl: string): Pr
 const SELF = fileURLToPath(import.meta.url);
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 
-function child(args: string[]): { proc: ChildProcess; line: (prefix: string) => Promise<string> } {
-  const proc = spawn(process.execPath, [...process.execArgv, RUN_TS, SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export interface BenchChild {
+  proc: ChildProcess;
+  /** the rest of the next stdout line starting with `prefix` */
+  line: (prefix: string) => Promise<string>;
+}
+
+export function benchChild(script: string, args: string[]): BenchChild {
+  const proc = spawn(process.execPath, [...process.execArgv, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {
@@ -91,12 +97,12 @@ export interface RawChain {
 
 /** Starts the chain connected to `upstream`; `done` resolves when the reducer has `expected` results. */
 export async function startRawChain(upstream: string, expected: number, batch: number): Promise<RawChain> {
-  const red = child(['reducer', String(expected)]);
+  const red = benchChild(SELF, ['reducer', String(expected)]);
   const reducerUrl = await red.line('endpoint');
   const done = red.line('done').then((json) => JSON.parse(json));
-  const ing = child(['ingester', upstream, String(batch)]);
+  const ing = benchChild(SELF, ['ingester', upstream, String(batch)]);
   const ingesterUrl = await ing.line('endpoint');
-  const workers = WORKERS.map((name) => child(['worker', name, ingesterUrl, reducerUrl]));
+  const workers = WORKERS.map((name) => benchChild(SELF, ['worker', name, ingesterUrl, reducerUrl]));
   return { done, close: () => { for (const c of [red, ing, ...workers]) c.proc.kill(); } };
 }
 
