@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Makes sure what the tests need from the system is there: Debian's Python packages (PyTango,
-// numpy, pyzmq, cbor2) and a Redis server. Installs the packages when running as root with
+// Taurus, numpy, pyzmq, cbor2) and a Redis server. Installs the packages when running as root with
 // apt-get; otherwise stops with the exact command to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import net from 'node:net';
 
 const PYTHON = '/usr/bin/python3';
-const PACKAGES = ['python3-tango', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests'];
-const IMPORTS = 'import tango, numpy, zmq, cbor2, lz4, requests';
+const PACKAGES = ['python3-tango', 'python3-taurus', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests'];
+const IMPORTS = 'import tango, taurus, numpy, zmq, cbor2, lz4, requests';
 
 function pythonReady() {
   return spawnSync(PYTHON, ['-c', IMPORTS], { stdio: 'ignore' }).status === 0;

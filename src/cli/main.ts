@@ -6,6 +6,7 @@ import { registerComponentCommands } from './components.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReplayCommand } from './replay.js';
 import { registerCaptureCommands } from './capture.js';
+import { registerTangoCommands } from './tango.js';
 import { fail, runUntilSignal } from './lifecycle.js';
 import { runPipeline } from './run.js';
 
@@ -23,5 +24,6 @@ registerComponentCommands(program);
 registerDemoCommand(program);
 registerReplayCommand(program);
 registerCaptureCommands(program);
+registerTangoCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -15,6 +15,8 @@ const MAX_RESTARTS = 5;
 export interface ChildSpec {
   name: string;
   args: string[];
+  /** an executable other than dranspose itself (e.g. the PyTango bridge) */
+  command?: string;
 }
 
 interface Child {
@@ -73,6 +75,11 @@ export class Supervisor {
     for (const spec of childSpecs(this.config)) this.launch(spec);
   }
 
+  /** starts one more child, restarted like the others */
+  supervise(spec: ChildSpec): void {
+    this.launch(spec);
+  }
+
   /** workers of the first group currently wanted */
   get workerCount(): number {
     const group = this.config.workers[0];
@@ -101,8 +108,14 @@ export class Supervisor {
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
     };
-    const proc = spawn(process.execPath, [BIN, ...spec.args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...process.execArgv, BIN, ...spec.args]];
+    // the IPC channel closes when this process dies, however it dies, and the child then stops
+    const proc = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit', ...(spec.command ? [] : ['ipc' as const])] });
     child.process = proc;
+    proc.on('error', (error) => {
+      this.logger.error(`${spec.name}: cannot start ${command}: ${error.message}`);
+      if (child.process === proc && proc.pid === undefined) child.process = undefined;
+    });
     proc.on('exit', (code, signal) => {
       if (child.process !== proc) return;
       child.process = undefined;

@@ -1,0 +1,76 @@
+/** `dranspose tango read|write|cmd`: the pipeline's Tango device through the controller's REST API. */
+import type { Command } from 'commander';
+import { TangoRestClient, isFailure } from '../tango/client.js';
+import { fail } from './lifecycle.js';
+
+interface TangoOptions {
+  controller: string;
+  device: string;
+  tangoHost: string;
+}
+
+function client(options: TangoOptions): TangoRestClient {
+  const match = /^([^:]+):(\d+)$/.exec(options.tangoHost);
+  if (!match) throw new Error(`--tango-host ${options.tangoHost}: expected HOST:PORT`);
+  return new TangoRestClient(options.controller, match[1], Number(match[2]), options.device);
+}
+
+/** strings as they are (Status spans lines), everything else as JSON */
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** commander passes the subcommand last: its operands, and the options of `tango` above it */
+function run(action: (device: TangoRestClient, operands: string[]) => Promise<void>) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    try {
+      await action(client(command.optsWithGlobals<TangoOptions>()), command.args);
+    } catch (error) {
+      fail(error);
+    }
+  };
+}
+
+export function registerTangoCommands(program: Command): void {
+  const tango = program.command('tango')
+    .description("read, write and command the pipeline's Tango device (through the controller's Tango REST API)")
+    .option('--controller <url>', 'controller URL', 'http://127.0.0.1:5000')
+    .requiredOption('--device <domain/family/member>', 'Tango device name of the pipeline (tango.device of its configuration)')
+    .option('--tango-host <host:port>', 'Tango host of the REST paths (the controller accepts any)', 'localhost:10000');
+
+  tango.command('read')
+    .description('read attributes (all of them when none is named)')
+    .argument('[attributes...]', 'attribute names')
+    .action(run(async (device, operands) => {
+      const names = operands.length ? operands : (await device.attributes()).map((a) => a.name);
+      let failed = false;
+      for (const element of await device.readMany(names)) {
+        if (isFailure(element)) {
+          failed = true;
+          process.stdout.write(`${element.name ?? '?'}: ${element.errors[0].reason}: ${element.errors[0].description}\n`);
+        } else {
+          process.stdout.write(`${element.name} = ${show(element.value)}\n`);
+        }
+      }
+      if (failed) process.exitCode = 1;
+    }));
+
+  tango.command('write')
+    .description('write an attribute and print the value read back')
+    .argument('<attribute>')
+    .argument('<value>')
+    .action(run(async (device, [attribute, value]) => {
+      const reading = await device.write(attribute, value);
+      process.stdout.write(`${reading.name} = ${show(reading.value)}\n`);
+    }));
+
+  tango.command('cmd')
+    .description('run a command (SetSequence takes the trigger map JSON, Stop nothing) and print its output')
+    .argument('<name>')
+    .argument('[input]')
+    .action(run(async (device, [name, input]) => {
+      const result = await device.command(name, input);
+      if (result.output !== undefined) process.stdout.write(`${show(result.output)}\n`);
+    }));
+}

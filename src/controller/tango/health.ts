@@ -1,0 +1,134 @@
+/**
+ * The device's State: FAULT when a component the pipeline needs is missing, vanished during the
+ * scan, or reported errors since the scan began; RUNNING while a scan is unfinished; INIT while an
+ * expected component is still starting; ON otherwise. Each reason becomes one line of Status.
+ */
+import type { ComponentEntry } from '../../core/registry.js';
+import type { Controller } from '../controller.js';
+
+export type PipelineState = 'ON' | 'RUNNING' | 'FAULT' | 'INIT';
+
+/** the components a pipeline is meant to have; `dranspose run` knows them from its configuration */
+export interface ExpectedComponents {
+  ingesters: string[];
+  workers: string[];
+  reducer: boolean;
+}
+
+export interface Assessment {
+  state: PipelineState;
+  /** why the state is FAULT or INIT, one line each */
+  problems: string[];
+}
+
+export interface HealthOptions {
+  expected?: () => ExpectedComponents;
+  /** how long an expected component may be absent before it counts as missing */
+  graceMs?: number;
+  /** how often error counters are sampled (the baseline of a scan is the last sample before it) */
+  sampleMs?: number;
+}
+
+const DEFAULT_GRACE_MS = 15_000;
+const DEFAULT_SAMPLE_MS = 250;
+const ONLY_REDUCER: ExpectedComponents = { ingesters: [], workers: [], reducer: true };
+
+/** one key per process: a restarted component starts from zero errors */
+function instanceKey(entry: ComponentEntry): string {
+  return `${entry.kind}:${entry.name}:${entry.service_uuid}`;
+}
+
+export class PipelineHealth {
+  private scanId: string | null;
+  private sample: Map<string, number>;
+  private baseline: Map<string, number>;
+  private readonly missingSince = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly controller: Controller, private readonly options: HealthOptions = {}) {
+    this.scanId = controller.scan?.id ?? null;
+    this.sample = this.errorCounts();
+    this.baseline = this.sample;
+    this.timer = setInterval(() => this.tick(), options.sampleMs ?? DEFAULT_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private entries(): ComponentEntry[] {
+    const e = this.controller.components;
+    return [...e.ingesters, ...e.workers, ...(e.reducer ? [e.reducer] : [])];
+  }
+
+  private errorCounts(): Map<string, number> {
+    return new Map(this.entries().map((entry) => [instanceKey(entry), Number(entry.errors ?? 0)]));
+  }
+
+  private tick(): void {
+    this.observe();
+    this.sample = this.errorCounts();
+  }
+
+  /**
+   * Errors a component published before it adopted the current scan are not the scan's: its baseline
+   * follows its count until it shows the scan's id (count and id come in one registry entry). One
+   * first seen after adopting starts from the last sample taken before the scan existed.
+   */
+  private observe(): void {
+    const scanId = this.controller.scan?.id ?? null;
+    if (scanId !== this.scanId) {
+      this.scanId = scanId;
+      this.baseline = new Map(this.sample);
+    }
+    for (const entry of this.entries()) {
+      if (entry.mapping_uuid !== scanId) this.baseline.set(instanceKey(entry), Number(entry.errors ?? 0));
+    }
+    const registered = new Set(this.entries().map((e) => `${e.kind}:${e.name}`));
+    const expected = this.expectedKeys();
+    const now = Date.now();
+    for (const key of expected) {
+      if (registered.has(key)) this.missingSince.delete(key);
+      else if (!this.missingSince.has(key)) this.missingSince.set(key, now);
+    }
+    for (const key of this.missingSince.keys()) if (!expected.has(key)) this.missingSince.delete(key);
+  }
+
+  private expectedKeys(): Set<string> {
+    const expected = this.options.expected?.() ?? ONLY_REDUCER;
+    return new Set([
+      ...expected.ingesters.map((n) => `ingester:${n}`),
+      ...expected.workers.map((n) => `worker:${n}`),
+      ...(expected.reducer ? ['reducer:reducer'] : []),
+    ]);
+  }
+
+  assess(): Assessment {
+    this.observe();
+    const faults: string[] = [];
+    const starting: string[] = [];
+    const grace = this.options.graceMs ?? DEFAULT_GRACE_MS;
+    const now = Date.now();
+    for (const [key, since] of this.missingSince) {
+      const name = key.slice(key.indexOf(':') + 1);
+      if (now - since > grace) faults.push(`${name}: missing (not registered for ${Math.round((now - since) / 1000)} s)`);
+      else starting.push(`${name}: starting`);
+    }
+    for (const entry of this.entries()) {
+      const errors = Number(entry.errors ?? 0) - (this.baseline.get(instanceKey(entry)) ?? 0);
+      if (errors > 0) faults.push(`${entry.name}: ${errors} error${errors === 1 ? '' : 's'} since the scan began`);
+    }
+    const scan = this.controller.scan;
+    if (scan) {
+      const lost = new Map<string, number>();
+      for (const problem of scan.lostEvents) lost.set(problem.component, (lost.get(problem.component) ?? 0) + 1);
+      for (const [worker, count] of lost) faults.push(`${worker}: vanished during the scan, ${count} events lost`);
+      const failed = scan.failedEvents[0] ?? scan.reducerFailures[0];
+      if (failed) faults.push(`first failed event ${failed.event} (${failed.component}): ${failed.reason}`);
+    }
+    if (faults.length) return { state: 'FAULT', problems: [...faults, ...starting] };
+    if (scan && !this.controller.progress().finished) return { state: 'RUNNING', problems: starting };
+    return { state: starting.length ? 'INIT' : 'ON', problems: starting };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The Status text in the form of the original's Tango device: problems first, then one line per
+ * component (`Worker-x, tags: ['generic'], last:133, evs:19, ld10: 0.06, ld: 0.09`), then the counts.
+ */
+import type { IntervalLoad } from '../load.js';
+import type { Controller } from '../controller.js';
+import type { Assessment } from './health.js';
+
+/** the load window of the `evs`/`ld10` columns, in events */
+export const RECENT_EVENTS = 10;
+
+/** Python's repr of a list of strings, as the original prints it */
+function pyList(items: readonly string[]): string {
+  return `[${items.map((s) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`).join(', ')}]`;
+}
+
+export function loadRatio(load: IntervalLoad | undefined): number {
+  return load && load.total > 0 ? load.active / load.total : 0;
+}
+
+export function statusText(controller: Controller, assessment: Assessment): string {
+  const { ingesters, workers, reducer } = controller.components;
+  const load = controller.scan?.load.report([RECENT_EVENTS], true) ?? {};
+  const lines = [...assessment.problems];
+  for (const ingester of ingesters) lines.push(`${ingester.name}, streams: ${pyList(ingester.streams ?? [])}`);
+  for (const worker of workers) {
+    const own = load[worker.name];
+    const recent = own?.intervals[String(RECENT_EVENTS)];
+    const last = own?.last_event ?? worker.last_event ?? 'None';
+    lines.push(`${worker.name}, tags: ${pyList(worker.tags ?? ['generic'])}, last:${last}, evs:${recent?.events ?? 0}, `
+      + `ld10: ${loadRatio(recent).toFixed(2)}, ld: ${loadRatio(own?.intervals.scan).toFixed(2)}`);
+  }
+  if (reducer) lines.push(reducer.name);
+  const scan = controller.scan;
+  const bad = scan?.badFrames ?? [];
+  if (bad.length) lines.push(`bad frames: ${bad.length}, first at event ${bad[0].event} (${bad[0].component}): ${bad[0].reason}`);
+  const progress = controller.progress();
+  lines.push(`completedEvents ${progress.completed_events} totalEvents ${progress.total_events}`);
+  return lines.join('\n');
+}
