@@ -1,6 +1,9 @@
 /** The single-part commands: each starts one component of a pipeline in this process. */
 import type { Command } from 'commander';
 import { startControllerServer } from '../controller/server.js';
+import type { Controller } from '../controller/controller.js';
+import { PipelineDevice } from '../controller/tango/model.js';
+import { tangoRouter } from '../controller/tango/rest.js';
 import { Ingester, type IngesterStream } from '../ingester/ingester.js';
 import { loadReducerClass, loadWorkerClass } from '../core/loader.js';
 import { getProtocol } from '../protocols/index.js';
@@ -26,8 +29,10 @@ export function registerComponentCommands(program: Command): void {
     .option('--port <port>', 'HTTP port', parseInteger, 5000)
     .option('--host <host>', 'HTTP address', '0.0.0.0')
     .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, 256)
-    .action((o: CommonOptions & { port: number; host: string; credit: number }) => runUntilSignal(async () => {
-      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit });
+    .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
+    .action((o: CommonOptions & { port: number; host: string; credit: number; tangoDevice?: string }) => runUntilSignal(async () => {
+      const routers = o.tangoDevice ? (controller: Controller) => [tangoRouter(new PipelineDevice(controller, { device: o.tangoDevice! }))] : undefined;
+      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, routers });
       return { stop: () => server.close() };
     }));
 

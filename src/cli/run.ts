@@ -32,7 +32,7 @@ export async function runPipeline(config: PipelineConfig): Promise<RunningPipeli
   const supervisor = new Supervisor(config, { redisUrl: redis.url, pipeline: config.name, keyPrefix: config.key_prefix }, server.controller.logger);
   supervisor.start();
   server.controller.workerScaler = supervisor;
-  if (tango) supervisor.supervise(tango.bridge(config.controller.host, server.port));
+  if (tango && config.tango?.bridge) supervisor.supervise(tango.bridge(config.controller.host, server.port));
   for (const [name, value] of Object.entries(config.parameters)) {
     await server.controller.setParameter(name, parameterBytes(typeof value === 'number' && !Number.isInteger(value) ? 'float' : 'str', value));
   }

@@ -60,6 +60,8 @@ export const pipelineConfigSchema = z.strictObject({
     device: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'domain/family/member'),
     port: port.default(45450),
     host: z.string().default('127.0.0.1'),
+    /** false when the device is registered in a Tango database and its server runs elsewhere */
+    bridge: z.boolean().default(true),
   }).optional(),
 });
 
