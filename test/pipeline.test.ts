@@ -97,6 +97,27 @@ describe('pipeline (dranspose run)', function () {
     expect(events[4][0].streams.b.sum).to.equal(StinsSource.imageSum(seriesB, 1));
   });
 
+  it('reassembles a detector that sends one stream per module: every worker gets both halves of each frame', async () => {
+    const modules = [await source(), await source()];
+    pipeline = await startPipeline({
+      ingesters: modules.map((m, i) => ({ name: `module${i}-ingester`, streams: [{ name: `module${i}`, protocol: 'stins', upstream: m.endpoint }] })),
+      workers: echoWorkers(2), reducer: echoReducer,
+    }, { ingesters: 2, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['module0', 'module1'], 30, (i) => Math.floor(i / 3)));
+    const halves = [{ frames: 30, shape: [32, 64], seed: 10 }, { frames: 30, shape: [32, 64], seed: 11 }];
+    await Promise.all(modules.map((m, i) => m.play({ ...halves[i], rate: 2000 })));
+    expect(await pipeline.waitForFinish()).to.include({ completed_events: 32, total_events: 32, finished: true });
+    const events = await pipeline.result<Events>('events');
+    for (let e = 1; e <= 30; e++) {
+      expect(events[e], `event ${e}`).to.have.length(1);
+      const { module0, module1 } = events[e][0].streams;
+      expect([module0.frame, module1.frame]).to.deep.equal([e - 1, e - 1]);
+      expect(module0.sum! + module1.sum!).to.equal(StinsSource.imageSum(halves[0], e - 1) + StinsSource.imageSum(halves[1], e - 1));
+    }
+    // batches of three consecutive frames stay on one worker
+    for (let e = 1; e <= 30; e += 3) expect(new Set([e, e + 1, e + 2].map((k) => events[k][0].worker)).size).to.equal(1);
+  });
+
   it('sends the events tagged debug only to the debug worker; multi-part sequences keep event order', async () => {
     const eiger = await source();
     const debugPort = await freePort();

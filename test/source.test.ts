@@ -16,6 +16,9 @@ import { readRawCapture } from '../src/core/capture/index.js';
 
 const run = promisify(execFile);
 const FLUORESCENCE = join(ROOT, 'test/payloads/fluorescence.ts');
+const PACKETS = join(ROOT, 'test/payloads/packets.ts');
+
+interface Published { events: Record<string, { streams: unknown }[]>; totals: Record<string, Record<string, number>> }
 
 /** `dranspose source` as a user runs it: no protocol given, it is found from the capture */
 function playSource(file: string, port: number): Promise<string> {
@@ -61,6 +64,40 @@ describe('dranspose source', function () {
     const offline = JSON.parse(readFileSync(out, 'utf8'));
     expect((live.map as { data: { roi1: number[] } }).data.roi1).to.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
     expect(live.map).to.deep.equal(offline.map);
+  });
+});
+
+describe('dranspose source: PandABox PCAP', function () {
+  this.timeout(120_000);
+  let pipeline: TestPipeline | undefined;
+
+  afterEach(async () => {
+    await pipeline?.stop();
+    pipeline = undefined;
+  });
+
+  it('pcap-zmq.cbors played live gives the same rows and energy sum as the offline replay', async function () {
+    const file = fixture(this, 'pcap-zmq.cbors');
+    const port = await freePort();
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'panda-ingester', streams: [{ name: 'pcap', protocol: 'pcap', upstream: `tcp://127.0.0.1:${port}` }] }],
+      workers: [{ class: `${PACKETS}:PacketWorker`, count: 2 }],
+      reducer: { class: `${PACKETS}:PacketReducer` },
+    }, { ingesters: 1, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['pcap'], 1500));
+    expect(await playSource(file, port)).to.contain('as pcap (PUB)');
+    expect(await pipeline.waitForFinish(60_000)).to.include({ completed_events: 1502, total_events: 1502, finished: true });
+    const live = await pipeline.result<Published>('$');
+
+    const out = join(mkdtempSync(join(tmpdir(), 'replay-')), 'publish.json');
+    await run(process.execPath, [BIN, 'replay', '-w', `${PACKETS}:PacketWorker`, '-r', `${PACKETS}:PacketReducer`, '-f', `pcap=pcap:${file}`, '--result', out]);
+    const offline = JSON.parse(readFileSync(out, 'utf8')) as Published;
+    // the same packets per event, whichever worker took them
+    const rows = (p: Published) => Object.fromEntries(Object.entries(p.events).map(([e, results]) => [e, results.map((r) => JSON.stringify(r.streams)).sort()]));
+    expect(Object.keys(live.events)).to.have.length(1502);
+    expect(rows(live)).to.deep.equal(rows(offline));
+    expect(live.totals.pcap.energy).to.be.closeTo(offline.totals.pcap.energy, 1e-6);
+    expect(live.totals.pcap.energy).to.be.closeTo(13543500.21688024, 1e-6);
   });
 });
 
