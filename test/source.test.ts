@@ -13,6 +13,8 @@ import { fixture } from './helpers/fixtures.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
 import { readRawCapture } from '../src/core/capture/index.js';
+import { bindTcpPlayer } from '../src/protocols/player.js';
+import { pandaCapture } from '../src/protocols/positioncap/emulator.js';
 
 const run = promisify(execFile);
 const FLUORESCENCE = join(ROOT, 'test/payloads/fluorescence.ts');
@@ -98,6 +100,40 @@ describe('dranspose source: PandABox PCAP', function () {
     expect(rows(live)).to.deep.equal(rows(offline));
     expect(live.totals.pcap.energy).to.be.closeTo(offline.totals.pcap.energy, 1e-6);
     expect(live.totals.pcap.energy).to.be.closeTo(13543500.21688024, 1e-6);
+  });
+});
+
+describe('dranspose capture and source over TCP (PandA position capture)', function () {
+  this.timeout(120_000);
+  let pipeline: TestPipeline | undefined;
+
+  afterEach(async () => {
+    await pipeline?.stop();
+    pipeline = undefined;
+  });
+
+  it('records a PandA capture port and plays it back into a live pipeline', async () => {
+    const panda = await bindTcpPlayer('tcp://127.0.0.1:0');
+    const file = join(mkdtempSync(join(tmpdir(), 'capture-')), 'panda.cbors');
+    const capturing = run(process.execPath, [BIN, 'capture', '--type', 'positioncap', '--connect', panda.endpoint, '-o', file]);
+    await panda.play(pandaCapture({ samples: 4 }), { end: true });
+    await capturing;
+    await panda.close();
+    const lines: string[] = [];
+    for await (const message of readRawCapture(file)) lines.push(message[0].toString());
+    expect(lines[0]).to.match(/^arm_time: /);
+    expect(lines.at(-1)).to.match(/^END /);
+    expect(lines.join('')).to.equal([...pandaCapture({ samples: 4 })].join(''));
+
+    const port = await freePort();
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'panda-ingester', streams: [{ name: 'panda', protocol: 'positioncap', upstream: `tcp://127.0.0.1:${port}` }] }],
+      workers: [{ class: `${PACKETS}:PacketWorker`, count: 1 }],
+      reducer: { class: `${PACKETS}:PacketReducer` },
+    }, { ingesters: 1, workers: 1 });
+    await pipeline.setSequence(uniformSequence(['panda'], 4));
+    expect(await playSource(file, port)).to.contain('as positioncap (TCP capture port)');
+    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
   });
 });
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { RawCaptureWriter, readCapture } from '../core/capture/index.js';
 import { connectUpstream } from '../ingester/transports/index.js';
 import { getProtocol, protocolNames } from '../protocols/index.js';
-import { bindZmqPlayer } from '../protocols/player.js';
+import { bindTcpPlayer, bindZmqPlayer, postHttpMessages } from '../protocols/player.js';
 import { detectProtocol } from '../protocols/detect.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
@@ -23,7 +23,17 @@ async function capture(o: CaptureOptions): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.stderr.write(`capture: recording ${protocol.name} from ${o.connect} to ${o.output} (Ctrl-C to stop)\n`);
+  // a PandA capture port sends data once asked (an empty line = default ASCII capture) and answers OK first
+  let skipHandshake = false;
+  if (protocol.transport === 'tcp') {
+    await upstream.reader.write?.('\n');
+    skipHandshake = true;
+  }
   for (let message = await upstream.reader.next(); message && !stopping; message = await upstream.reader.next()) {
+    if (skipHandshake) {
+      skipHandshake = false;
+      if (message[0].toString().trim() === 'OK') continue;
+    }
     await writer.write(message);
     count += 1;
     if (count % 100 === 0) process.stderr.write(`\rcapture: ${count} messages`);
@@ -45,20 +55,28 @@ async function source(o: SourceOptions): Promise<void> {
     first.push(item);
     if (first.length === DETECT_MESSAGES) break;
   }
-  const protocol = o.type ? getProtocol(o.type) : await detectProtocol(first, ['zmq-pull', 'zmq-sub']);
-  if (protocol.transport !== 'zmq-pull' && protocol.transport !== 'zmq-sub') {
-    throw new Error(`source: protocol ${protocol.name} uses ${protocol.transport}, which the source command cannot play`);
-  }
-  const player = await bindZmqPlayer(protocol.transport, o.bind);
-  process.stderr.write(`source: playing ${o.file} as ${protocol.name} (${protocol.transport === 'zmq-sub' ? 'PUB' : 'PUSH'}) on ${player.endpoint}\n`);
+  const protocol = o.type ? getProtocol(o.type) : await detectProtocol(first, ['zmq-pull', 'zmq-sub', 'tcp', 'http']);
   async function* messages(): AsyncGenerator<Buffer[]> {
     for await (const item of readCapture(o.file)) yield item as Buffer[];
   }
-  const sent = await player.play(messages(), { rate: o.rate, warmup: protocol.transport === 'zmq-sub' ? o.warmup : 0 });
+  let sent: number;
+  if (protocol.transport === 'tcp') {
+    const player = await bindTcpPlayer(o.bind);
+    process.stderr.write(`source: playing ${o.file} as ${protocol.name} (TCP capture port) on ${player.endpoint}\n`);
+    sent = await player.play((async function* () { for await (const m of messages()) yield m[0]; })(), { rate: o.rate, end: true, clientTimeoutMs: 60_000 });
+    await player.close();
+  } else if (protocol.transport === 'http') {
+    process.stderr.write(`source: posting ${o.file} as ${protocol.name} to ${o.bind}\n`);
+    sent = (await postHttpMessages(o.bind, messages(), { rate: o.rate })).length;
+  } else {
+    const player = await bindZmqPlayer(protocol.transport, o.bind);
+    process.stderr.write(`source: playing ${o.file} as ${protocol.name} (${protocol.transport === 'zmq-sub' ? 'PUB' : 'PUSH'}) on ${player.endpoint}\n`);
+    sent = await player.play(messages(), { rate: o.rate, warmup: protocol.transport === 'zmq-sub' ? o.warmup : 0 });
+    // let the peer drain what is queued before the socket closes
+    await new Promise((r) => setTimeout(r, 500));
+    player.close();
+  }
   process.stderr.write(`source: sent ${sent} messages\n`);
-  // let the peer drain what is queued before the socket closes
-  await new Promise((r) => setTimeout(r, 500));
-  player.close();
 }
 
 export function registerCaptureCommands(program: Command): void {
@@ -74,7 +92,7 @@ export function registerCaptureCommands(program: Command): void {
     .description('play a raw capture as a live upstream, with the socket type its protocol uses')
     .requiredOption('--file <file>', 'raw capture (.cbors or .cbors.gz)')
     .option('--type <protocol>', `upstream protocol (${protocolNames().join(', ')}); found from the capture when omitted`)
-    .option('--bind <url>', 'address to bind', 'tcp://127.0.0.1:9999')
+    .option('--bind <url>', 'address to bind (for an HTTP protocol: the ingester URL to post to)', 'tcp://127.0.0.1:9999')
     .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
     .option('--warmup <n>', 'zmq PUB only: warm-up messages before the capture, as the original sends', parseInteger, 3)
     .action((o: SourceOptions) => source(o).catch(fail));
