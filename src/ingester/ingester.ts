@@ -11,6 +11,7 @@ import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
 import { blockingConnection } from '../core/redis.js';
+import { AsyncQueue } from '../core/async-queue.js';
 import { ScanDumper } from './dumper.js';
 import { WorkerRouter } from './router.js';
 
@@ -229,8 +230,7 @@ class ScanRun {
 
 /** Reads the scan's assignment stream ahead of the forwarding loop, so Redis latency overlaps work. */
 class AssignmentReader {
-  private readonly queue: AssignmentBatch[] = [];
-  private waiting?: () => void;
+  private readonly queue = new AsyncQueue<AssignmentBatch>();
   private stopped = false;
   private readonly connection;
 
@@ -242,12 +242,11 @@ class AssignmentReader {
   stop(): void {
     this.stopped = true;
     this.connection.disconnect();
-    this.waiting?.();
+    this.queue.close();
   }
 
-  async next(): Promise<AssignmentBatch | undefined> {
-    while (!this.queue.length && !this.stopped) await new Promise<void>((r) => { this.waiting = r; });
-    return this.queue.shift();
+  next(): Promise<AssignmentBatch | undefined> {
+    return this.queue.next();
   }
 
   private async loop(): Promise<void> {
@@ -261,7 +260,6 @@ class AssignmentReader {
           this.queue.push(JSON.parse(fields[1]) as AssignmentBatch);
         }
       }
-      if (this.queue.length) { this.waiting?.(); this.waiting = undefined; }
     }
   }
 }

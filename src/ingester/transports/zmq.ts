@@ -2,6 +2,7 @@
 import * as zmq from 'zeromq';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
+import { AsyncQueue } from '../../core/async-queue.js';
 
 /** SUB drops whatever exceeds its queue, so it gets a deep one; PULL pushes back on the sender instead. */
 const SUB_QUEUE = 100_000;
@@ -33,9 +34,8 @@ export function connectZmq(kind: 'zmq-pull' | 'zmq-sub', url: string): UpstreamC
  */
 export class ZmqSubscription {
   private readonly socket = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: SUB_QUEUE });
-  private queue: Buffer[][] = [];
-  private waiting?: (message: Buffer[] | undefined) => void;
-  private attached = false;
+  /** the attached scan's messages; none while no scan reads */
+  private queue?: AsyncQueue<Buffer[]>;
   /** messages that arrived while a scan's queue was full */
   dropped = 0;
 
@@ -47,43 +47,27 @@ export class ZmqSubscription {
 
   private async pump(): Promise<void> {
     for await (const message of this.socket) {
-      if (!this.attached) continue;
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      if (waiting) waiting(message);
-      else if (this.queue.length < SUB_QUEUE) this.queue.push(message);
+      if (!this.queue) continue;
+      if (this.queue.length < SUB_QUEUE) this.queue.push(message);
       else this.dropped += 1;
     }
   }
 
   /** the messages from now on, for one scan; closing the connection detaches it */
   attach(): UpstreamConnection {
-    this.queue = [];
-    this.attached = true;
-    let open = true;
-    const reader: MessageReader = {
-      next: () => {
-        if (!open) return Promise.resolve(undefined);
-        const message = this.queue.shift();
-        return message ? Promise.resolve(message) : new Promise((resolve) => { this.waiting = resolve; });
-      },
-    };
+    const queue = new AsyncQueue<Buffer[]>();
+    this.queue = queue;
     return {
-      reader,
+      reader: { next: () => queue.next() },
       close: async () => {
-        if (!open) return;
-        open = false;
-        this.attached = false;
-        this.queue = [];
-        const waiting = this.waiting;
-        this.waiting = undefined;
-        waiting?.(undefined);
+        queue.close();
+        if (this.queue === queue) this.queue = undefined;
       },
     };
   }
 
   close(): void {
     this.socket.close();
-    this.waiting?.(undefined);
+    this.queue?.close();
   }
 }
