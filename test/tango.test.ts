@@ -4,13 +4,11 @@
  * Python), worker scaling, FAULT and recovery, Taurus, and the `dranspose tango` command.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import axios from 'axios';
 import { BIN, REDIS_URL, ROOT, TestPipeline, deletePrefix, freePort, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
@@ -19,69 +17,10 @@ import { startControllerServer } from '../src/controller/server.js';
 import { PipelineDevice } from '../src/controller/tango/model.js';
 import { tangoRouter } from '../src/controller/tango/rest.js';
 import type { ParameterResult } from './tango-payload.js';
+import { BRIDGE, EventLog, PYTHON, changes, python, run } from './helpers/tango.js';
 
-const PYTHON = '/usr/bin/python3';
-const BRIDGE = join(ROOT, 'tango/dranspose_device.py');
-const SUBSCRIBE = join(ROOT, 'tango/tests/subscribe.py');
 const PAYLOAD = join(ROOT, 'test/tango-payload.ts');
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
-const run = promisify(execFile);
-
-/** what every inline script starts with: a proxy of argv[1] and helpers that turn results into JSON */
-const PRELUDE = `
-import json, sys, time, tango
-dp = tango.DeviceProxy(sys.argv[1])
-def plain(v):
-    if type(v).__name__ == "DevState": return str(v)  # a Boost enum: isinstance does not see it
-    return v.tolist() if hasattr(v, "tolist") else v
-def attempt(f):
-    try: return {"ok": plain(f())}
-    except tango.DevFailed as e: return {"reason": e.args[0].reason, "desc": e.args[0].desc}
-`;
-
-/** runs a script in Debian's Python; its last output line is JSON */
-async function python<T = unknown>(script: string, ...args: string[]): Promise<T> {
-  const { stdout } = await run(PYTHON, ['-c', PRELUDE + script, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as T;
-}
-
-interface TangoEvent { attr: string; value?: unknown; error?: string; t: number }
-
-/** change events of a device, as tango/tests/subscribe.py reports them */
-class EventLog {
-  readonly events: TangoEvent[] = [];
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(url: string, attributes: string[]): Promise<EventLog> {
-    const child = spawn(PYTHON, [SUBSCRIBE, url, ...attributes], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const log = new EventLog(child);
-    const stderr: string[] = [];
-    child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
-    let ready = false;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const parsed = JSON.parse(line);
-      if (parsed.ready) ready = true;
-      else log.events.push(parsed);
-    });
-    await waitFor('the event subscriber', async () => ready, 20_000, 50)
-      .catch((error) => { child.kill('SIGTERM'); throw new Error(`${error.message}\n${stderr.join('')}`); });
-    return log;
-  }
-
-  of(attr: string): TangoEvent[] {
-    return this.events.filter((e) => e.attr === attr);
-  }
-
-  async until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-    await waitFor(`${what}; events: ${JSON.stringify(this.events.slice(-20))}`, async () => probe(), timeoutMs, 20);
-  }
-
-  /** unsubscribes and exits (subscriptions to -nodb devices should not outlive ~10 s, see docs/tango.md) */
-  stop(): void {
-    this.child.stdin!.end();
-    setTimeout(() => { if (this.child.exitCode === null) this.child.kill('SIGTERM'); }, 3000).unref();
-  }
-}
 
 async function refusal(promise: Promise<unknown>): Promise<TangoRestError> {
   try {
@@ -91,11 +30,6 @@ async function refusal(promise: Promise<unknown>): Promise<TangoRestError> {
     throw error;
   }
   throw new Error('expected a Tango refusal');
-}
-
-/** Tango delivers the first change after a subscription twice: compare values, not deliveries */
-function changes(events: TangoEvent[]): unknown[] {
-  return events.map((e) => e.value).filter((v, i, all) => i === 0 || JSON.stringify(v) !== JSON.stringify(all[i - 1]));
 }
 
 function median(values: number[]): number {
@@ -135,7 +69,7 @@ describe('Tango device of a pipeline (dranspose run with a tango: section)', fun
     proxyUrl = `tango://127.0.0.1:${tangoPort}/${device}#dbase=no`;
     // the bridge adds the parameter attributes once the workers registered them
     await waitFor(`the bridge with every attribute\n${pipeline.output.join('')}`, async () => {
-      const names = await python<string[]>('print(json.dumps(list(dp.get_attribute_list())))', proxyUrl);
+      const names = await python<string[]>('print(json.dumps(list(dp.get_attribute_list())))', [proxyUrl]);
       return PARAMETERS.every((p) => names.includes(p)) && (await rest.state()).state === 'ON';
     }, 40_000, 300);
   });
@@ -260,11 +194,11 @@ print(json.dumps({n: attempt(lambda n=n: dp.read_attribute(n).value) for n in na
     // an empty DevString spectrum reads as None in PyTango
     let seen: Record<string, { ok?: unknown; reason?: string }> = {};
     await waitFor('the bridge to mirror the model', async () => {
-      seen = await python(script, proxyUrl);
+      seen = await python(script, [proxyUrl]);
       return Object.keys(seen).length === FIXED.length + PARAMETERS.length
         && Object.entries(expected).every(([name, value]) => JSON.stringify(seen[name]?.ok) === JSON.stringify(value));
     }, 10_000, 200).catch((error) => { throw new Error(`${error.message}\nseen: ${JSON.stringify(seen)}\nexpected: ${JSON.stringify(expected)}`); });
-    const commands = await python<string[]>('print(json.dumps(sorted(dp.get_command_list())))', proxyUrl);
+    const commands = await python<string[]>('print(json.dumps(sorted(dp.get_command_list())))', [proxyUrl]);
     expect(commands).to.deep.equal(['Init', 'SetSequence', 'State', 'Status', 'Stop']);
 
     // Init rebuilds the mirrored attributes and commands from the model
@@ -276,7 +210,7 @@ while True:
     gain = attempt(lambda: dp.read_attribute("gain").value)
     if "ok" in gain or time.time() > deadline: break
     time.sleep(0.05)
-print(json.dumps({"names": sorted(dp.get_attribute_list()), "before": before, "gain": gain, "commands": sorted(dp.get_command_list())}))`, proxyUrl);
+print(json.dumps({"names": sorted(dp.get_attribute_list()), "before": before, "gain": gain, "commands": sorted(dp.get_command_list())}))`, [proxyUrl]);
     expect(rebuilt.names).to.deep.equal([...FIXED, ...PARAMETERS].sort((a, b) => (a < b ? -1 : 1)));
     expect(rebuilt.gain.ok).to.equal(expected.gain);
     expect(rebuilt.commands).to.deep.equal(commands);
@@ -292,14 +226,14 @@ dp.write_attribute("roi_size", 7)
 dp.write_attribute("enabled", False)
 dp.write_attribute("note", "via tango")
 dp.write_attribute("calibration", sys.argv[2])
-print(json.dumps({n: plain(dp.read_attribute(n).value) for n in ["gain", "roi_size", "enabled", "note", "calibration"]}))`, proxyUrl, calibration);
+print(json.dumps({n: plain(dp.read_attribute(n).value) for n in ["gain", "roi_size", "enabled", "note", "calibration"]}))`, [proxyUrl, calibration]);
     expect(written).to.deep.equal({ gain: 2.75, roi_size: 7, enabled: false, note: 'via tango', calibration });
     const stored = async (name: string) => await (await fetch(`${pipeline.controller}/api/v1/parameter/${name}`)).text();
     expect([await stored('gain'), await stored('roi_size'), await stored('enabled'), await stored('note'), await stored('calibration')])
       .to.deep.equal(['2.75', '7', 'False', 'via tango', 'cal-v1 ✓']);
 
     // the scan is started through Tango as well
-    const scanId = await python<string>('print(json.dumps(dp.command_inout("SetSequence", sys.argv[2])))', proxyUrl, JSON.stringify(uniformSequence(['eiger'], 4)));
+    const scanId = await python<string>('print(json.dumps(dp.command_inout("SetSequence", sys.argv[2])))', [proxyUrl, JSON.stringify(uniformSequence(['eiger'], 4))]);
     expect(scanId).to.match(/^[0-9a-f-]{36}$/);
     await source.play({ frames: 4, shape: [4, 4] });
     await pipeline.waitForFinish();
@@ -349,7 +283,7 @@ print(json.dumps({
   "missingFile": attempt(lambda: dp.write_attribute("calibration", "/nonexistent/cal.cfg")),
   "state": attempt(lambda: dp.state()),
   "failOn": attempt(lambda: dp.read_attribute("fail_on").value),
-}))`, proxyUrl);
+}))`, [proxyUrl]);
     expect(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.reason ?? v.ok]))).to.deep.equal({
       wrongType: 'API_IncompatibleAttrDataType',
       negativeWorkers: 'API_WAttrOutsideLimit',
@@ -366,11 +300,11 @@ print(json.dumps({
 
   it('scales the workers when workerCount is written', async () => {
     const workerNames = async () => (await pipeline.api<{ workers: { name: string }[] }>('/api/v1/config')).workers.map((w) => w.name).sort();
-    const write = async (count: number) => await python(`dp.write_attribute("workerCount", ${count}); print(json.dumps(True))`, proxyUrl);
+    const write = async (count: number) => await python(`dp.write_attribute("workerCount", ${count}); print(json.dumps(True))`, [proxyUrl]);
     await write(3);
     await waitFor('three workers', async () => JSON.stringify(await workerNames()) === JSON.stringify(['worker-1', 'worker-2', 'worker-3']), 30_000);
     await waitFor('the bridge to list three workers', async () =>
-      (await python<string[]>('print(json.dumps(plain(dp.read_attribute("workers").value)))', proxyUrl)).length === 3, 10_000, 200);
+      (await python<string[]>('print(json.dumps(plain(dp.read_attribute("workers").value)))', [proxyUrl])).length === 3, 10_000, 200);
     await write(1);
     await waitFor('one worker', async () => JSON.stringify(await workerNames()) === JSON.stringify(['worker-1']), 30_000);
     expect((await rest.read('workerCount')).value).to.equal(1);
@@ -389,7 +323,7 @@ print(json.dumps({
     expect(fault.state).to.equal('FAULT');
     expect(fault.status).to.include('first failed event 2 (worker-');
     expect(fault.status).to.include('asked to fail on event 2');
-    await waitFor('FAULT through Tango', async () => (await python<string>('print(json.dumps(str(dp.state())))', proxyUrl)) === 'FAULT', 5000, 200);
+    await waitFor('FAULT through Tango', async () => (await python<string>('print(json.dumps(str(dp.state())))', [proxyUrl])) === 'FAULT', 5000, 200);
     await rest.write('fail_on', -1);
     await scan(4);
     const clean = await rest.state();
@@ -417,7 +351,7 @@ for i in range(10):
     t = time.time()
     dp.write_attribute("note", "tango-write-%d" % i)
     writes.append(time.time() - t)
-print(json.dumps({"latencies": latencies, "writes": writes}))`, proxyUrl, `${rest.deviceUrl}/attributes/note/value`);
+print(json.dumps({"latencies": latencies, "writes": writes}))`, [proxyUrl, `${rest.deviceUrl}/attributes/note/value`]);
     console.log(`      controller → Tango event latency: median ${(median(timings.latencies) * 1000).toFixed(0)} ms, max ${(Math.max(...timings.latencies) * 1000).toFixed(0)} ms; `
       + `DeviceProxy write (Tango → REST → Redis): median ${(median(timings.writes) * 1000).toFixed(1)} ms`);
     expect(Math.max(...timings.latencies)).to.be.below(1.0);
@@ -439,7 +373,7 @@ def value(name):
     v = getattr(v, "magnitude", v)
     return plain(v)
 print(json.dumps({n: value(n) for n in ["completedEvents", "totalEvents", "workerCount", "note", "workers", "gain"]}))`;
-    const taurus = await python<Record<string, unknown>>(script, proxyUrl, String(tangoPort), device);
+    const taurus = await python<Record<string, unknown>>(script, [proxyUrl, String(tangoPort), device]);
     const model = Object.fromEntries((await rest.readMany(['completedEvents', 'totalEvents', 'workerCount', 'note', 'workers', 'gain']))
       .map((v) => [v.name, (v as AttributeValue).value]));
     expect(taurus).to.deep.equal(model);
@@ -482,7 +416,7 @@ describe('Tango device: the controller going away and coming back', function () 
     const bridgeLog: string[] = [];
     bridge.stderr!.on('data', (d: Buffer) => bridgeLog.push(d.toString()));
     const url = `tango://127.0.0.1:${bridgePort}/${device}#dbase=no`;
-    const state = async () => await python<string>('print(json.dumps(str(dp.state())))', url);
+    const state = async () => await python<string>('print(json.dumps(str(dp.state())))', [url]);
     await waitFor('the standalone bridge', async () => (await state()) === 'ON', 30_000, 300)
       .catch((error) => { throw new Error(`${error.message}\n${bridgeLog.join('')}`); });
 
@@ -500,7 +434,7 @@ describe('Tango device: the controller going away and coming back', function () 
     } finally {
       log.stop();
     }
-    const read = await python<{ reason?: string }>('print(json.dumps(attempt(lambda: dp.read_attribute("workerCount").value)))', url);
+    const read = await python<{ reason?: string }>('print(json.dumps(attempt(lambda: dp.read_attribute("workerCount").value)))', [url]);
     expect(read.reason).to.equal('DRANSPOSE_ControllerUnreachable');
     expect(await state()).to.equal('FAULT');
 
