@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { StreamData } from '../src/core/types.js';
 import { albaem, AlbaemError, parseJsonExact, stringifyPythonJson } from '../src/protocols/albaem/index.js';
 import { albaemSeriesMessages, emulatedCurrents } from '../src/protocols/albaem/emulator.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
 
@@ -145,24 +145,9 @@ describe('AlbaEM protocol', function () {
   });
 
   describe('through a live pipeline', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
+    const live = liveStream({ protocol: 'albaem', stream: 'albaem', ingester: 'albaem-ingester', worker: `${PAYLOAD}:StreamSummaryWorker`, reducer: `${PAYLOAD}:EventLogReducer` });
 
     type Events = Record<string, { albaem: StreamSummary & { typ: 'albaem' } }[]>;
-
-    async function start(): Promise<TestPipeline> {
-      player = await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0');
-      return await startPipeline({
-        ingesters: [{ name: 'albaem-ingester', streams: [{ name: 'albaem', protocol: 'albaem', upstream: player.endpoint }] }],
-        workers: [{ class: `${PAYLOAD}:StreamSummaryWorker`, count: 2 }],
-        reducer: { class: `${PAYLOAD}:EventLogReducer` },
-      }, { ingesters: 1, workers: 2 });
-    }
 
     /** the reducer's events, read with exact integers (the result API writes bigints as plain JSON numbers) */
     async function events(p: TestPipeline): Promise<Events> {
@@ -172,9 +157,9 @@ describe('AlbaEM protocol', function () {
 
     it('albaem-dump.cbors: 4 triggers give 6 events; the worker sees every message id and the exact timestamps', async function () {
       const messages = await captureMessages(fixture(this, 'albaem-dump.cbors'));
-      pipeline = await start();
+      const { pipeline, player } = await live.start();
       await setSequenceAndWait(pipeline, uniformSequence(['albaem'], 4));
-      await player!.play(messages, { warmup: 3, rate: 1000 });
+      await player.play(messages, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
       const seen = await events(pipeline);
       expect(seen['0'].map((e) => e.albaem.message_type)).to.deep.equal(['series-start', 'series-start']);
@@ -186,7 +171,7 @@ describe('AlbaEM protocol', function () {
     });
 
     it('counts messages with missing fields, with their events, and completes the scan', async () => {
-      pipeline = await start();
+      const { pipeline, player } = await live.start();
       const series = albaemSeriesMessages({ frames: 5 });
       const broken = (k: number, drop: string) => {
         const value = parseJsonExact(series[k][0].toString()) as Record<string, unknown>;
@@ -197,7 +182,7 @@ describe('AlbaEM protocol', function () {
       const played = [series[0], series[1], broken(2, 'acquisition_timestamp'), series[2], series[3], series[4],
         text(series[5][0].toString().slice(0, 80)), series[5], series[6]];
       await setSequenceAndWait(pipeline, uniformSequence(['albaem'], 5));
-      await player!.play(played, { warmup: 3, rate: 1000 });
+      await player.play(played, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
       const status = await badFrames(pipeline);
       const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));

@@ -9,9 +9,9 @@ import {
   CONTRAST_HEARTBEAT, contrastMeshMessages, meshDescription, meshPositions, nanomaxReadout, type ContrastMeshOptions,
 } from '../src/protocols/contrast/emulator.js';
 import { encodePickle2 } from '../src/protocols/contrast/pickle2.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import {
   badFrames, captureMessages, CONTRAST_DUMP_XY, scanMessages, setSequenceAndWait,
 } from './helpers/upstream-harness.js';
@@ -247,22 +247,11 @@ describe('Contrast protocol', function () {
   });
 
   describe('through a live ingester', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
+    const payload = join(ROOT, 'test/payloads/fluorescence.ts');
+    const live = liveStream({ protocol: 'contrast', stream: 'contrast', ingester: 'scan-ingester', worker: `${payload}:StreamSummaryWorker`, reducer: `${payload}:EventLogReducer` });
 
     it('counts messages that are not pickles, and truncated ones, with their event, and still completes the scan', async () => {
-      player = await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0');
-      const payload = join(ROOT, 'test/payloads/fluorescence.ts');
-      pipeline = await startPipeline({
-        ingesters: [{ name: 'scan-ingester', streams: [{ name: 'contrast', protocol: 'contrast', upstream: player.endpoint }] }],
-        workers: [{ class: `${payload}:StreamSummaryWorker`, count: 2 }],
-        reducer: { class: `${payload}:EventLogReducer` },
-      }, { ingesters: 1, workers: 2 });
+      const { pipeline, player } = await live.start();
       const messages = contrastMeshMessages(MESH);
       const points = messages.filter(([frame]) => frame !== CONTRAST_HEARTBEAT).slice(1, 13);
       // after the 3rd point: bytes that are not a pickle; after the 7th: a point cut short

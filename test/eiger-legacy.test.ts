@@ -7,9 +7,9 @@ import {
   decodeEigerArray, decodeEigerImage, eigerLegacy, EigerLegacyError, type EigerLegacyImage, type EigerLegacyPacket,
 } from '../src/protocols/eiger-legacy/index.js';
 import { eigerSeriesMessages, emulatedEigerImage } from '../src/protocols/eiger-legacy/emulator.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import { badFrames, captureMessages, scanMessages } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
@@ -158,33 +158,18 @@ describe('Eiger legacy protocol', function () {
   });
 
   describe('through a live pipeline', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
-
-    async function start(): Promise<void> {
-      player = await bindZmqPlayer('zmq-pull', 'tcp://127.0.0.1:0');
-      pipeline = await startPipeline({
-        ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'eiger-legacy', upstream: player.endpoint }] }],
-        workers: [{ class: `${PACKETS}:PacketWorker`, count: 2 }],
-        reducer: { class: `${PACKETS}:PacketReducer` },
-      }, { ingesters: 1, workers: 2 });
-    }
+    const live = liveStream({ protocol: 'eiger-legacy', stream: 'eiger', ingester: 'eiger-ingester', worker: `${PACKETS}:PacketWorker`, reducer: `${PACKETS}:PacketReducer` });
 
     /** a packet as the worker returned it, as JSON */
     type Summary = Record<string, any>;
 
     it('replays eiger-small.cbors: 3 triggers give 5 events, and the workers see the header and image values', async function () {
       const messages = await captureMessages(fixture(this, 'eiger-small.cbors'));
-      await start();
-      await pipeline!.setSequence(uniformSequence(['eiger'], 3));
-      await player!.play(messages, { rate: 1000 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
-      const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
+      const { pipeline, player } = await live.start();
+      await pipeline.setSequence(uniformSequence(['eiger'], 3));
+      await player.play(messages, { rate: 1000 });
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+      const events = await pipeline.result<Record<string, PacketResult[]>>('events');
       const eiger = (e: number, i = 0) => events[e][i].streams.eiger as Summary;
       expect(events['0']).to.have.length(2);
       for (const i of [0, 1]) {
@@ -198,24 +183,24 @@ describe('Eiger legacy protocol', function () {
         expect(eiger(e).config.real_time).to.equal(9999900);
       }
       expect(events['4'].map((r) => (r.streams.eiger as Summary).header.series)).to.deep.equal([6, 6]);
-      expect((await badFrames(pipeline!)).bad_frame_count).to.equal(0);
+      expect((await badFrames(pipeline)).bad_frame_count).to.equal(0);
     });
 
     it('counts a message that is not Eiger JSON and a truncated image with their event, and completes the scan', async () => {
-      await start();
+      const { pipeline, player } = await live.start();
       const [header, ...rest] = eigerSeriesMessages({ frames: 5, shape: [32, 16] });
       const images = rest.slice(0, 5);
       // after image 1 (event 2): a one-frame junk message; after image 3 (event 4): image 4 cut to 3 frames, then image 4 whole
       const played = [header, images[0], images[1], [Buffer.from('garbage')], images[2], images[3], images[4].slice(0, 3), images[4], rest[5]];
-      await pipeline!.setSequence(uniformSequence(['eiger'], 5));
-      await player!.play(played, { rate: 500 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
-      const status = await badFrames(pipeline!);
+      await pipeline.setSequence(uniformSequence(['eiger'], 5));
+      await player.play(played, { rate: 500 });
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
+      const status = await badFrames(pipeline);
       expect(status.bad_frames.map((b) => [b.component, b.event])).to.deep.equal([['ingester:eiger-ingester/eiger', 3], ['ingester:eiger-ingester/eiger', 5]]);
       expect(status.bad_frames[0].reason).to.match(/Eiger legacy frame 0 \(7 bytes\) is not JSON/);
       expect(status.bad_frames[1].reason).to.match(/dimage-1.0 message has 3 frames, expected 5/);
       expect(status.bad_frame_count).to.equal(2);
-      const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
+      const events = await pipeline.result<Record<string, PacketResult[]>>('events');
       expect([1, 2, 3, 4, 5].map((e) => (events[e][0].streams.eiger as Summary).header.frame)).to.deep.equal([0, 1, 2, 3, 4]);
     });
   });

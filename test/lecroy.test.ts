@@ -6,9 +6,9 @@ import { lecroy, LecroyError, type LecroyPacket, type LecroySequence } from '../
 import {
   emulatedPulseHeight, emulatedTriggerTime, lecroyAcquisitionMessages, pickleFloatList, type LecroyAcquisitionOptions,
 } from '../src/protocols/lecroy/emulator.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { LecroyResult } from './payloads/lecroy.js';
 
@@ -196,22 +196,7 @@ describe('LeCroy protocol', function () {
   });
 
   describe('through a live pipeline (LecroyWorker, LecroyReducer)', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
-
-    async function start(): Promise<void> {
-      player = await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0');
-      pipeline = await startPipeline({
-        ingesters: [{ name: 'scope-ingester', streams: [{ name: 'lecroy', protocol: 'lecroy', upstream: player.endpoint }] }],
-        workers: [{ class: `${PAYLOAD}:LecroyWorker`, count: 2 }],
-        reducer: { class: `${PAYLOAD}:LecroyReducer` },
-      }, { ingesters: 1, workers: 2 });
-    }
+    const live = liveStream({ protocol: 'lecroy', stream: 'lecroy', ingester: 'scope-ingester', worker: `${PAYLOAD}:LecroyWorker`, reducer: `${PAYLOAD}:LecroyReducer` });
 
     const cases = [
       { file: 'maui-02-continuous-3.cbor.gz', max: [0.1675630532008654], ts: [1740563664.335], first: [0.1631136015521406], length: 1 },
@@ -220,11 +205,11 @@ describe('LeCroy protocol', function () {
     for (const { file, max, ts, first, length } of cases) {
       it(`replays ${file}: 2 triggers give 4 events; max_val and ts are those of the last sequence`, async function () {
         const messages = await captureMessages(fixture(this, file));
-        await start();
-        await setSequenceAndWait(pipeline!, uniformSequence(['lecroy'], 2));
-        await player!.play(messages, { warmup: 3, rate: 1000 });
-        expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 4, completed_events: 4, total_events: 4, finished: true });
-        const publish = await pipeline!.result<{ max_val: number[]; ts: number[]; events: Record<string, LecroyResult> }>('$');
+        const { pipeline, player } = await live.start();
+        await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 2));
+        await player.play(messages, { warmup: 3, rate: 1000 });
+        expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 4, completed_events: 4, total_events: 4, finished: true });
+        const publish = await pipeline.result<{ max_val: number[]; ts: number[]; events: Record<string, LecroyResult> }>('$');
         expect(publish.max_val).to.have.length(length);
         expect(publish.ts).to.have.length(length);
         expect(publish.max_val[0]).to.equal(max[0]);
@@ -235,14 +220,14 @@ describe('LeCroy protocol', function () {
     }
 
     it('counts a message that is not JSON and a sequence that lost a channel, with their event, and completes the scan', async () => {
-      await start();
+      const { pipeline, player } = await live.start();
       const messages = lecroyAcquisitionMessages({ mode: 'sequential', sequences: 4, segments: 3, points: 100 });
       // 0 prepare; sequence k is messages 1+4k … 4+4k; 17 stop. After sequence 0: junk; sequence 1 loses channel 4's waveforms
       const played = [...messages.slice(0, 5), [Buffer.from('garbage')], messages[5], messages[6], messages[7].slice(0, 1), ...messages.slice(8)];
-      await setSequenceAndWait(pipeline!, uniformSequence(['lecroy'], 3));
-      await player!.play(played, { warmup: 3, rate: 500 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
-      const status = await badFrames(pipeline!);
+      await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 3));
+      await player.play(played, { warmup: 3, rate: 500 });
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+      const status = await badFrames(pipeline);
       const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([
         ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2],
@@ -253,7 +238,7 @@ describe('LeCroy protocol', function () {
         'LeCroy sequence 1 has traces of channels [2], expected [2, 4]; sequence dropped',
       ]);
       expect(status.bad_frame_count).to.equal(status.bad_frames.length);
-      const events = await pipeline!.result<Record<string, LecroyResult>>('events');
+      const events = await pipeline.result<Record<string, LecroyResult>>('events');
       expect([1, 2, 3].map((e) => events[e].seqno)).to.deep.equal([0, 2, 3]);
       expect(events['2'].max_val).to.deep.equal([0, 1, 2].map((g) => emulatedPulseHeight(2, 2, g)));
     });

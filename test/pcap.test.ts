@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { StreamData } from '../src/core/types.js';
 import { pcap, PcapError, splitPcapChunk, type PcapChunk } from '../src/protocols/pcap/index.js';
 import { emulatedPcapRow, pcapSeriesMessages } from '../src/protocols/pcap/emulator.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
@@ -125,57 +125,42 @@ describe('PCAP (PandA over zmq) protocol', function () {
   });
 
   describe('through a live pipeline', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
-
-    async function start(): Promise<void> {
-      player = await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0');
-      pipeline = await startPipeline({
-        ingesters: [{ name: 'panda-ingester', streams: [{ name: 'pcap', protocol: 'pcap', upstream: player.endpoint }] }],
-        workers: [{ class: `${PACKETS}:PacketWorker`, count: 2 }],
-        reducer: { class: `${PACKETS}:PacketReducer` },
-      }, { ingesters: 1, workers: 2 });
-    }
+    const live = liveStream({ protocol: 'pcap', stream: 'pcap', ingester: 'panda-ingester', worker: `${PACKETS}:PacketWorker`, reducer: `${PACKETS}:PacketReducer` });
 
     it('replays pcap-zmq.cbors: 1500 triggers give 1502 events and the reducer sums the energy', async function () {
       const messages = await captureMessages(fixture(this, 'pcap-zmq.cbors'));
-      await start();
-      await setSequenceAndWait(pipeline!, uniformSequence(['pcap'], 1500));
-      await player!.play(messages, { warmup: 3, rate: 1000 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 1502, completed_events: 1502, total_events: 1502, finished: true });
-      const totals = await pipeline!.result<Record<string, Record<string, number>>>('totals');
+      const { pipeline, player } = await live.start();
+      await setSequenceAndWait(pipeline, uniformSequence(['pcap'], 1500));
+      await player.play(messages, { warmup: 3, rate: 1000 });
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 1502, completed_events: 1502, total_events: 1502, finished: true });
+      const totals = await pipeline.result<Record<string, Record<string, number>>>('totals');
       expect(totals.pcap.energy).to.be.closeTo(13543500.21688024, 1e-6);
       expect(totals.pcap.frame_number).to.equal((1499 * 1500) / 2);
-      const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
+      const events = await pipeline.result<Record<string, PacketResult[]>>('events');
       expect(Object.keys(events)).to.have.length(1502);
       expect(events['0'].map((r) => (r.streams.pcap as { message_type: string }).message_type)).to.deep.equal(['series-start', 'series-start']);
       expect((events['1500'][0].streams.pcap as { frame_number: number }).frame_number).to.equal(1499);
       expect(events['1501'].map((r) => (r.streams.pcap as { message_type: string }).message_type)).to.deep.equal(['series-end', 'series-end']);
-      const status = await badFrames(pipeline!);
+      const status = await badFrames(pipeline);
       expect(status.bad_frames.every((b) => b.reason.startsWith('before the start message')), 'only the warm-up messages').to.equal(true);
     });
 
     it('counts a message that is not JSON and a chunk of unequal lists, with their event, and completes the scan', async () => {
-      await start();
+      const { pipeline, player } = await live.start();
       const [first, ...rest] = pcapSeriesMessages({ rows: 60, chunk: 15 });
       const unequal = json({ message_id: 99, version: 1, message_type: 'data', frame_number: 15, energy: [1, 2, 3], inttime: [1, 2] });
       // after the first chunk (rows 0–14 = events 1–15): garbage and a broken chunk, then the rest
       const played = [first, rest[0], [Buffer.from('garbage')], unequal, ...rest.slice(1)];
-      await setSequenceAndWait(pipeline!, uniformSequence(['pcap'], 60));
-      await player!.play(played, { warmup: 3, rate: 500 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 62, completed_events: 62, total_events: 62, finished: true });
-      const status = await badFrames(pipeline!);
+      await setSequenceAndWait(pipeline, uniformSequence(['pcap'], 60));
+      await player.play(played, { warmup: 3, rate: 500 });
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 62, completed_events: 62, total_events: 62, finished: true });
+      const status = await badFrames(pipeline);
       const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:panda-ingester/pcap', 16], ['ingester:panda-ingester/pcap', 16]]);
       expect(midScan[0].reason).to.match(/PCAP message \(7 bytes\) is not JSON/);
       expect(midScan[1].reason).to.match(/PCAP data message 99: field "inttime" has 2 values, "energy" has 3/);
       expect(status.bad_frame_count).to.equal(status.bad_frames.length);
-      const totals = await pipeline!.result<Record<string, Record<string, number>>>('totals');
+      const totals = await pipeline.result<Record<string, Record<string, number>>>('totals');
       expect(totals.pcap.frame_number).to.equal((59 * 60) / 2);
     });
   });

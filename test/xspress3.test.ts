@@ -5,9 +5,9 @@ import { encodePickle } from '../src/core/pickle/write.js';
 import type { StreamData } from '../src/core/types.js';
 import { xspress3, XspressError, type XspressPacket } from '../src/protocols/xspress3/index.js';
 import { emulatedMeta, emulatedSpectra, xspressSeriesMessages, type XspressSeriesOptions } from '../src/protocols/xspress3/emulator.js';
-import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { liveStream } from './helpers/live-stream.js';
 import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
 
@@ -257,30 +257,15 @@ describe('Xspress3 protocol', function () {
   });
 
   describe('through a live pipeline', () => {
-    let pipeline: TestPipeline | undefined;
-    let player: ZmqPlayer | undefined;
-    afterEach(async () => {
-      await pipeline?.stop();
-      player?.close();
-      pipeline = player = undefined;
-    });
-
-    async function start(): Promise<TestPipeline> {
-      player = await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0');
-      return await startPipeline({
-        ingesters: [{ name: 'xspress3-ingester', streams: [{ name: 'xspress3', protocol: 'xspress3', upstream: player.endpoint }] }],
-        workers: [{ class: `${PAYLOAD}:StreamSummaryWorker`, count: 2 }],
-        reducer: { class: `${PAYLOAD}:EventLogReducer` },
-      }, { ingesters: 1, workers: 2 });
-    }
+    const live = liveStream({ protocol: 'xspress3', stream: 'xspress3', ingester: 'xspress3-ingester', worker: `${PAYLOAD}:StreamSummaryWorker`, reducer: `${PAYLOAD}:EventLogReducer` });
 
     type Events = Record<string, { xspress3: StreamSummary & { typ: 'xspress' } }[]>;
 
     it('xspress3-multipart.cbors: 5 triggers give 7 events, and a worker sees the channel-3 sums', async function () {
       const messages = await captureMessages(fixture(this, 'xspress3-multipart.cbors'));
-      pipeline = await start();
+      const { pipeline, player } = await live.start();
       await setSequenceAndWait(pipeline, uniformSequence(['xspress3'], 5));
-      await player!.play(messages, { warmup: 3, rate: 1000 });
+      await player.play(messages, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
       const events = await pipeline.result<Events>('events');
       expect(events['0'].map((e) => e.xspress3.kind)).to.deep.equal(['start', 'start']);
@@ -292,7 +277,7 @@ describe('Xspress3 protocol', function () {
     });
 
     it('counts images with short spectra and with meta that is not a pickle, with their events, and completes the scan', async () => {
-      pipeline = await start();
+      const { pipeline, player } = await live.start();
       const options: XspressSeriesOptions = { frames: 6, channels: 2, variant: 'legacy' };
       const messages = xspressSeriesMessages(options);
       const imageMessages = (k: number) => messages.slice(1 + 3 * k, 4 + 3 * k);
@@ -306,7 +291,7 @@ describe('Xspress3 protocol', function () {
         ...imageMessages(4), ...imageMessages(5), messages.at(-1)!,
       ];
       await setSequenceAndWait(pipeline, uniformSequence(['xspress3'], 6));
-      await player!.play(played, { warmup: 3, rate: 1000 });
+      await player.play(played, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
       const status = await badFrames(pipeline);
       const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
