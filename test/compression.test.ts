@@ -1,15 +1,14 @@
+import { captureMessages } from './helpers/upstream-harness.js';
+import { fixture } from './helpers/fixtures.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { decodeMultiple } from 'cbor-x';
+import { existsSync } from 'node:fs';
 import {
   bitShuffle, bitUnshuffle, bslz4Decode, bslz4DecodeCompleteBlocks, bslz4DecodeSized, bslz4Encode,
   defaultBlockElements, lz4Compress, lz4CompressBlock, lz4CompressBound, lz4Decompress, lz4DecompressBlock,
   readBslz4Header, shuffleBlock,
 } from '../src/core/compression/index.js';
 
-const fixtures = process.env.DRANSPOSE_FIXTURES ?? path.resolve(process.cwd(), '../shared/fixtures');
 const PYTHON = '/usr/bin/python3';
 
 /** deterministic bytes: a mix of runs, small values and noise, like detector data */
@@ -235,14 +234,9 @@ describe('bslz4 (bitshuffle-LZ4) blobs', () => {
   });
 
   describe('against the real Eiger capture (eiger-small.cbors)', () => {
-    const file = path.join(fixtures, 'eiger-small.cbors');
     let blobs: Buffer[] = [];
-    before(function () {
-      if (!existsSync(file)) {
-        console.log(`skipped: ${file} is absent (set DRANSPOSE_FIXTURES)`);
-        this.skip();
-      }
-      const messages = decodeMultiple(readFileSync(file)) as unknown as Buffer[][];
+    before(async function () {
+      const messages = await captureMessages(fixture(this, 'eiger-small.cbors'));
       blobs = [1, 2, 3].map((i) => messages[i][2]);
     });
 

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import type { StreamData } from '../src/core/types.js';
 import { connectTcp, parseTcpUrl } from '../src/ingester/transports/tcp.js';
 import { bindTcpPlayer, type TcpPlayer } from '../src/protocols/player.js';
@@ -10,9 +8,9 @@ import {
   positioncap, PositioncapError, PositioncapParser, type PositioncapPacket, type PositioncapValues,
 } from '../src/protocols/positioncap/index.js';
 import { emulatedPandaValue, PANDA_FIELDS, pandaCapture, type PandaFieldOptions } from '../src/protocols/positioncap/emulator.js';
-import type { MessageReader, SourceContext } from '../src/protocols/types.js';
+import type { MessageReader } from '../src/protocols/types.js';
 import { freePort, ROOT, sleep, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
-import { badFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { badFrames, scanMessages, setSequenceAndWait, sourceContext } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -32,20 +30,6 @@ function values(packet: PositioncapPacket): Record<string, number> {
   return Object.fromEntries(Object.values(packet.fields).map((f) => [f.name, f.value]));
 }
 
-/** a scan context that records bad reasons and warnings */
-function sourceContext(): { ctx: SourceContext; bad: string[]; warnings: string[] } {
-  const bad: string[] = [];
-  const warnings: string[] = [];
-  const sink = new Writable({
-    objectMode: true,
-    write(info: { level: string; message: string }, _encoding, done) {
-      if (info.level === 'warn') warnings.push(info.message);
-      done();
-    },
-  });
-  const ctx = { stream: 'panda', logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream: sink })] }), bad: (r: string) => { bad.push(r); } };
-  return { ctx, bad, warnings };
-}
 
 const SECOND_ARM_FIELDS: PandaFieldOptions[] = [
   { name: 'COUNTER1.OUT', type: 'int32', capture: 'Value' },
@@ -223,7 +207,7 @@ describe('PandA position capture (TCP) protocol', function () {
     afterEach(async () => { await player?.close(); player = undefined; });
 
     async function scanLive(reader: MessageReader): Promise<{ events: StreamData[]; bad: string[] }> {
-      const { ctx, bad } = sourceContext();
+      const { ctx, bad } = sourceContext('panda');
       const events: StreamData[] = [];
       for await (const event of positioncap.scan(reader, ctx)) events.push(event);
       return { events, bad };

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { decodeMultiple, Tag } from 'cbor-x';
-import winston from 'winston';
 import * as zmq from 'zeromq';
 import type { StreamData } from '../src/core/types.js';
-import type { MessageReader, SourceContext } from '../src/protocols/types.js';
+import type { MessageReader } from '../src/protocols/types.js';
+import { ArrayReader, sourceContext } from './helpers/upstream-harness.js';
+import { fixture } from './helpers/fixtures.js';
+import { readDump } from '../src/core/capture/index.js';
 import { stins, StinsError, type StinsPacket } from '../src/protocols/stins/index.js';
 import {
   emulatedImage, emulatedPixel, playSeries, stinsSeriesMessages, type EmulatorDType, type StinsSeriesOptions,
@@ -14,7 +12,6 @@ import {
 import { bslz4Encode } from '../src/core/compression/bslz4.js';
 import { lz4Compress } from '../src/core/compression/lz4.js';
 
-const fixtures = process.env.DRANSPOSE_FIXTURES ?? path.resolve(process.cwd(), '../shared/fixtures');
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
@@ -40,29 +37,7 @@ function parsedImage(packet: StinsPacket) {
   return packet;
 }
 
-class ArrayReader implements MessageReader {
-  constructor(private readonly messages: Buffer[][]) {}
-  get remaining(): number { return this.messages.length; }
-  async next(): Promise<Buffer[] | undefined> { return this.messages.shift(); }
-}
 
-function sourceContext() {
-  const bad: string[] = [];
-  const warnings: string[] = [];
-  const sink = new Writable({
-    objectMode: true,
-    write(info: { level: string; message: string }, _encoding, done) {
-      if (info.level === 'warn') warnings.push(info.message);
-      done();
-    },
-  });
-  const ctx: SourceContext = {
-    stream: 'det',
-    logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream: sink })] }),
-    bad: (reason) => { bad.push(reason); },
-  };
-  return { ctx, bad, warnings };
-}
 
 async function collect(generator: AsyncGenerator<StreamData>): Promise<StreamData[]> {
   const out: StreamData[] = [];
@@ -184,7 +159,7 @@ describe('STINS protocol', () => {
         header, ...images, end,
         after,
       ]);
-      const { ctx, bad } = sourceContext();
+      const { ctx, bad } = sourceContext('det');
       const forwarded = await collect(stins.scan(reader, ctx));
       expect(forwarded.map((s) => s.typ)).to.deep.equal(new Array(6).fill('STINS'));
       expect(forwarded.map((s) => s.frames)).to.deep.equal([header, ...images, end]);
@@ -207,7 +182,7 @@ describe('STINS protocol', () => {
         [imageHeader({ type: 'complex64' }), SIX_UINT16],
         images[1], end,
       ]);
-      const { ctx, bad, warnings } = sourceContext();
+      const { ctx, bad, warnings } = sourceContext('det');
       const forwarded = await collect(stins.scan(reader, ctx));
       expect(forwarded.map((s) => s.frames)).to.deep.equal([header, images[0], images[1], end]);
       expect(bad).to.have.length(3);
@@ -219,7 +194,7 @@ describe('STINS protocol', () => {
     });
 
     it('ends quietly when the upstream closes mid-series', async () => {
-      const { ctx, bad } = sourceContext();
+      const { ctx, bad } = sourceContext('det');
       const forwarded = await collect(stins.scan(new ArrayReader([header, images[0]]), ctx));
       expect(forwarded).to.have.length(2);
       expect(bad).to.deep.equal([]);
@@ -265,7 +240,7 @@ describe('STINS protocol', () => {
         const started = performance.now();
         const sending = playSeries(push, { ...options, rate: 200 });
         const reader: MessageReader = { next: async () => (await pull.receive()) as Buffer[] };
-        const { ctx, bad } = sourceContext();
+        const { ctx, bad } = sourceContext('det');
         const forwarded = await collect(stins.scan(reader, ctx));
         const elapsed = performance.now() - started;
         expect(await sending).to.equal(22);
@@ -311,21 +286,13 @@ describe('STINS protocol', () => {
   });
 
   describe('the real XRD dump (dump_xrd.cbors)', () => {
-    const file = path.join(fixtures, 'dump_xrd.cbors');
     let streams: StreamData[] = [];
-    before(function () {
-      if (!existsSync(file)) {
-        console.log(`skipped: ${file} is absent (set DRANSPOSE_FIXTURES)`);
-        this.skip();
+    before(async function () {
+      streams = [];
+      for await (const event of readDump(fixture(this, 'dump_xrd.cbors'))) {
+        expect(event.eventNumber).to.equal(streams.length);
+        streams.push(event.streams.xrd);
       }
-      // tag 55799 is dropped by cbor-x; 42877 = [event_number, {stream: 42878 [typ, frames]}]
-      const items = decodeMultiple(readFileSync(file)) as unknown as Tag[];
-      streams = items.map((item, event) => {
-        const [eventNumber, byStream] = item.value as [number, Record<string, Tag>];
-        expect(eventNumber).to.equal(event);
-        const [typ, frames] = byStream.xrd.value as [string, Buffer[]];
-        return { typ, frames };
-      });
     });
 
     it('every message parses: header, 9 images with the reference sums, series_end', () => {
@@ -345,7 +312,7 @@ describe('STINS protocol', () => {
     });
 
     it('scan forwards the whole dumped series', async () => {
-      const { ctx, bad } = sourceContext();
+      const { ctx, bad } = sourceContext('det');
       const forwarded = await collect(stins.scan(new ArrayReader(streams.map((s) => s.frames)), ctx));
       expect(forwarded).to.have.length(11);
       expect(bad).to.deep.equal([]);

@@ -31,7 +31,8 @@ export interface ScanOutcome {
 }
 
 /** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
-export async function scanMessages(protocol: UpstreamProtocol, messages: readonly Buffer[][]): Promise<ScanOutcome> {
+/** a scan context that records the reasons given to `bad` and the warnings logged */
+export function sourceContext(stream = 'test'): { ctx: SourceContext; bad: string[]; warnings: string[] } {
   const bad: string[] = [];
   const warnings: string[] = [];
   const sink = new Writable({
@@ -42,10 +43,16 @@ export async function scanMessages(protocol: UpstreamProtocol, messages: readonl
     },
   });
   const ctx: SourceContext = {
-    stream: 'test',
+    stream,
     logger: winston.createLogger({ transports: [new winston.transports.Stream({ stream: sink })] }),
     bad: (reason) => { bad.push(reason); },
   };
+  return { ctx, bad, warnings };
+}
+
+/** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
+export async function scanMessages(protocol: UpstreamProtocol, messages: readonly Buffer[][]): Promise<ScanOutcome> {
+  const { ctx, bad, warnings } = sourceContext();
   const reader = new ArrayReader(messages);
   const events: StreamData[] = [];
   for await (const event of protocol.scan(reader, ctx)) events.push(event);
