@@ -1,5 +1,3 @@
-import { captureMessages } from './helpers/upstream-harness.js';
-import { fixture } from './helpers/fixtures.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,6 +6,8 @@ import {
   defaultBlockElements, lz4Compress, lz4CompressBlock, lz4CompressBound, lz4Decompress, lz4DecompressBlock,
   readBslz4Header, shuffleBlock,
 } from '../src/core/compression/index.js';
+import { captureMessages } from './helpers/upstream-harness.js';
+import { fixture } from './helpers/fixtures.js';
 
 const PYTHON = '/usr/bin/python3';
 

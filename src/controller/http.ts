@@ -2,6 +2,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { describeIssues } from '../core/validation.js';
 import { BadJsonError, BodyTooLargeError, readBody, readJson } from '../core/body.js';
 import { MappingError, TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
@@ -32,7 +33,7 @@ function errors(controller: Controller): Koa.Middleware {
       else if (error instanceof z.ZodError) status = 400;
       else if (error instanceof BodyTooLargeError) status = 413;
       const detail = error instanceof z.ZodError
-        ? error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
+        ? describeIssues(error, 'body')
         : (error as Error).message;
       if (status === 500) controller.logger.error(`${ctx.method} ${ctx.path}: ${(error as Error).stack}`);
       ctx.status = status;

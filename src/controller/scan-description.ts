@@ -8,6 +8,7 @@
  * points in which the same streams take part share one part, the sequence plays them in order.
  */
 import { z } from 'zod';
+import { describeIssues } from '../core/validation.js';
 import { MappingError, type EntryJson, type SequenceRequestJson } from '../core/mapping/index.js';
 import { pyList, pySet, pyStr } from '../core/mapping/pyrepr.js';
 
@@ -73,8 +74,7 @@ export type ScanDescription = z.output<typeof scanDescriptionSchema>;
 export function parseScanDescription(body: unknown): ScanDescription {
   const result = scanDescriptionSchema.safeParse(body);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-  throw new MappingError(`invalid scan description: ${issues.join('; ')}`);
+  throw new MappingError(`invalid scan description: ${describeIssues(result.error)}`);
 }
 
 export interface ScanMap {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describeIssue } from './validation.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
@@ -69,14 +70,9 @@ export type PipelineConfig = z.infer<typeof pipelineConfigSchema> & { baseDir: s
 
 export class ConfigError extends Error {}
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  return `${path || '(top level)'}: ${issue.message}`;
-}
-
 export function parsePipelineConfig(raw: unknown, baseDir: string, source = 'config'): PipelineConfig {
   const parsed = pipelineConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${source}: ${describeIssue(parsed.error.issues[0])}`);
+  if (!parsed.success) throw new ConfigError(`${source}: ${describeIssue(parsed.error.issues[0], '(top level)')}`);
   const config = parsed.data;
   const streams = config.ingesters.flatMap((i) => i.streams.map((s) => s.name));
   const duplicate = streams.find((s, i) => streams.indexOf(s) !== i);

@@ -1,14 +1,8 @@
 /** One JSON frame of an upstream message, checked against a zod schema; errors name the message and what is wrong. */
 import type { z } from 'zod';
+import { describeIssues } from '../core/validation.js';
 
 export type ProtocolErrorClass = new (message: string) => Error;
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  }).join('; ');
-}
 
 /** `what` names the frame in errors, e.g. `Eiger frame 0` */
 export function parseJsonFrame(frame: Uint8Array | undefined, what: string, ErrorClass: ProtocolErrorClass): unknown {

@@ -4,6 +4,7 @@
  */
 import { Tag } from 'cbor-x';
 import { z } from 'zod';
+import { describeIssues } from '../validation.js';
 import type { StreamData } from '../types.js';
 import { readCborSequence, type CaptureReadOptions } from './sequence-reader.js';
 import { CborSequenceWriter, checkFrames, type CaptureWriteOptions } from './sequence-writer.js';
@@ -44,9 +45,7 @@ const dumpItemSchema = tagged(INTERNAL_WORKER_MESSAGE_TAG, z.tuple([
 function toDumpEvent(item: unknown): DumpEvent {
   const parsed = dumpItemSchema.safeParse(item);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) =>
-    (issue.path.length > 0 ? `${issue.message} at [${issue.path.join('.')}]` : issue.message));
-  throw new Error(`not an ingester dump item: ${problems.join('; ')}`);
+  throw new Error(`not an ingester dump item: ${describeIssues(parsed.error)}`);
 }
 
 export function readDump(path: string, options?: CaptureReadOptions): AsyncGenerator<DumpEvent> {

@@ -3,6 +3,7 @@
  * or series_end; an image has the pixel buffer as frame 1, a header may carry JSON meta as frame 1.
  */
 import { z } from 'zod';
+import { describeIssues } from '../../core/validation.js';
 import { isDType, type DType } from '../../core/ndarray.js';
 
 export const STINS_TYP = 'STINS';
@@ -47,13 +48,6 @@ const FRAME_COUNTS: Record<StinsMessage['htype'], [number, number]> = {
   image: [2, 2],
   series_end: [1, 1],
 };
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  }).join('; ');
-}
 
 /**
  * Reads and checks frame 0 of a message and its frame count (not the pixel payload); throws a
