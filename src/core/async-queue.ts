@@ -1,7 +1,11 @@
-/** A FIFO whose single consumer awaits the next item; closing wakes it with `undefined`. */
+/**
+ * A FIFO whose single consumer awaits the next item. `end()`: no more items come, the ones queued
+ * are still delivered; `close()`: stop now. Either way the consumer then gets `undefined`.
+ */
 export class AsyncQueue<T> {
   private items: T[] = [];
   private wake?: () => void;
+  private ended = false;
   private closed = false;
 
   get length(): number { return this.items.length; }
@@ -11,14 +15,26 @@ export class AsyncQueue<T> {
     this.notify();
   }
 
-  /** the next item, or undefined once closed */
+  /** the next item, or undefined once ended and empty, or closed */
   async next(): Promise<T | undefined> {
-    while (!this.items.length && !this.closed) await new Promise<void>((resolve) => { this.wake = resolve; });
+    while (!this.items.length && !this.ended && !this.closed) await new Promise<void>((resolve) => { this.wake = resolve; });
     return this.closed ? undefined : this.items.shift();
+  }
+
+  /** removes and returns what is queued */
+  takeAll(): T[] {
+    const items = this.items;
+    this.items = [];
+    return items;
   }
 
   clear(): void {
     this.items = [];
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
   }
 
   close(): void {

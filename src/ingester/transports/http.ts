@@ -16,6 +16,7 @@ import http from 'node:http';
 import { createLogger } from '../../core/logging.js';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
+import { AsyncQueue } from '../../core/async-queue.js';
 
 export const HTTP_UPSTREAM_PATHS = ['/v1/data_desc', '/v1/record_data', '/v1/custom_data', '/v1/record_end'] as const;
 const PATHS = new Set<string>(HTTP_UPSTREAM_PATHS);
@@ -44,8 +45,7 @@ function isJson(body: Buffer): boolean {
 
 /** The reading side of one scan: what the server received while it was attached. */
 class HttpMessageReader implements MessageReader {
-  readonly queue: Buffer[][] = [];
-  private wake?: () => void;
+  readonly queue = new AsyncQueue<Buffer[]>();
   private closed = false;
 
   /** `failure`: why this reader gets nothing (next() rejects with it) */
@@ -53,27 +53,19 @@ class HttpMessageReader implements MessageReader {
 
   push(message: Buffer[]): void {
     this.queue.push(message);
-    this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
   }
 
   async next(): Promise<Buffer[] | undefined> {
     if (this.failure) throw this.failure;
     await this.server.listening;
-    while (!this.queue.length && !this.closed) await new Promise<void>((r) => { this.wake = r; });
-    return this.closed ? undefined : this.queue.shift();
+    return await this.queue.next();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.server.detach(this);
-    this.notify();
+    this.queue.close();
   }
 }
 
@@ -115,7 +107,7 @@ class HttpUpstreamServer {
   detach(reader: HttpMessageReader): void {
     if (this.reader !== reader) return;
     this.reader = undefined;
-    for (const message of reader.queue) this.keepBetweenScans(message);
+    for (const message of reader.queue.takeAll()) this.keepBetweenScans(message);
     this.server.unref();
   }
 

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { createLogger } from '../../core/logging.js';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
+import { AsyncQueue } from '../../core/async-queue.js';
 
 const RETRY_MS = 500;
 /** lines held before the socket is paused, so a fast upstream waits for a slow scan instead of filling memory */
@@ -28,12 +29,11 @@ class TcpLineReader implements MessageReader {
   private socket?: net.Socket;
   private readonly connected: Promise<net.Socket>;
   private abandon?: (error: Error) => void;
-  private readonly lines: Buffer[] = [];
+  private readonly lines = new AsyncQueue<Buffer>();
   /** pieces of a line whose `\n` has not arrived yet */
   private partial: Buffer[] = [];
   private ended = false;
   private closed = false;
-  private wake?: () => void;
   private retry?: NodeJS.Timeout;
 
   constructor(private readonly url: string) {
@@ -84,7 +84,6 @@ class TcpLineReader implements MessageReader {
     }
     if (start < chunk.length) this.partial.push(chunk.subarray(start));
     if (this.lines.length >= PAUSE_AT) this.socket?.pause();
-    this.notify();
   }
 
   /** the upstream is gone: an unterminated last line is still a message */
@@ -93,19 +92,11 @@ class TcpLineReader implements MessageReader {
     if (this.partial.length) this.lines.push(Buffer.concat(this.partial));
     this.partial = [];
     this.ended = true;
-    this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.lines.end();
   }
 
   async next(): Promise<Buffer[] | undefined> {
-    while (!this.lines.length && !this.ended && !this.closed) await new Promise<void>((r) => { this.wake = r; });
-    if (this.closed) return undefined;
-    const line = this.lines.shift();
+    const line = await this.lines.next();
     if (line === undefined) return undefined;
     if (this.lines.length === RESUME_AT) this.socket?.resume();
     return [line];
@@ -122,7 +113,7 @@ class TcpLineReader implements MessageReader {
     clearTimeout(this.retry);
     this.abandon?.(new Error(`${this.url}: closed before it connected`));
     this.socket?.destroy();
-    this.notify();
+    this.lines.close();
   }
 }
 
