@@ -10,7 +10,7 @@ import { createLogger } from './logging.js';
 import { shipLogsTo } from './log-shipper.js';
 import { currentSchema, updateSchema, type ControllerUpdate, type Report, type ScanInfo } from './messages.js';
 import { parametersHash, workParameter } from './parameters.js';
-import type { ParameterDescription, Parameters } from './types.js';
+import type { ParameterDescription, Parameters, WorkerContext } from './types.js';
 import { VERSION } from './version.js';
 
 export type ComponentKind = 'ingester' | 'worker' | 'reducer';
@@ -42,6 +42,10 @@ export abstract class Component {
   descriptions = new Map<string, ParameterDescription>();
   scan: ScanInfo | null = null;
   processed = 0;
+  /** what user code threw and inputs this component refused; shown in /api/v1/config and Tango */
+  errors = 0;
+  /** what user classes may keep from one scan to the next (`ctx.state`) */
+  private readonly persistent: Record<string, unknown> = {};
   private rate = 0;
   private rateMark = { at: Date.now(), processed: 0 };
   private running = false;
@@ -92,6 +96,33 @@ export abstract class Component {
     this.redis.disconnect();
   }
 
+  /** counts and logs a failure of user code; the component goes on */
+  protected userCodeFailed(what: string, error: unknown): void {
+    this.errors += 1;
+    this.logger.error(`${what}: ${(error as Error)?.stack ?? error}`);
+  }
+
+  /** runs a hook of user code (finish, timer); what it throws is counted and gives undefined */
+  protected async callUserCode<T>(what: string, call: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      this.userCodeFailed(what, error);
+      return undefined;
+    }
+  }
+
+  /** a fresh instance of a user class for a scan; undefined (counted) when its constructor throws */
+  protected instantiate<T>(Class: (new (ctx: WorkerContext) => T) | undefined): T | undefined {
+    if (!Class) return undefined;
+    try {
+      return new Class({ parameters: this.parameters, state: this.persistent, logger: this.logger, name: this.name });
+    } catch (error) {
+      this.userCodeFailed(`constructing ${Class.name} failed`, error);
+      return undefined;
+    }
+  }
+
   async report(report: Report, scan = this.scan?.scan): Promise<void> {
     if (!scan) return;
     await this.redis.xadd(this.keys.reports(scan), '*', 'd', JSON.stringify(report));
@@ -106,7 +137,7 @@ export abstract class Component {
     return {
       name: this.name, service_uuid: this.instanceId, mapping_uuid: this.scan?.scan ?? null,
       dranspose_version: VERSION, parameters_hash: this.parametersHash, processed_events: this.processed,
-      event_rate: this.rate, parameter_descriptions: [...this.descriptions.values()], seen: now,
+      event_rate: this.rate, errors: this.errors, parameter_descriptions: [...this.descriptions.values()], seen: now,
       ...this.extraState(),
     };
   }

@@ -45,6 +45,7 @@ export class Ingester extends Component {
   private readonly router: WorkerRouter;
   private run?: ScanRun;
   private forwarded = 0;
+  private forwardedReported = 0;
   private bad: [string, number, string][] = [];
   private badTotal = 0;
   private reportTimer?: NodeJS.Timeout;
@@ -89,15 +90,15 @@ export class Ingester extends Component {
   }
 
   private async sendCounters(scan = this.scan?.scan): Promise<void> {
-    if (!scan || (!this.bad.length && !this.run?.dirty)) return;
+    if (!scan || (!this.bad.length && this.forwarded === this.forwardedReported)) return;
     const bad = this.bad.splice(0);
-    if (this.run) this.run.dirty = false;
+    this.forwardedReported = this.forwarded;
     await this.report({ kind: 'ingested', ingester: this.field, forwarded: this.forwarded, bad }, scan);
   }
 
   protected async onScan(scan: ScanInfo): Promise<void> {
     await this.run?.cancel();
-    this.forwarded = 0;
+    this.forwarded = this.forwardedReported = 0;
     const mine = this.opts.streams.filter((s) => scan.streams.includes(s.name));
     const dumpPath = this.opts.dumpPath ?? this.dumpPrefixPath(scan.scan);
     this.run = new ScanRun(this, scan, mine, dumpPath ? new ScanDumper(dumpPath, this.logger) : undefined);
@@ -135,7 +136,6 @@ export class Ingester extends Component {
 /** The work of one scan: assignments in, frames paired and forwarded, until the last event. */
 class ScanRun {
   readonly done: Promise<void>;
-  dirty = false;
   private cancelled = false;
   private readonly sources = new Map<string, StreamSource>();
   private readonly assignmentReader;
@@ -202,7 +202,6 @@ class ScanRun {
         if (Object.keys(frames).length) this.dumper?.write(event, frames);
         await this.sendToWorkers(router, event, assignment, frames);
         this.ingester.countForwarded();
-        this.dirty = true;
         event += 1;
       }
     }

@@ -29,7 +29,6 @@ export class Reducer extends Component {
   private readonly socket = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
   private endpoint = '';
   private instance?: ReducerInstance;
-  private readonly persistent: Record<string, unknown> = {};
   private counts: Record<string, number> = {};
   private failed: [number, string, string][] = [];
   private countsChanged = false;
@@ -39,7 +38,6 @@ export class Reducer extends Component {
   private early: { header: ResultHeader; body: Buffer }[] = [];
   private queue: { header: ResultHeader; body: Buffer }[] = [];
   private busy = false;
-  private errors = 0;
   private server?: Server;
   httpPort = 0;
 
@@ -76,7 +74,7 @@ export class Reducer extends Component {
   }
 
   protected extraState(): Record<string, unknown> {
-    return { url: this.endpoint, http_port: this.httpPort, errors: this.errors };
+    return { url: this.endpoint, http_port: this.httpPort };
   }
 
   private async receive(): Promise<void> {
@@ -143,13 +141,8 @@ export class Reducer extends Component {
 
   private async runTimer(generation: number): Promise<void> {
     if (generation !== this.timerGeneration || !this.instance?.timer) return;
-    let next: unknown = DEFAULT_TIMER_S;
-    try {
-      next = await this.instance.timer(this.parameters);
-    } catch (error) {
-      this.errors += 1;
-      this.logger.error(`timer threw: ${(error as Error)?.stack ?? error}`);
-    }
+    const instance = this.instance;
+    const next = await this.callUserCode('timer threw', () => instance.timer!(this.parameters));
     const seconds = typeof next === 'number' && Number.isFinite(next) && next >= 0 ? next : DEFAULT_TIMER_S;
     if (generation === this.timerGeneration) this.scheduleTimer(generation, seconds);
   }
@@ -160,16 +153,7 @@ export class Reducer extends Component {
     this.counts = {};
     this.failed = [];
     this.queue = [];
-    this.instance = undefined;
-    const Class = this.opts.reducerClass;
-    if (Class) {
-      try {
-        this.instance = new Class({ parameters: this.parameters, state: this.persistent, logger: this.logger, name: this.name });
-      } catch (error) {
-        this.errors += 1;
-        this.logger.error(`constructing the reducer class failed: ${(error as Error)?.stack ?? error}`);
-      }
-    }
+    this.instance = this.instantiate(this.opts.reducerClass);
     if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
     const early = this.early.filter((r) => r.header.scan === scan.scan);
     this.early = [];
@@ -181,12 +165,7 @@ export class Reducer extends Component {
     while (this.busy || this.queue.length) await new Promise((r) => setTimeout(r, 5));
     clearTimeout(this.timer);
     this.timerGeneration += 1;
-    try {
-      await this.instance?.finish?.(this.parameters);
-    } catch (error) {
-      this.errors += 1;
-      this.logger.error(`finish threw: ${(error as Error)?.stack ?? error}`);
-    }
+    await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     this.countsChanged = true;
     await this.sendCounts(scan);
     await this.report({ kind: 'finished', component: this.field }, scan);

@@ -38,7 +38,6 @@ export class Worker extends Component {
   private reducer?: { instance: string; socket: zmq.Push };
   private discovery?: NodeJS.Timeout;
   private instance?: WorkerInstance;
-  private readonly persistent: Record<string, unknown> = {};
   private readonly assembler = new EventAssembler();
   private early: { scan: string; message: Buffer[] }[] = [];
   private busy = false;
@@ -48,7 +47,6 @@ export class Worker extends Component {
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
   private reportTimer?: NodeJS.Timeout;
-  private errors = 0;
   private lastEvent: number | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -73,7 +71,7 @@ export class Worker extends Component {
   }
 
   protected extraState(): Record<string, unknown> {
-    return { tags: this.tags, ingesters: [...this.links.keys()], errors: this.errors, last_event: this.lastEvent };
+    return { tags: this.tags, ingesters: [...this.links.keys()], last_event: this.lastEvent };
   }
 
   private async discover(): Promise<void> {
@@ -220,16 +218,8 @@ export class Worker extends Component {
     this.flushReport();
     this.assembler.clear();
     this.results = 0;
-    this.instance = undefined;
-    const Class = this.opts.workerClass;
-    if (Class) {
-      try {
-        this.instance = new Class({ parameters: this.parameters, state: this.persistent, logger: this.logger, name: this.name });
-      } catch (error) {
-        this.errors += 1;
-        this.logger.error(`constructing the worker class failed, events pass unprocessed: ${(error as Error)?.stack ?? error}`);
-      }
-    }
+    // without an instance, events are acknowledged unprocessed
+    this.instance = this.instantiate(this.opts.workerClass);
     const early = this.early.filter((m) => m.scan === scan.scan);
     this.early = [];
     setImmediate(() => { for (const { message } of early) this.accept(message); });
@@ -237,12 +227,7 @@ export class Worker extends Component {
 
   protected async onFinish(scan: string): Promise<void> {
     this.flushReport();
-    try {
-      await this.instance?.finish?.(this.parameters);
-    } catch (error) {
-      this.errors += 1;
-      this.logger.error(`finish threw: ${(error as Error)?.stack ?? error}`);
-    }
+    await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.report({ kind: 'finished', component: this.field }, scan);
   }
 }
