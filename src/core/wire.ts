@@ -1,54 +1,84 @@
 /**
- * Data-plane framing (design.md §3). Ingester → worker: `[header JSON, ...frames]`, frames of all
- * streams concatenated in header order. Worker → reducer: `[header JSON, CBOR payload]`.
+ * Data-plane framing (design.md §3). Both hops carry batches, so a backlog of small events costs
+ * one zmq message instead of one each.
+ * Ingester → worker: `[header JSON, ...frames]`, the frames of every event and stream concatenated
+ * in header order. Worker → reducer: `[header JSON, ...CBOR payloads]`, one payload per event.
  */
 import type { EventData, StreamData } from './types.js';
 
-export interface PartialEventHeader {
-  scan: string;
+/** the frames of one event that one ingester sends to one worker */
+export interface PartialEvent {
   event: number;
-  streams: Record<string, { typ: string; length: number }>;
+  streams: Record<string, StreamData>;
   /** every stream of this event that goes to this worker, when more than this message carries */
   expect?: string[];
-  /** ingester-side creation time, ms since epoch */
-  created: number;
 }
 
-export function encodePartialEvent(scan: string, event: number, streams: Record<string, StreamData>,
-  expect: string[] | undefined): Buffer[] {
-  const header: PartialEventHeader = { scan, event, streams: {}, created: Date.now() };
+interface EventBatchHeader {
+  scan: string;
+  events: { event: number; streams: Record<string, { typ: string; length: number }>; expect?: string[] }[];
+}
+
+export function encodeEventBatch(scan: string, events: PartialEvent[]): Buffer[] {
+  const header: EventBatchHeader = { scan, events: [] };
   const frames: Buffer[] = [];
-  for (const [name, data] of Object.entries(streams)) {
-    header.streams[name] = { typ: data.typ, length: data.frames.length };
-    for (const frame of data.frames) frames.push(frame);
+  for (const { event, streams, expect } of events) {
+    const described: EventBatchHeader['events'][number] = { event, streams: {} };
+    for (const [name, data] of Object.entries(streams)) {
+      described.streams[name] = { typ: data.typ, length: data.frames.length };
+      for (const frame of data.frames) frames.push(frame);
+    }
+    if (expect) described.expect = expect;
+    header.events.push(described);
   }
-  if (expect) header.expect = expect;
   return [Buffer.from(JSON.stringify(header)), ...frames];
 }
 
-export function decodePartialEvent(message: Buffer[]): { header: PartialEventHeader; streams: Record<string, StreamData> } {
-  const header = JSON.parse(message[0].toString()) as PartialEventHeader;
-  if (typeof header?.scan !== 'string' || !Number.isInteger(header.event) || typeof header.streams !== 'object') {
-    throw new Error('malformed event header');
-  }
-  const streams: Record<string, StreamData> = {};
+export function decodeEventBatch(message: Buffer[]): { scan: string; events: PartialEvent[] } {
+  const header = JSON.parse(message[0].toString()) as EventBatchHeader;
+  if (typeof header?.scan !== 'string' || !Array.isArray(header.events)) throw new Error('malformed event batch header');
+  const events: PartialEvent[] = [];
   let index = 1;
-  for (const [name, { typ, length }] of Object.entries(header.streams)) {
-    if (index + length > message.length) throw new Error(`event ${header.event}: stream ${name} announces ${length} frames, message is shorter`);
-    streams[name] = { typ, frames: message.slice(index, index + length) };
-    index += length;
+  for (const described of header.events) {
+    if (!Number.isInteger(described?.event) || typeof described.streams !== 'object' || described.streams === null) {
+      throw new Error('malformed event header');
+    }
+    const streams: Record<string, StreamData> = {};
+    for (const [name, { typ, length }] of Object.entries(described.streams)) {
+      if (index + length > message.length) throw new Error(`event ${described.event}: stream ${name} announces ${length} frames, message is shorter`);
+      streams[name] = { typ, frames: message.slice(index, index + length) };
+      index += length;
+    }
+    events.push({ event: described.event, streams, expect: described.expect });
   }
-  if (index !== message.length) throw new Error(`event ${header.event}: ${message.length - index} frames more than announced`);
-  return { header, streams };
+  if (index !== message.length) throw new Error(`${message.length - index} frames more than the batch announces`);
+  return { scan: header.scan, events };
 }
 
-export interface ResultHeader {
+/** what is common to the results of one batch */
+export interface ResultSource {
   scan: string;
-  event: number;
   worker: string;
   /** the worker process; results of a restarted worker are counted apart */
   instance: string;
   parametersHash: string | null;
+}
+
+export interface ReceivedResult extends ResultSource {
+  event: number;
+  body: Buffer;
+}
+
+export function encodeResultBatch(source: ResultSource, events: number[], bodies: Buffer[]): Buffer[] {
+  return [Buffer.from(JSON.stringify({ ...source, events })), ...bodies];
+}
+
+export function decodeResultBatch(message: Buffer[]): ReceivedResult[] {
+  const { scan, worker, instance, parametersHash, events } = JSON.parse(message[0].toString()) as ResultSource & { events: number[] };
+  if (typeof scan !== 'string' || typeof worker !== 'string' || !Array.isArray(events) || events.length !== message.length - 1) {
+    throw new Error('malformed result batch header');
+  }
+  return events.map((event, i) => ({ scan, worker, instance, parametersHash, event, body: message[i + 1] }));
 }
 
 /** Merges partial events of one event number from several ingesters. */

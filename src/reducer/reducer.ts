@@ -10,7 +10,7 @@ import Router from '@koa/router';
 import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo } from '../core/messages.js';
 import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
-import type { ResultHeader } from '../core/wire.js';
+import { decodeResultBatch, type ReceivedResult } from '../core/wire.js';
 import { createResultRouter } from './results/router.js';
 import { listen } from '../core/http.js';
 
@@ -35,8 +35,10 @@ export class Reducer extends Component {
   private reportTimer?: NodeJS.Timeout;
   private timer?: NodeJS.Timeout;
   private timerGeneration = 0;
-  private early: { header: ResultHeader; body: Buffer }[] = [];
-  private queue: { header: ResultHeader; body: Buffer }[] = [];
+  private early: ReceivedResult[] = [];
+  private queue: ReceivedResult[] = [];
+  /** next to process in `queue`; taking from the front by index keeps a long queue cheap */
+  private head = 0;
   private busy = false;
   private server?: Server;
   httpPort = 0;
@@ -78,20 +80,20 @@ export class Reducer extends Component {
   }
 
   private async receive(): Promise<void> {
-    for await (const [head, body] of this.socket) {
-      let header: ResultHeader;
+    for await (const message of this.socket) {
+      let results: ReceivedResult[];
       try {
-        header = JSON.parse(head.toString());
-      } catch {
+        results = decodeResultBatch(message);
+      } catch (error) {
         this.errors += 1;
-        this.logger.error('dropping a result with a malformed header');
+        this.logger.error(`dropping a malformed result message: ${(error as Error).message}`);
         continue;
       }
-      if (header.scan !== this.scan?.scan) {
-        if (this.early.length < 10_000) this.early.push({ header, body });
+      if (results[0]?.scan !== this.scan?.scan) {
+        if (this.early.length < 10_000) this.early.push(...results);
         continue;
       }
-      this.queue.push({ header, body });
+      for (const result of results) this.queue.push(result);
       this.pump();
     }
   }
@@ -104,25 +106,27 @@ export class Reducer extends Component {
 
   private async processQueue(): Promise<void> {
     try {
-      for (let item = this.queue.shift(); item; item = this.queue.shift()) {
-        const { header, body } = item;
+      while (this.head < this.queue.length) {
+        const received = this.queue[this.head++];
         try {
-          const result: ResultData = { eventNumber: header.event, worker: header.worker, parametersHash: header.parametersHash, payload: decode(body) };
+          const result: ResultData = { eventNumber: received.event, worker: received.worker, parametersHash: received.parametersHash, payload: decode(received.body) };
           const pending = this.instance?.processResult(result, this.parameters);
           if (pending instanceof Promise) await pending;
         } catch (error) {
           this.errors += 1;
           const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
-          this.failed.push([header.event, header.worker, reason]);
-          this.logger.error(`event ${header.event} from ${header.worker}: ${reason}`);
+          this.failed.push([received.event, received.worker, reason]);
+          this.logger.error(`event ${received.event} from ${received.worker}: ${reason}`);
         }
-        const sender = `${header.worker}/${header.instance}`;
+        const sender = `${received.worker}/${received.instance}`;
         this.counts[sender] = (this.counts[sender] ?? 0) + 1;
         this.processed += 1;
         this.countsChanged = true;
       }
+      this.queue = [];
+      this.head = 0;
     } finally {
-      // cleared in the same tick as the last empty shift, so no arriving result is left waiting
+      // cleared in the same tick as the last check, so no arriving result is left waiting
       this.busy = false;
     }
   }
@@ -153,16 +157,17 @@ export class Reducer extends Component {
     this.counts = {};
     this.failed = [];
     this.queue = [];
+    this.head = 0;
     this.instance = this.instantiate(this.opts.reducerClass);
     if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
-    const early = this.early.filter((r) => r.header.scan === scan.scan);
+    const early = this.early.filter((r) => r.scan === scan.scan);
     this.early = [];
     this.queue.push(...early);
     this.pump();
   }
 
   protected async onFinish(scan: string): Promise<void> {
-    while (this.busy || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    while (this.busy || this.head < this.queue.length) await new Promise((r) => setTimeout(r, 5));
     clearTimeout(this.timer);
     this.timerGeneration += 1;
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));

@@ -9,7 +9,8 @@ import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
-import { decodePartialEvent, type ResultHeader } from '../core/wire.js';
+import { decodeEventBatch, encodeResultBatch, type PartialEvent } from '../core/wire.js';
+import { Outbox } from '../core/outbox.js';
 import { PING } from '../ingester/router.js';
 import { EventAssembler } from './assembler.js';
 
@@ -31,6 +32,10 @@ const REPORT_AFTER_MS = 5;
 const REPORT_BATCH = 64;
 /** partial events of a scan this worker has not adopted yet are kept, up to this many */
 const EARLY_LIMIT = 10_000;
+/** results travel to the reducer in batches while events are processed back to back */
+const RESULT_BATCH_LIMITS = { items: 64, bytes: 1 << 20, ageMs: 2 };
+
+interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
 export class Worker extends Component {
   readonly tags: string[];
@@ -39,11 +44,13 @@ export class Worker extends Component {
   private discovery?: NodeJS.Timeout;
   private instance?: WorkerInstance;
   private readonly assembler = new EventAssembler();
-  private early: { scan: string; message: Buffer[] }[] = [];
+  private early: { scan: string; events: PartialEvent[] }[] = [];
+  private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), RESULT_BATCH_LIMITS,
+    (error) => this.logger.error(`sending results: ${error}`));
   private busy = false;
   private done: number[] = [];
   private failed: [number, string][] = [];
-  private results = 0;
+  private resultCount = 0;
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
   private reportTimer?: NodeJS.Timeout;
@@ -113,24 +120,28 @@ export class Worker extends Component {
   }
 
   private accept(message: Buffer[]): void {
-    let partial;
+    let batch;
     try {
-      partial = decodePartialEvent(message);
+      batch = decodeEventBatch(message);
     } catch (error) {
       this.logger.error(`dropping a malformed message from an ingester: ${(error as Error).message}`);
       return;
     }
-    const { header, streams } = partial;
-    if (header.scan !== this.scan?.scan) {
+    if (batch.scan !== this.scan?.scan) {
       // an ingester may learn of a new scan before this worker does
-      if (this.early.length < EARLY_LIMIT) this.early.push({ scan: header.scan, message });
+      if (this.early.length < EARLY_LIMIT) this.early.push(batch);
       return;
     }
-    try {
-      this.assembler.add(header.event, streams, header.expect);
-    } catch (error) {
-      this.failEvent(header.event, (error as Error).message);
-      return;
+    this.assemble(batch.events);
+  }
+
+  private assemble(events: PartialEvent[]): void {
+    for (const { event, streams, expect } of events) {
+      try {
+        this.assembler.add(event, streams, expect);
+      } catch (error) {
+        this.failEvent(event, (error as Error).message);
+      }
     }
     this.pump();
   }
@@ -170,22 +181,31 @@ export class Worker extends Component {
         return;
       }
     }
-    if (result !== undefined && result !== null) await this.sendResult(scan, event.eventNumber, result);
+    // an unencodable result fails the event, which completes it
+    if (result !== undefined && result !== null && !(await this.queueResult(scan, event.eventNumber, result))) return;
     this.completeEvent(event.eventNumber);
   }
 
-  private async sendResult(scan: string, event: number, payload: unknown): Promise<void> {
-    const header: ResultHeader = { scan, event, worker: this.name, instance: this.instanceId, parametersHash: this.parametersHash };
+  private async queueResult(scan: string, event: number, payload: unknown): Promise<boolean> {
     let body: Buffer;
     try {
       body = encode(payload);
     } catch (error) {
       this.failEvent(event, `result cannot be encoded: ${(error as Error).message}`);
-      return;
+      return false;
     }
+    this.resultCount += 1;
+    const parametersHash = this.parametersHash;
+    await this.results.add(`${scan} ${parametersHash}`, { scan, event, parametersHash, body }, body.length);
+    return true;
+  }
+
+  /** one batch: results of one scan under one parameter version */
+  private async sendResults(results: PendingResult[]): Promise<void> {
     while (!this.reducer) await new Promise((r) => setTimeout(r, 50));
-    await this.reducer.socket.send([JSON.stringify(header), body]);
-    this.results += 1;
+    const { scan, parametersHash } = results[0];
+    await this.reducer.socket.send(encodeResultBatch({ scan, worker: this.name, instance: this.instanceId, parametersHash },
+      results.map((r) => r.event), results.map((r) => r.body)));
   }
 
   private failEvent(event: number, reason: string): void {
@@ -207,7 +227,7 @@ export class Worker extends Component {
     clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
     if (!this.done.length || !this.scan) return;
-    const report = { kind: 'done' as const, worker: this.name, instance: this.instanceId, events: this.done, failed: this.failed, results: this.results, times: this.times };
+    const report = { kind: 'done' as const, worker: this.name, instance: this.instanceId, events: this.done, failed: this.failed, results: this.resultCount, times: this.times };
     this.done = [];
     this.failed = [];
     this.times = { waiting: 0, active: 0, events: 0 };
@@ -217,15 +237,16 @@ export class Worker extends Component {
   protected async onScan(scan: ScanInfo): Promise<void> {
     this.flushReport();
     this.assembler.clear();
-    this.results = 0;
+    this.resultCount = 0;
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
     const early = this.early.filter((m) => m.scan === scan.scan);
     this.early = [];
-    setImmediate(() => { for (const { message } of early) this.accept(message); });
+    setImmediate(() => { for (const batch of early) this.assemble(batch.events); });
   }
 
   protected async onFinish(scan: string): Promise<void> {
+    await this.results.flush();
     this.flushReport();
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.report({ kind: 'finished', component: this.field }, scan);

@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import { Outbox } from '../src/core/outbox.js';
+import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch } from '../src/core/wire.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function recordingOutbox(limits = { items: 100, bytes: 1 << 20, ageMs: 1000 }) {
+  const sent: [string, number[]][] = [];
+  const errors: unknown[] = [];
+  const outbox = new Outbox<number>(async (destination, items) => {
+    if (destination === 'broken') throw new Error('peer gone');
+    sent.push([destination, items]);
+  }, limits, (e) => errors.push(e));
+  return { outbox, sent, errors };
+}
+
+describe('outbox: batches for zmq destinations', () => {
+  it('sends what one busy stretch queued as one batch per destination, in order, once the process would idle', async () => {
+    const { outbox, sent } = recordingOutbox();
+    for (let i = 0; i < 6; i++) expect(outbox.add(i % 2 ? 'w2' : 'w1', i, 10)).to.equal(undefined);
+    expect(sent, 'nothing leaves while the producer runs').to.deep.equal([]);
+    await tick();
+    await outbox.flush();
+    expect(sent).to.deep.equal([['w1', [0, 2, 4]], ['w2', [1, 3, 5]]]);
+  });
+
+  it('sends at once when the item or byte limit is reached and hands the producer the flush to wait for', async () => {
+    const { outbox, sent } = recordingOutbox({ items: 3, bytes: 100, ageMs: 1000 });
+    expect(outbox.add('w1', 1, 1)).to.equal(undefined);
+    expect(outbox.add('w1', 2, 1)).to.equal(undefined);
+    const flushing = outbox.add('w1', 3, 1);
+    expect(flushing).to.be.instanceOf(Promise);
+    await flushing;
+    expect(sent).to.deep.equal([['w1', [1, 2, 3]]]);
+    await outbox.add('w2', 4, 100);
+    expect(sent[1]).to.deep.equal(['w2', [4]]);
+  });
+
+  it('sends when the oldest item is older than the age limit, even while the producer stays busy', async () => {
+    const { outbox, sent } = recordingOutbox({ items: 100, bytes: 1 << 20, ageMs: 5 });
+    outbox.add('w1', 1, 1);
+    const until = performance.now() + 10;
+    while (performance.now() < until) { /* a producer that does not yield */ }
+    await outbox.add('w1', 2, 1);
+    expect(sent).to.deep.equal([['w1', [1, 2]]]);
+  });
+
+  it('reports a failing send and goes on with the next batches', async () => {
+    const { outbox, sent, errors } = recordingOutbox();
+    outbox.add('broken', 1, 1);
+    outbox.add('w1', 2, 1);
+    await outbox.flush();
+    outbox.add('w1', 3, 1);
+    await outbox.flush();
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(['peer gone']);
+    expect(sent).to.deep.equal([['w1', [2]], ['w1', [3]]]);
+  });
+});
+
+describe('wire: event and result batches', () => {
+  const frame = (text: string) => Buffer.from(text);
+
+  it('carries several events, each with its streams and expected streams, frames untouched', () => {
+    const payload = frame('x'.repeat(1000));
+    const message = encodeEventBatch('scan-1', [
+      { event: 4, streams: { eiger: { typ: 'STINS', frames: [frame('{"htype":"image"}'), payload] } }, expect: ['eiger', 'pcap'] },
+      { event: 5, streams: { eiger: { typ: 'STINS', frames: [frame('a')] }, pcap: { typ: 'PCAP', frames: [frame('b'), frame('c')] } } },
+    ]);
+    expect(message).to.have.length(1 + 2 + 3);
+    const { scan, events } = decodeEventBatch(message);
+    expect(scan).to.equal('scan-1');
+    expect(events.map((e) => [e.event, Object.keys(e.streams), e.expect])).to.deep.equal([[4, ['eiger'], ['eiger', 'pcap']], [5, ['eiger', 'pcap'], undefined]]);
+    expect(events[0].streams.eiger.frames[1], 'the payload Buffer itself').to.equal(payload);
+    expect(events[1].streams.pcap.frames.map(String)).to.deep.equal(['b', 'c']);
+  });
+
+  it('refuses a batch whose frames do not match its header', () => {
+    const message = encodeEventBatch('s', [{ event: 1, streams: { a: { typ: 'T', frames: [frame('1'), frame('2')] } } }]);
+    expect(() => decodeEventBatch(message.slice(0, 2))).to.throw(/stream a announces 2 frames/);
+    expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/1 frames more than the batch announces/);
+    expect(() => decodeEventBatch([frame('{"scan":"s","events":[{"event":"x","streams":{}}]}')])).to.throw(/malformed event header/);
+    expect(() => decodeEventBatch([frame('not json')])).to.throw(SyntaxError);
+  });
+
+  it('carries results with their event numbers and refuses a count mismatch', () => {
+    const source = { scan: 's', worker: 'w1', instance: 'i1', parametersHash: 'h' };
+    const results = decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7'), frame('r9')]));
+    expect(results.map((r) => [r.event, r.worker, r.instance, r.parametersHash, r.body.toString()])).to.deep.equal([[7, 'w1', 'i1', 'h', 'r7'], [9, 'w1', 'i1', 'h', 'r9']]);
+    expect(() => decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7')]))).to.throw(/malformed result batch header/);
+  });
+});
