@@ -3,17 +3,14 @@
  * strings per message), and `dranspose source`: plays a capture as a live upstream.
  */
 import type { Command } from 'commander';
-import { RawCaptureWriter, readCapture } from '../core/capture/index.js';
-import { connectUpstream } from '../ingester/transports/index.js';
-import { getProtocol, protocolNames } from '../protocols/index.js';
-import { bindTcpPlayer, bindZmqPlayer, postHttpMessages } from '../protocols/player.js';
-import { detectProtocol } from '../protocols/detect.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
 
 interface CaptureOptions { type: string; connect: string; output: string; count?: number }
 
 async function capture(o: CaptureOptions): Promise<void> {
+  const [{ RawCaptureWriter }, { connectUpstream }, { getProtocol }] = await Promise.all([
+    import('../core/capture/index.js'), import('../ingester/transports/index.js'), import('../protocols/index.js')]);
   const protocol = getProtocol(o.type);
   const upstream = connectUpstream(protocol.transport, o.connect);
   const writer = await RawCaptureWriter.open(o.output);
@@ -49,6 +46,8 @@ interface SourceOptions { file: string; bind: string; type?: string; rate: numbe
 const DETECT_MESSAGES = 50;
 
 async function source(o: SourceOptions): Promise<void> {
+  const [{ readCapture }, { getProtocol }, { bindTcpPlayer, bindZmqPlayer, postHttpMessages }, { detectProtocol }] = await Promise.all([
+    import('../core/capture/index.js'), import('../protocols/index.js'), import('../protocols/player.js'), import('../protocols/detect.js')]);
   const first: Buffer[][] = [];
   for await (const item of readCapture(o.file)) {
     if (!Array.isArray(item)) throw new Error(`${o.file} is an ingester dump, not a raw capture; replay it with dranspose replay`);
@@ -82,7 +81,7 @@ async function source(o: SourceOptions): Promise<void> {
 export function registerCaptureCommands(program: Command): void {
   program.command('capture')
     .description('record an upstream as a raw .cbors capture')
-    .requiredOption('--type <protocol>', `upstream protocol (${protocolNames().join(', ')})`)
+    .requiredOption('--type <protocol>', 'upstream protocol, e.g. stins (an unknown name is answered with the list)')
     .requiredOption('--connect <url>', 'upstream address, e.g. tcp://detector:9999')
     .requiredOption('-o, --output <file>', 'capture file (.cbors, or .cbors.gz for gzip)')
     .option('--count <n>', 'stop after this many messages', parseInteger)
@@ -91,7 +90,7 @@ export function registerCaptureCommands(program: Command): void {
   program.command('source')
     .description('play a raw capture as a live upstream, with the socket type its protocol uses')
     .requiredOption('--file <file>', 'raw capture (.cbors or .cbors.gz)')
-    .option('--type <protocol>', `upstream protocol (${protocolNames().join(', ')}); found from the capture when omitted`)
+    .option('--type <protocol>', 'upstream protocol, e.g. stins; found from the capture when omitted')
     .option('--bind <url>', 'address to bind (for an HTTP protocol: the ingester URL to post to)', 'tcp://127.0.0.1:9999')
     .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
     .option('--warmup <n>', 'zmq PUB only: warm-up messages before the capture, as the original sends', parseInteger, 3)

@@ -1,22 +1,20 @@
-/** The single-part commands: each starts one component of a pipeline in this process. */
+/**
+ * The single-part commands: each starts one component of a pipeline in this process. A command
+ * loads only its own component, so a worker's heap (which every garbage collection walks) does not
+ * carry the controller, the protocols and the HTTP stack.
+ */
 import type { Command } from 'commander';
-import { startControllerServer } from '../controller/server.js';
 import type { Controller } from '../controller/controller.js';
-import { PipelineDevice } from '../controller/tango/model.js';
-import { tangoRouter } from '../controller/tango/rest.js';
-import { Ingester, type IngesterStream } from '../ingester/ingester.js';
-import { loadReducerClass, loadWorkerClass } from '../core/loader.js';
-import { getProtocol } from '../protocols/index.js';
-import { Reducer } from '../reducer/reducer.js';
-import { DebugWorker } from '../worker/debug-worker.js';
-import { Worker } from '../worker/worker.js';
+import type { IngesterStream } from '../ingester/ingester.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/config.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
 /** `NAME:PROTOCOL:URL`, e.g. `xrd:stins:tcp://127.0.0.1:9999` */
-export function parseStreamSpec(spec: string): IngesterStream {
+async function parseStreamSpec(spec: string): Promise<IngesterStream> {
   const match = /^([A-Za-z0-9_.-]+):([a-z0-9_-]+):(.+)$/.exec(spec);
   if (!match) throw new Error(`--stream ${spec}: expected NAME:PROTOCOL:URL`);
+  const { getProtocol } = await import('../protocols/index.js');
   return { name: match[1], protocol: getProtocol(match[2]), upstream: match[3] };
 }
 
@@ -28,11 +26,14 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('controller').description('run the controller and its HTTP API'))
     .option('--port <port>', 'HTTP port', parseInteger, 5000)
     .option('--host <host>', 'HTTP address', '0.0.0.0')
-    .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, 256)
+    .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, DEFAULT_CREDIT)
+    .option('--credit-bytes <bytes>', 'bytes those events may add up to (credit shrinks for large events)', parseInteger, DEFAULT_CREDIT_BYTES)
     .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
-    .action((o: CommonOptions & { port: number; host: string; credit: number; tangoDevice?: string }) => runUntilSignal(async () => {
+    .action((o: CommonOptions & { port: number; host: string; credit: number; creditBytes: number; tangoDevice?: string }) => runUntilSignal(async () => {
+      const [{ startControllerServer }, { PipelineDevice }, { tangoRouter }] = await Promise.all([
+        import('../controller/server.js'), import('../controller/tango/model.js'), import('../controller/tango/rest.js')]);
       const routers = o.tangoDevice ? (controller: Controller) => [tangoRouter(new PipelineDevice(controller, { device: o.tangoDevice! }))] : undefined;
-      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, routers });
+      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, routers });
       return { stop: () => server.close() };
     }));
 
@@ -42,7 +43,9 @@ export function registerComponentCommands(program: Command): void {
     .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port)', 'tcp://127.0.0.1:0')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
     .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string }) => runUntilSignal(async () => {
-      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams: o.stream.map(parseStreamSpec), bind: o.bind, dumpPath: o.dump });
+      const { Ingester } = await import('../ingester/ingester.js');
+      const streams = await Promise.all(o.stream.map(parseStreamSpec));
+      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, dumpPath: o.dump });
       await ingester.start();
       return ingester;
     }));
@@ -52,6 +55,7 @@ export function registerComponentCommands(program: Command): void {
     .option('-c, --class <module.ts:Export>', 'worker class (without one, events are acknowledged unprocessed)')
     .option('-t, --tags <a,b>', 'worker tags', tags, ['generic'])
     .action((o: CommonOptions & { name: string; class?: string; tags: string[] }) => runUntilSignal(async () => {
+      const [{ Worker }, { loadWorkerClass }] = await Promise.all([import('../worker/worker.js'), import('../core/loader.js')]);
       const worker = new Worker({ ...componentOptions(o), name: o.name, tags: o.tags, workerClass: o.class ? await loadWorkerClass(o.class) : undefined });
       await worker.start();
       return worker;
@@ -63,6 +67,7 @@ export function registerComponentCommands(program: Command): void {
     .option('--host <host>', 'HTTP address', '0.0.0.0')
     .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port)', 'tcp://127.0.0.1:0')
     .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string }) => runUntilSignal(async () => {
+      const [{ Reducer }, { loadReducerClass }] = await Promise.all([import('../reducer/reducer.js'), import('../core/loader.js')]);
       const reducer = new Reducer({ ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined, httpPort: o.port, httpHost: o.host, bind: o.bind });
       await reducer.start();
       return reducer;
@@ -75,6 +80,7 @@ export function registerComponentCommands(program: Command): void {
     .option('--host <host>', 'HTTP address', '0.0.0.0')
     .option('--keep <n>', 'events kept', parseInteger, 50)
     .action((o: CommonOptions & { name: string; tags: string[]; port: number; host: string; keep: number }) => runUntilSignal(async () => {
+      const { DebugWorker } = await import('../worker/debug-worker.js');
       const debug = new DebugWorker({ ...componentOptions(o), name: o.name, tags: o.tags, keep: o.keep, httpPort: o.port, httpHost: o.host });
       await debug.start();
       return debug;

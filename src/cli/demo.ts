@@ -3,14 +3,8 @@
  * of interest; the reducer builds the time series. Progress bar, then a short summary.
  */
 import { fileURLToPath } from 'node:url';
-import * as zmq from 'zeromq';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { parsePipelineConfig } from '../core/config.js';
-import { TriggerSequence } from '../core/mapping/index.js';
-import { playSeries } from '../protocols/stins/emulator.js';
 import { parseInteger } from './options.js';
-import { runPipeline } from './run.js';
 import { fail } from './lifecycle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/roi/roi.ts', import.meta.url));
@@ -26,6 +20,9 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number):
 }
 
 async function demo(options: DemoOptions): Promise<void> {
+  const [zmq, { default: cliProgress }, { parsePipelineConfig }, { TriggerSequence }, { playSeries }, { runPipeline }] = await Promise.all([
+    import('zeromq'), import('cli-progress'), import('../core/config.js'), import('../core/mapping/index.js'),
+    import('../protocols/stins/emulator.js'), import('./run.js')]);
   const detector = new zmq.Push({ linger: 0 });
   await detector.bind('tcp://127.0.0.1:*');
   const config = parsePipelineConfig({

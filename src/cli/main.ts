@@ -1,6 +1,5 @@
 /** The `dranspose` command line (design.md §6.1). */
 import { Command } from 'commander';
-import { loadPipelineConfig } from '../core/config.js';
 import { VERSION } from '../core/version.js';
 import { registerComponentCommands } from './components.js';
 import { registerDemoCommand } from './demo.js';
@@ -8,7 +7,6 @@ import { registerReplayCommand } from './replay.js';
 import { registerCaptureCommands } from './capture.js';
 import { registerTangoCommands } from './tango.js';
 import { fail, runUntilSignal } from './lifecycle.js';
-import { runPipeline } from './run.js';
 
 const program = new Command('dranspose')
   .description('live processing pipeline for beamline detectors: trigger maps, workers and a reducer over Redis and ZeroMQ')
@@ -18,7 +16,11 @@ const program = new Command('dranspose')
 program.command('run')
   .description('run a whole pipeline on this host from a YAML configuration')
   .argument('<config>', 'pipeline configuration (YAML)')
-  .action((path: string) => runUntilSignal(async () => runPipeline(loadPipelineConfig(path))));
+  .action((path: string) => runUntilSignal(async () => {
+    // each command loads what it needs when it runs, so a component's process stays small
+    const [{ loadPipelineConfig }, { runPipeline }] = await Promise.all([import('../core/config.js'), import('./run.js')]);
+    return runPipeline(loadPipelineConfig(path));
+  }));
 
 registerComponentCommands(program);
 registerDemoCommand(program);

@@ -1,17 +1,14 @@
 /** `dranspose replay`: runs worker and reducer classes offline on capture files. */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { loadReducerClass, loadWorkerClass } from '../core/loader.js';
-import { encodeJson } from '../reducer/results/json.js';
-import { replay } from '../replay/replay.js';
-import { parseReplayInput } from '../replay/sources.js';
 import { collect, parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
 
 interface ReplayCliOptions { worker: string; reducer: string; file: string[]; parameters?: string; result?: string; workers: number }
 
 async function replayCommand(o: ReplayCliOptions): Promise<void> {
+  const [{ default: cliProgress }, { loadReducerClass, loadWorkerClass }, { encodeJson }, { replay }, { parseReplayInput }] = await Promise.all([
+    import('cli-progress'), import('../core/loader.js'), import('../reducer/results/json.js'), import('../replay/replay.js'), import('../replay/sources.js')]);
   const [workerClass, reducerClass] = await Promise.all([loadWorkerClass(o.worker), loadReducerClass(o.reducer)]);
   const bar = new cliProgress.SingleBar({ format: 'replay {value} events', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
   bar.start(0, 0);

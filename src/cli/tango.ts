@@ -1,6 +1,6 @@
 /** `dranspose tango read|write|cmd`: the pipeline's Tango device through the controller's REST API. */
 import type { Command } from 'commander';
-import { TangoRestClient, isFailure } from '../tango/client.js';
+import type { TangoRestClient } from '../tango/client.js';
 import { fail } from './lifecycle.js';
 
 interface TangoOptions {
@@ -9,9 +9,10 @@ interface TangoOptions {
   tangoHost: string;
 }
 
-function client(options: TangoOptions): TangoRestClient {
+async function client(options: TangoOptions): Promise<TangoRestClient> {
   const match = /^([^:]+):(\d+)$/.exec(options.tangoHost);
   if (!match) throw new Error(`--tango-host ${options.tangoHost}: expected HOST:PORT`);
+  const { TangoRestClient } = await import('../tango/client.js');
   return new TangoRestClient(options.controller, match[1], Number(match[2]), options.device);
 }
 
@@ -25,7 +26,7 @@ function run(action: (device: TangoRestClient, operands: string[]) => Promise<vo
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     try {
-      await action(client(command.optsWithGlobals<TangoOptions>()), command.args);
+      await action(await client(command.optsWithGlobals<TangoOptions>()), command.args);
     } catch (error) {
       fail(error);
     }
@@ -45,6 +46,7 @@ export function registerTangoCommands(program: Command): void {
     .action(run(async (device, operands) => {
       const names = operands.length ? operands : (await device.attributes()).map((a) => a.name);
       let failed = false;
+      const { isFailure } = await import('../tango/client.js');
       for (const element of await device.readMany(names)) {
         if (isFailure(element)) {
           failed = true;
