@@ -272,6 +272,21 @@ describe('mapping: Assigner', () => {
     expect(h.assigner.bindings(), 'wrap instances have no constraints').to.deep.equal([{}, { 0: 'w1', 1: 'w2', 2: 'w1', 3: 'w2' }, {}]);
   });
 
+  it('changes credit mid-scan: a worker holding more than the new credit gets nothing until it is below', () => {
+    const assigner = new Assigner(TriggerSequence.uniform(['s'], 100, { allWrap: false }), { credit: 8 });
+    assigner.setWorkers(generic('w1'));
+    expect(assigner.assign()).to.have.length(8);
+    assigner.setCredit(2);
+    expect(assigner.assign()).to.have.length(0);
+    assigner.complete('w1', [0, 1, 2, 3, 4, 5]);
+    expect(assigner.assign(), 'still holding 2 of credit 2').to.have.length(0);
+    assigner.complete('w1', [6]);
+    expect(assigner.assign().map((a) => a.event)).to.deep.equal([8]);
+    assigner.setCredit(5);
+    expect(assigner.assign().map((a) => a.event)).to.deep.equal([9, 10, 11]);
+    expect(() => assigner.setCredit(0)).to.throw(RangeError, /credit must be a positive integer/);
+  });
+
   it('keeps the worked example grouping when credit is short', () => {
     const seq = TriggerSequence.fromMappingRequest({ eiger: Array.from({ length: 9 }, (_, i) => [c(Math.floor((i + 1) / 3))]) });
     const h = new Harness(seq, 1, generic('w1', 'w2'));

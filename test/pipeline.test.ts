@@ -69,6 +69,21 @@ describe('pipeline (dranspose run)', function () {
     expect(Object.values(load).reduce((n, l) => n + l.intervals.scan.events, 0)).to.equal(24);
   });
 
+  it('shrinks the credit for large events as the ingester reports their bytes; the scan completes', async () => {
+    const eiger = await source();
+    pipeline = await startPipeline({
+      controller: { credit: 64, credit_bytes: 300_000 },
+      ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
+      workers: echoWorkers(2), reducer: echoReducer,
+    }, { ingesters: 1, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['eiger'], 40));
+    // 256×256 uint16 images: 128 KiB each, so 300 kB of credit is 2 events
+    await eiger.play({ frames: 40, shape: [256, 256], rate: 200 });
+    expect(await pipeline.waitForFinish()).to.include({ completed_events: 42, finished: true });
+    const status = await pipeline.api<{ credit: number; failed_event_count: number }>('/api/v1/status');
+    expect(status).to.include({ credit: 2, failed_event_count: 0 });
+  });
+
   it('assembles one event from two ingesters, with null and [] entries and constraints shared across streams', async () => {
     const [a, b] = [await source(), await source()];
     pipeline = await startPipeline({

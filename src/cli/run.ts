@@ -21,7 +21,7 @@ export async function runPipeline(config: PipelineConfig): Promise<RunningPipeli
   try {
     server = await startControllerServer({
       pipeline: config.name, redisUrl: redis.url, keyPrefix: config.key_prefix,
-      port: config.controller.port, host: config.controller.host, credit: config.controller.credit,
+      port: config.controller.port, host: config.controller.host, credit: config.controller.credit, creditBytes: config.controller.credit_bytes,
       routers: tango?.routers,
     });
   } catch (error) {

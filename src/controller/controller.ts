@@ -17,6 +17,7 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { Scan } from './scan.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/config.js';
 
 export interface ControllerOptions {
   pipeline: string;
@@ -24,6 +25,8 @@ export interface ControllerOptions {
   keyPrefix?: string;
   /** events a worker may hold unfinished */
   credit?: number;
+  /** bytes those events may add up to */
+  creditBytes?: number;
   livenessMs?: number;
   admissionMs?: number;
 }
@@ -157,7 +160,7 @@ export class Controller {
     await this.scan?.stop();
     const id = randomUUID();
     const scan = new Scan(id, sequence, this.ensemble, this.redis, blockingConnection(this.redis), this.keys, this.logger,
-      { credit: this.options.credit ?? 256, admissionMs: this.options.admissionMs ?? 10_000 },
+      { credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES, admissionMs: this.options.admissionMs ?? 10_000 },
       (s) => this.finishScan(s), () => this.ensemble);
     this.scan = scan;
     this.sequenceJson = sequence.toJSON();

@@ -11,7 +11,10 @@ import type { Ensemble } from '../core/registry.js';
 import { WorkerLoad } from './load.js';
 
 export interface ScanOptions {
+  /** unfinished events a worker may hold */
   credit: number;
+  /** and the bytes they may add up to: credit shrinks for large events, as ingesters report their sizes */
+  creditBytes: number;
   /** how long to wait for every component to adopt the scan before assigning anyway */
   admissionMs: number;
 }
@@ -41,8 +44,10 @@ export class Scan {
   readonly lostEvents: ScanProblem[] = [];
   private failedCount = 0;
   private badFrameCount = 0;
-  private readonly forwarded = new Map<string, number>();
+  private readonly forwarded = new Map<string, { events: number; bytes: number }>();
   private lastReportId = '0';
+  /** the credit in force: the configured one, or less for large events */
+  private credit: number;
   private running = true;
   private finishSent = false;
   private admitted = false;
@@ -63,6 +68,7 @@ export class Scan {
     private readonly sendFinish: (scan: Scan) => Promise<void>,
     private ensembleNow: () => Ensemble,
   ) {
+    this.credit = options.credit;
     this.assigner = new Assigner(sequence, { credit: options.credit });
     this.expected = new Set([
       ...ensemble.ingesters.map((i) => `ingester:${i.name}`),
@@ -163,7 +169,8 @@ export class Scan {
         this.ready.set(report.component, report.instance);
         break;
       case 'done': {
-        this.assigner.complete(report.worker, report.events);
+        // a dropped instance's events were counted lost; its late report must not credit its successor
+        if (!this.droppedInstances.has(`${report.worker}/${report.instance}`)) this.assigner.complete(report.worker, report.events);
         this.workerResults.set(`${report.worker}/${report.instance}`, report.results);
         if (report.events.length) this.load.record(report.worker, Math.max(...report.events), report.times);
         for (const [event, reason] of report.failed) {
@@ -179,7 +186,8 @@ export class Scan {
         }
         break;
       case 'ingested':
-        this.forwarded.set(report.ingester, report.forwarded);
+        this.forwarded.set(report.ingester, { events: report.forwarded, bytes: report.bytes });
+        this.sizeCredit();
         for (const [stream, event, reason] of report.bad) {
           this.badFrameCount += 1;
           if (this.badFrames.length < MAX_LISTED_PROBLEMS) this.badFrames.push({ event, component: `${report.ingester}/${stream}`, reason });
@@ -191,21 +199,42 @@ export class Scan {
     }
   }
 
+  /** credit from the mean event size: the sum over ingesters of their mean forwarded bytes */
+  private sizeCredit(): void {
+    let eventBytes = 0;
+    for (const { events, bytes } of this.forwarded.values()) if (events) eventBytes += bytes / events;
+    const credit = eventBytes ? Math.min(this.options.credit, Math.max(1, Math.floor(this.options.creditBytes / eventBytes))) : this.options.credit;
+    if (credit !== this.credit) {
+      this.credit = credit;
+      this.assigner.setCredit(credit);
+    }
+  }
+
   /**
    * Workers whose running instance adopted this scan. One that vanished, or was restarted under
    * the same name (a new instance), loses its unfinished events; a restarted one rejoins once it
    * adopts the scan again.
    */
   private updateWorkers(): void {
-    const workers = this.ensembleNow().workers.filter((w) => this.ready.get(`worker:${w.name}`) === w.service_uuid);
+    const registered = this.ensembleNow().workers;
+    for (const w of registered) {
+      const assigned = this.assignedInstances.get(w.name);
+      if (assigned !== undefined && assigned !== w.service_uuid) this.dropInstance(w.name, 'restarted');
+    }
+    const workers = registered.filter((w) => this.ready.get(`worker:${w.name}`) === w.service_uuid);
     for (const w of workers) this.assignedInstances.set(w.name, w.service_uuid);
     for (const gone of this.assigner.setWorkers(workers.map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] })))) {
-      this.droppedInstances.add(`${gone}/${this.assignedInstances.get(gone)}`);
-      const lost = this.assigner.dropWorker(gone);
-      this.logger.error(`worker ${gone} vanished or restarted during scan ${this.id}; ${lost.length} unfinished events are lost`);
-      for (const event of lost) {
-        if (this.lostEvents.length < MAX_LISTED_PROBLEMS) this.lostEvents.push({ event, component: gone, reason: 'worker vanished' });
-      }
+      this.dropInstance(gone, 'vanished');
+    }
+  }
+
+  private dropInstance(worker: string, how: 'vanished' | 'restarted'): void {
+    this.droppedInstances.add(`${worker}/${this.assignedInstances.get(worker)}`);
+    this.assignedInstances.delete(worker);
+    const lost = this.assigner.dropWorker(worker);
+    this.logger.error(`worker ${worker} ${how} during scan ${this.id}; ${lost.length} unfinished events are lost`);
+    for (const event of lost) {
+      if (this.lostEvents.length < MAX_LISTED_PROBLEMS) this.lostEvents.push({ event, component: worker, reason: `worker ${how}` });
     }
   }
 
@@ -244,7 +273,8 @@ export class Scan {
       assignment: this.assigner.bindings().map((b) => (Object.keys(b).length > MAX_LISTED_PROBLEMS ? { truncated: `${Object.keys(b).length} bindings` } : b)),
       blocked: this.assigner.blockedReason(),
       waiting_for: [...this.expected].filter((c) => !this.ready.has(c)),
-      forwarded: Object.fromEntries(this.forwarded),
+      forwarded: Object.fromEntries([...this.forwarded].map(([ingester, { events }]) => [ingester, events])),
+      credit: this.credit,
       results: Object.fromEntries(this.workerResults),
       reduced: this.reducerCounts,
       failed_event_count: this.failedCount,

@@ -43,6 +43,10 @@ const reducerSchema = z.strictObject({
   bind: zmqEndpoint.optional(),
 });
 
+/** unfinished events a worker may hold, and the bytes they may add up to (design.md §4) */
+export const DEFAULT_CREDIT = 1024;
+export const DEFAULT_CREDIT_BYTES = 256 * 2 ** 20;
+
 export const pipelineConfigSchema = z.strictObject({
   name,
   redis: z.string().url().optional(),
@@ -50,7 +54,8 @@ export const pipelineConfigSchema = z.strictObject({
   controller: z.strictObject({
     port: port.default(5000),
     host: z.string().default('0.0.0.0'),
-    credit: z.number().int().positive().default(256),
+    credit: z.number().int().positive().default(DEFAULT_CREDIT),
+    credit_bytes: z.number().int().positive().default(DEFAULT_CREDIT_BYTES),
   }).prefault({}),
   ingesters: z.array(ingesterSchema).default([]),
   workers: z.array(workerGroupSchema).default([]),

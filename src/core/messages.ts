@@ -46,9 +46,9 @@ export const reportSchema = z.discriminatedUnion('kind', [
     kind: z.literal('reduced'), counts: z.record(z.string(), z.number().int()),
     failed: z.array(z.tuple([z.number().int(), z.string(), z.string()])),
   }),
-  /** an ingester's counters: forwarded events, frames it could not parse or deliver */
+  /** an ingester's counters: forwarded events and their bytes, frames it could not parse or deliver */
   z.object({
-    kind: z.literal('ingested'), ingester: z.string(), forwarded: z.number().int(),
+    kind: z.literal('ingested'), ingester: z.string(), forwarded: z.number().int(), bytes: z.number().nonnegative(),
     bad: z.array(z.tuple([z.string(), z.number().int(), z.string()])),
   }),
   z.object({ kind: z.literal('finished'), component: z.string() }),

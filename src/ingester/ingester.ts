@@ -6,7 +6,8 @@
 import { Component, type ComponentOptions } from '../core/component.js';
 import type { AssignmentBatch, ScanInfo } from '../core/messages.js';
 import type { StreamData } from '../core/types.js';
-import { encodePartialEvent } from '../core/wire.js';
+import { encodeEventBatch, type PartialEvent } from '../core/wire.js';
+import { Outbox } from '../core/outbox.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
@@ -40,11 +41,14 @@ interface StreamSource {
 }
 
 const REPORT_INTERVAL_MS = 200;
+/** a MiB frame leaves alone; small ones travel up to 64 to a message */
+const BATCH_LIMITS = { items: 64, bytes: 1 << 20, ageMs: 2 };
 
 export class Ingester extends Component {
   private readonly router: WorkerRouter;
   private run?: ScanRun;
   private forwarded = 0;
+  private forwardedBytes = 0;
   private forwardedReported = 0;
   private bad: [string, number, string][] = [];
   private badTotal = 0;
@@ -93,12 +97,12 @@ export class Ingester extends Component {
     if (!scan || (!this.bad.length && this.forwarded === this.forwardedReported)) return;
     const bad = this.bad.splice(0);
     this.forwardedReported = this.forwarded;
-    await this.report({ kind: 'ingested', ingester: this.field, forwarded: this.forwarded, bad }, scan);
+    await this.report({ kind: 'ingested', ingester: this.field, forwarded: this.forwarded, bytes: this.forwardedBytes, bad }, scan);
   }
 
   protected async onScan(scan: ScanInfo): Promise<void> {
     await this.run?.cancel();
-    this.forwarded = this.forwardedReported = 0;
+    this.forwarded = this.forwardedReported = this.forwardedBytes = 0;
     const mine = this.opts.streams.filter((s) => scan.streams.includes(s.name));
     const dumpPath = this.opts.dumpPath ?? this.dumpPrefixPath(scan.scan);
     this.run = new ScanRun(this, scan, mine, dumpPath ? new ScanDumper(dumpPath, this.logger) : undefined);
@@ -124,9 +128,10 @@ export class Ingester extends Component {
     return subscription.attach();
   }
 
-  /** one event forwarded: counted for /api/v1/config and the controller's reports */
-  countForwarded(): void {
+  /** one event forwarded: counted for /api/v1/config and the controller's reports (which size credit by bytes) */
+  countForwarded(bytes: number): void {
     this.forwarded += 1;
+    this.forwardedBytes += bytes;
     this.processed += 1;
   }
 
@@ -139,6 +144,8 @@ class ScanRun {
   private cancelled = false;
   private readonly sources = new Map<string, StreamSource>();
   private readonly assignmentReader;
+  private readonly outbox = new Outbox<PartialEvent>((worker, events) => this.sendBatch(worker, events), BATCH_LIMITS,
+    (error) => this.ingester.logger.error(`sending to workers: ${error}`));
 
   constructor(private readonly ingester: Ingester, private readonly scan: ScanInfo,
     streams: IngesterStream[], private readonly dumper: ScanDumper | undefined) {
@@ -184,7 +191,6 @@ class ScanRun {
   }
 
   private async forward(): Promise<void> {
-    const router = this.ingester.workerRouter;
     let event = 0;
     while (!this.cancelled && event < this.scan.totalEvents) {
       const batch: AssignmentBatch | undefined = await this.assignmentReader.next();
@@ -200,29 +206,42 @@ class ScanRun {
         }
         if (this.cancelled) break;
         if (Object.keys(frames).length) this.dumper?.write(event, frames);
-        await this.sendToWorkers(router, event, assignment, frames);
-        this.ingester.countForwarded();
+        const { bytes, flushing } = this.queueForWorkers(event, assignment, frames);
+        this.ingester.countForwarded(bytes);
+        if (flushing) await flushing;
         event += 1;
       }
     }
+    await this.outbox.flush();
     await this.dumper?.close();
   }
 
-  private async sendToWorkers(router: WorkerRouter, event: number, assignment: Record<string, readonly string[]>,
-    frames: Record<string, StreamData>): Promise<void> {
-    const perWorker = new Map<string, Record<string, StreamData>>();
+  /** queues the event's frames for each worker it is assigned to; `flushing` when a batch must leave first */
+  private queueForWorkers(event: number, assignment: Record<string, readonly string[]>,
+    frames: Record<string, StreamData>): { bytes: number; flushing?: Promise<void> } {
+    const perWorker = new Map<string, PartialEvent>();
+    let bytes = 0;
     for (const [name, data] of Object.entries(frames)) {
+      for (const frame of data.frames) bytes += frame.length;
       for (const worker of assignment[name]) {
-        let streams = perWorker.get(worker);
-        if (!streams) perWorker.set(worker, streams = {});
-        streams[name] = data;
+        let partial = perWorker.get(worker);
+        if (!partial) perWorker.set(worker, partial = { event, streams: {} });
+        partial.streams[name] = data;
       }
     }
-    for (const [worker, streams] of perWorker) {
+    let flushing: Promise<void> | undefined;
+    for (const [worker, partial] of perWorker) {
       const expected = Object.keys(assignment).filter((s) => assignment[s].includes(worker));
-      const expect = expected.length > Object.keys(streams).length ? expected : undefined;
-      const delivered = await router.send(worker, encodePartialEvent(this.scan.scan, event, streams, expect));
-      if (!delivered) this.ingester.recordBad(Object.keys(streams).join(','), event, `worker ${worker} is not connected; frame dropped`);
+      if (expected.length > Object.keys(partial.streams).length) partial.expect = expected;
+      flushing = this.outbox.add(worker, partial, bytes) ?? flushing;
+    }
+    return { bytes, flushing };
+  }
+
+  private async sendBatch(worker: string, events: PartialEvent[]): Promise<void> {
+    if (await this.ingester.workerRouter.send(worker, encodeEventBatch(this.scan.scan, events))) return;
+    for (const { event, streams } of events) {
+      this.ingester.recordBad(Object.keys(streams).join(','), event, `worker ${worker} is not connected; frame dropped`);
     }
   }
 }

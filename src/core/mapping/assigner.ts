@@ -64,7 +64,7 @@ interface PartInstance {
 }
 
 export class Assigner {
-  private readonly credit: number;
+  private credit: number;
   private readonly workers = new Map<string, WorkerState>();
   private readonly matchCache = new Map<TagSet, { workers: WorkerState[]; names: readonly string[] }>();
   /** events lost by workers that setWorkers removed, until dropWorker asks for them */
@@ -82,11 +82,19 @@ export class Assigner {
   private planRound = 0;
 
   constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
-    if (!Number.isSafeInteger(opts.credit) || opts.credit < 1) {
-      throw new RangeError(`credit must be a positive integer, got ${opts.credit}`);
-    }
-    this.credit = opts.credit;
+    this.credit = Assigner.checkedCredit(opts.credit);
     this.openInstance();
+  }
+
+  private static checkedCredit(credit: number): number {
+    if (!Number.isSafeInteger(credit) || credit < 1) throw new RangeError(`credit must be a positive integer, got ${credit}`);
+    return credit;
+  }
+
+  /** Changes the unfinished events a worker may hold; one holding more gets nothing until below. */
+  setCredit(credit: number): void {
+    this.credit = Assigner.checkedCredit(credit);
+    this.matchCache.clear();
   }
 
   /** events assigned so far (the frontier; `last_assigned` of /api/v1/progress) */
