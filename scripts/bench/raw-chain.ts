@@ -90,6 +90,13 @@ export function benchChild(script: string, args: string[]): BenchChild {
   return { proc, line: (prefix) => new Promise((resolve) => waiters.push({ prefix, resolve })) };
 }
 
+/** The raw chain's reducer alone, bound and waiting for `expected` results. */
+export async function startRawReducer(expected: number): Promise<{ endpoint: string; done: RawChain['done']; close(): void }> {
+  const red = benchChild(SELF, ['reducer', String(expected)]);
+  const endpoint = await red.line('endpoint');
+  return { endpoint, done: red.line('done').then((json) => JSON.parse(json)), close: () => red.proc.kill() };
+}
+
 export interface RawChain {
   done: Promise<{ count: number; latencies: number[]; at: number }>;
   close(): void;
