@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { encode, decode } from 'cbor-x';
 import { now } from './frames.js';
+import { HEAP_FLAG } from '../../src/controller/supervisor.js';
 
 const WORKERS = ['w1', 'w2'];
 
@@ -74,7 +75,8 @@ export interface BenchChild {
 }
 
 export function benchChild(script: string, args: string[]): BenchChild {
-  const proc = spawn(process.execPath, [...process.execArgv, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // the same heap flag as the pipeline's parts, so both chains collect garbage alike
+  const proc = spawn(process.execPath, [HEAP_FLAG, ...process.execArgv, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {
