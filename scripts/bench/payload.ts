@@ -14,10 +14,12 @@ export class BenchWorker {
 }
 
 export class BenchReducer {
-  publish: { results: number; latencies: number[] } = { results: 0, latencies: [] };
+  /** `lastAt`: when the last result was processed, the end point the raw chain's reducer reports too */
+  publish: { results: number; latencies: number[]; lastAt: number } = { results: 0, latencies: [], lastAt: 0 };
 
   processResult(result: ResultData<number>): void {
     this.publish.results += 1;
+    this.publish.lastAt = now();
     if (result.payload) this.publish.latencies.push(now() - result.payload);
   }
 }
