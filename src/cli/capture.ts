@@ -9,9 +9,9 @@ import { fail } from './lifecycle.js';
 interface CaptureOptions { type: string; connect: string; output: string; count?: number }
 
 async function capture(o: CaptureOptions): Promise<void> {
-  const [{ RawCaptureWriter }, { connectUpstream }, { getProtocol }] = await Promise.all([
+  const [{ RawCaptureWriter }, { connectUpstream }, { loadProtocol }] = await Promise.all([
     import('../core/capture/index.js'), import('../ingester/transports/index.js'), import('../protocols/index.js')]);
-  const protocol = getProtocol(o.type);
+  const protocol = await loadProtocol(o.type);
   const upstream = connectUpstream(protocol.transport, o.connect);
   const writer = await RawCaptureWriter.open(o.output);
   let count = 0;
@@ -46,7 +46,7 @@ interface SourceOptions { file: string; bind: string; type?: string; rate: numbe
 const DETECT_MESSAGES = 50;
 
 async function source(o: SourceOptions): Promise<void> {
-  const [{ readCapture }, { getProtocol }, { bindTcpPlayer, bindZmqPlayer, postHttpMessages }, { detectProtocol }] = await Promise.all([
+  const [{ readCapture }, { loadProtocol }, { bindTcpPlayer, bindZmqPlayer, postHttpMessages }, { detectProtocol }] = await Promise.all([
     import('../core/capture/index.js'), import('../protocols/index.js'), import('../protocols/player.js'), import('../protocols/detect.js')]);
   const first: Buffer[][] = [];
   for await (const item of readCapture(o.file)) {
@@ -54,7 +54,7 @@ async function source(o: SourceOptions): Promise<void> {
     first.push(item);
     if (first.length === DETECT_MESSAGES) break;
   }
-  const protocol = o.type ? getProtocol(o.type) : await detectProtocol(first, ['zmq-pull', 'zmq-sub', 'tcp', 'http']);
+  const protocol = o.type ? await loadProtocol(o.type) : await detectProtocol(first, ['zmq-pull', 'zmq-sub', 'tcp', 'http']);
   async function* messages(): AsyncGenerator<Buffer[]> {
     for await (const item of readCapture(o.file)) yield item as Buffer[];
   }

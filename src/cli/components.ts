@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/config.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/credit.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
@@ -14,8 +14,8 @@ import { runUntilSignal } from './lifecycle.js';
 async function parseStreamSpec(spec: string): Promise<IngesterStream> {
   const match = /^([A-Za-z0-9_.-]+):([a-z0-9_-]+):(.+)$/.exec(spec);
   if (!match) throw new Error(`--stream ${spec}: expected NAME:PROTOCOL:URL`);
-  const { getProtocol } = await import('../protocols/index.js');
-  return { name: match[1], protocol: getProtocol(match[2]), upstream: match[3] };
+  const { loadProtocol } = await import('../protocols/index.js');
+  return { name: match[1], protocol: await loadProtocol(match[2]), upstream: match[3] };
 }
 
 function tags(value: string): string[] {

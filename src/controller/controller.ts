@@ -17,7 +17,7 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { Scan } from './scan.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/config.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/credit.js';
 
 export interface ControllerOptions {
   pipeline: string;

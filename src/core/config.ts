@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeIssue } from './validation.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from './credit.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
@@ -42,10 +43,6 @@ const reducerSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   bind: zmqEndpoint.optional(),
 });
-
-/** unfinished events a worker may hold, and the bytes they may add up to (design.md §4) */
-export const DEFAULT_CREDIT = 1024;
-export const DEFAULT_CREDIT_BYTES = 256 * 2 ** 20;
 
 export const pipelineConfigSchema = z.strictObject({
   name,

@@ -3,7 +3,7 @@
  * messages; the one that forwards the most of them with the fewest rejects wins.
  */
 import { createLogger } from '../core/logging.js';
-import { protocolNames, getProtocol } from './index.js';
+import { protocolNames, loadProtocol } from './index.js';
 import type { MessageReader, UpstreamProtocol } from './types.js';
 
 const quiet = createLogger('detect');
@@ -28,7 +28,7 @@ async function score(protocol: UpstreamProtocol, messages: Buffer[][]): Promise<
 export async function detectProtocol(messages: Buffer[][], transports: string[]): Promise<UpstreamProtocol> {
   let best: { protocol: UpstreamProtocol; forwarded: number; bad: number } | undefined;
   for (const name of protocolNames()) {
-    const protocol = getProtocol(name);
+    const protocol = await loadProtocol(name);
     if (!transports.includes(protocol.transport)) continue;
     const { forwarded, bad } = await score(protocol, messages);
     if (forwarded > 0 && (!best || forwarded > best.forwarded || (forwarded === best.forwarded && bad < best.bad))) best = { protocol, forwarded, bad };

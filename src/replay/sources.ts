@@ -5,7 +5,7 @@
 import { detectCaptureFormat, readDump, readRawCapture } from '../core/capture/index.js';
 import { createLogger } from '../core/logging.js';
 import type { EventData } from '../core/types.js';
-import { getProtocol } from '../protocols/index.js';
+import { loadProtocol } from '../protocols/index.js';
 import type { MessageReader } from '../protocols/types.js';
 
 export interface ReplayInput {
@@ -31,7 +31,7 @@ export async function openReplayInput(input: ReplayInput, onBad: (reason: string
     })();
   }
   if (!input.protocol) throw new Error(`${input.path} is a raw upstream capture; name its protocol: -f PROTOCOL:${input.path} (or STREAM=PROTOCOL:FILE)`);
-  const protocol = getProtocol(input.protocol);
+  const protocol = await loadProtocol(input.protocol);
   const stream = input.stream ?? protocol.name;
   const messages = readRawCapture(input.path);
   const reader: MessageReader = { next: async () => (await messages.next()).value ?? undefined };

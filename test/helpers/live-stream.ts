@@ -3,7 +3,7 @@
  * player (PUSH or PUB, as the protocol's transport asks) and a pipeline whose one ingester reads
  * it; both are stopped after the test.
  */
-import { getProtocol } from '../../src/protocols/index.js';
+import { loadProtocol } from '../../src/protocols/index.js';
 import { bindZmqPlayer, type ZmqPlayer } from '../../src/protocols/player.js';
 import { startPipeline, type TestPipeline } from './pipeline.js';
 
@@ -33,7 +33,7 @@ export function liveStream(spec: LiveStreamSpec): { start(): Promise<LiveStream>
   });
   return {
     async start() {
-      const transport = getProtocol(spec.protocol).transport;
+      const { transport } = await loadProtocol(spec.protocol);
       if (transport !== 'zmq-pull' && transport !== 'zmq-sub') throw new Error(`liveStream plays zmq upstreams, not ${transport}`);
       player = await bindZmqPlayer(transport, 'tcp://127.0.0.1:0');
       const workers = spec.workers ?? 2;
