@@ -34,6 +34,7 @@ const REPORT_BATCH = 64;
 const EARLY_LIMIT = 10_000;
 /** results travel to the reducer in batches while events are processed back to back */
 const RESULT_BATCH_LIMITS = { items: 64, bytes: 1 << 20, ageMs: 2 };
+const STOP_FLUSH_MS = 1000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
@@ -72,6 +73,8 @@ export class Worker extends Component {
   override async stop(): Promise<void> {
     clearInterval(this.discovery);
     clearTimeout(this.reportTimer);
+    // results still batched go out before the socket closes, unless no reducer takes them
+    if (this.reducer) await Promise.race([this.results.flush(), new Promise((r) => setTimeout(r, STOP_FLUSH_MS))]);
     await super.stop();
     for (const link of this.links.values()) link.socket.close();
     this.reducer?.socket.close();
