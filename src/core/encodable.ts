@@ -2,7 +2,7 @@
  * The values the pipeline's encoders (JSON, CBOR, pickle, npy) understand, sorted into kinds so
  * that every encoder walks the same tree the same way.
  */
-import { type NDArray, dtypeOf, isDType, isNDArray, isTypedArray } from './ndarray.js';
+import { type NDArray, dtypeOf, elementCount, isDType, isNDArray, isShape, isTypedArray } from './ndarray.js';
 
 export type Encodable =
   | { kind: 'none' }
@@ -47,7 +47,10 @@ export function classify(value: unknown): Encodable {
   }
 }
 
-/** Encoders trust shape and dtype to lay out raw bytes, so an NDArray that contradicts itself is refused. */
+/**
+ * Encoders trust shape and dtype to lay out raw bytes, so an NDArray that contradicts itself is refused.
+ * Buffer data is seen as a plain Uint8Array, so that no encoder mistakes it for bytes.
+ */
 function checkedNDArray(array: NDArray): NDArray {
   const { data, shape, dtype } = array;
   if (!isDType(dtype)) throw new TypeError(`cannot encode an NDArray of unknown dtype ${JSON.stringify(dtype)}`);
@@ -56,12 +59,9 @@ function checkedNDArray(array: NDArray): NDArray {
   if (dataDtype !== (dtype === 'bool' ? 'uint8' : dtype)) {
     throw new TypeError(`cannot encode an NDArray of dtype ${dtype} whose data is a ${data.constructor.name}`);
   }
-  if (!shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-    throw new TypeError(`cannot encode an NDArray of shape ${JSON.stringify(shape)}`);
-  }
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) {
+  if (!isShape(shape)) throw new TypeError(`cannot encode an NDArray of shape ${JSON.stringify(shape)}`);
+  if (elementCount(shape) !== data.length) {
     throw new TypeError(`cannot encode an NDArray of shape ${JSON.stringify(shape)} holding ${data.length} elements`);
   }
-  return array;
+  return Buffer.isBuffer(data) ? { ...array, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) } : array;
 }

@@ -59,15 +59,33 @@ export function viewAs(bytes: Uint8Array, dtype: DType): TypedArray {
   return new ctor(Uint8Array.prototype.slice.call(bytes).buffer, 0, bytes.byteLength / size);
 }
 
-/** Builds an NDArray from raw little-endian bytes, checking that shape and length agree. */
-export function ndarrayFromBytes(bytes: Uint8Array, dtype: string, shape: number[]): NDArray {
-  if (!isDType(dtype)) throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}`);
-  if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw new RangeError(`bad shape ${JSON.stringify(shape)}`);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const expected = count * itemSize(dtype);
+/** A list of sizes, each a non-negative safe integer. */
+export function isShape(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Element strides of a row-major (C order) array. */
+export function cStrides(shape: readonly number[]): number[] {
+  return shape.map((_, d) => elementCount(shape.slice(d + 1)));
+}
+
+/** Throws a RangeError unless `bytes` holds exactly the elements of `shape`. */
+export function checkByteLength(bytes: Uint8Array, dtype: DType, shape: readonly number[]): void {
+  const expected = elementCount(shape) * itemSize(dtype);
   if (bytes.byteLength !== expected) {
     throw new RangeError(`shape ${JSON.stringify(shape)} of ${dtype} needs ${expected} bytes, got ${bytes.byteLength}`);
   }
+}
+
+/** Builds an NDArray from raw little-endian bytes, checking that shape and length agree. */
+export function ndarrayFromBytes(bytes: Uint8Array, dtype: string, shape: number[]): NDArray {
+  if (!isDType(dtype)) throw new TypeError(`unknown dtype ${JSON.stringify(dtype)}`);
+  if (!isShape(shape)) throw new RangeError(`bad shape ${JSON.stringify(shape)}`);
+  checkByteLength(bytes, dtype, shape);
   return { data: viewAs(bytes, dtype), shape, dtype };
 }
 

@@ -14,6 +14,13 @@ const codes: Record<DType, string> = {
   uint64: 'u8', int64: 'i8', float32: 'f4', float64: 'f8', bool: 'b1',
 };
 
+const dtypesByCode = new Map(Object.entries(codes).map(([dtype, code]) => [code, dtype as DType]));
+
+/** The dtype numpy's code ('f8', 'u2') names, or undefined when the pipeline has none for it. */
+export function dtypeFromNumpyCode(code: string): DType | undefined {
+  return dtypesByCode.get(code);
+}
+
 export function numpyDtype(dtype: DType): NumpyDtype {
   const code = codes[dtype];
   return { byteOrder: code.endsWith('1') ? '|' : '<', code };

@@ -1,12 +1,12 @@
 /** Tells the two `.cbors` formats apart by their first byte (protocols.md §6 item 9) and reads either. */
 import { readDump, type DumpEvent } from './dump.js';
+import { MAJOR_ARRAY } from './item-extent.js';
 import { readRawCapture } from './raw.js';
 import type { CaptureReadOptions } from './sequence-reader.js';
 import { openCaptureSource } from './source.js';
 
 export type CaptureFormat = 'raw' | 'dump';
 
-const MAJOR_ARRAY = 4;
 /** head of a tag with a 16-bit number: 55799 (self-described CBOR) or 42877 (InternalWorkerMessage) */
 const TAG16_HEAD = 0xd9;
 /** enough to see the first byte, also after gunzip */

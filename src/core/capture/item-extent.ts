@@ -20,7 +20,7 @@ export class CorruptCborError extends Error {
 
 const MAJOR_BYTES = 2;
 const MAJOR_TEXT = 3;
-const MAJOR_ARRAY = 4;
+export const MAJOR_ARRAY = 4;
 const MAJOR_MAP = 5;
 const MAJOR_TAG = 6;
 const INDEFINITE = 31;

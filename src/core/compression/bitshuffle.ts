@@ -30,6 +30,19 @@ export interface BlockPlan {
   leftoverElements: number;
 }
 
+/** The number of `elementSize`-byte elements in `bytes` bytes; throws `Failure` unless both are sound. */
+export function wholeElements(
+  bytes: number, elementSize: number, Failure: new (message: string) => Error = BitshuffleError,
+): number {
+  if (!Number.isInteger(elementSize) || elementSize <= 0) {
+    throw new Failure(`element size must be a positive integer, got ${elementSize}`);
+  }
+  if (bytes % elementSize !== 0) {
+    throw new Failure(`${bytes} bytes is not a whole number of ${elementSize}-byte elements`);
+  }
+  return bytes / elementSize;
+}
+
 export function planBlocks(elements: number, blockElements: number): BlockPlan {
   if (!Number.isInteger(blockElements) || blockElements <= 0 || blockElements % 8 !== 0) {
     throw new BitshuffleError(`block length must be a positive multiple of 8 elements, got ${blockElements}`);
@@ -218,13 +231,7 @@ function unshuffleBlockByWords(
 function transform(
   src: Uint8Array, elementSize: number, blockElements: number, direction: ShuffleDirection,
 ): Uint8Array {
-  if (!Number.isInteger(elementSize) || elementSize <= 0) {
-    throw new BitshuffleError(`element size must be a positive integer, got ${elementSize}`);
-  }
-  if (src.length % elementSize !== 0) {
-    throw new BitshuffleError(`${src.length} bytes is not a whole number of ${elementSize}-byte elements`);
-  }
-  const plan = planBlocks(src.length / elementSize, blockElements);
+  const plan = planBlocks(wholeElements(src.length, elementSize), blockElements);
   const dst = new Uint8Array(src.length);
   let offset = 0;
   for (let index = 0; index < blockCount(plan); index++) {

@@ -9,7 +9,7 @@
  * total size must be known from elsewhere and the block length is bitshuffle's default.
  */
 import {
-  blockCount, blockElementsAt, defaultBlockElements, planBlocks, shuffleBlock, type BlockPlan,
+  blockCount, blockElementsAt, defaultBlockElements, planBlocks, shuffleBlock, wholeElements, type BlockPlan,
 } from './bitshuffle.js';
 import { lz4CompressBlock, lz4CompressBound, lz4DecompressBlock } from './lz4.js';
 
@@ -52,16 +52,11 @@ function scratchOf(bytes: number): Uint8Array {
 }
 
 function blockPlanOf(totalBytes: number, elementSize: number, blockBytes: number): BlockPlan {
-  if (!Number.isInteger(elementSize) || elementSize <= 0) {
-    throw new Bslz4Error(`element size must be a positive integer, got ${elementSize}`);
-  }
-  if (totalBytes % elementSize !== 0) {
-    throw new Bslz4Error(`total size ${totalBytes} is not a whole number of ${elementSize}-byte elements`);
-  }
+  const elements = wholeElements(totalBytes, elementSize, Bslz4Error);
   if (blockBytes <= 0 || blockBytes % (8 * elementSize) !== 0) {
     throw new Bslz4Error(`block size ${blockBytes} bytes is not a positive multiple of 8 ${elementSize}-byte elements`);
   }
-  return planBlocks(totalBytes / elementSize, blockBytes / elementSize);
+  return planBlocks(elements, blockBytes / elementSize);
 }
 
 /**

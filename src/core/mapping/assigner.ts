@@ -94,7 +94,6 @@ export class Assigner {
   /** Changes the unfinished events a worker may hold; one holding more gets nothing until below. */
   setCredit(credit: number): void {
     this.credit = Assigner.checkedCredit(credit);
-    this.matchCache.clear();
   }
 
   /** events assigned so far (the frontier; `last_assigned` of /api/v1/progress) */

@@ -5,12 +5,13 @@
  * Python → JavaScript: dict/OrderedDict → plain object (insertion order, keys as strings), list/tuple → array,
  * set/frozenset → Set, int → number (bigint beyond 2^53), float → number, str → string, bytes/bytearray → Buffer,
  * None → null, numpy array → NDArray (C order, native byte order), numpy scalar → number/bigint/boolean,
- * numpy dtype → NumpyDtype. Bytes and little-endian C-order array data are views of the input, not copies.
+ * numpy dtype → PickledDtype. Bytes and little-endian C-order array data are views of the input, not copies.
  */
-import { itemSize, viewAs, type DType, type NDArray, type TypedArray } from '../ndarray.js';
+import { checkByteLength, isShape, itemSize, viewAs, type DType, type NDArray, type TypedArray } from '../ndarray.js';
+import { dtypeFromNumpyCode } from '../numpy-dtype.js';
 
 /** A numpy dtype object as it appears in a pickle; byte order is settled by BUILD after construction. */
-export class NumpyDtype {
+export class PickledDtype {
   constructor(public name: DType, public bigEndian: boolean) {}
 }
 
@@ -326,7 +327,7 @@ class Unpickler {
   }
 
   private build(target: unknown, state: unknown): void {
-    if (target instanceof NumpyDtype) {
+    if (target instanceof PickledDtype) {
       buildDtype(target, state);
     } else if (typeof target === 'object' && target !== null && this.unbuiltArrays.has(target)) {
       Object.assign(target, arrayFromState(state));
@@ -374,21 +375,16 @@ allow(['numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer'], new
 
 // ---- numpy ----
 
-const DTYPE_BY_CODE: Record<string, DType> = {
-  b1: 'bool', i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32',
-  i8: 'int64', u8: 'uint64', f4: 'float32', f8: 'float64',
-};
-
 /** `numpy.dtype('f8', False, True)`; the byte order may follow in BUILD */
-function dtypeFromSpec(spec: unknown): NumpyDtype {
+function dtypeFromSpec(spec: unknown): PickledDtype {
   const match = typeof spec === 'string' ? /^([<>|=]?)([a-z]\d+)$/.exec(spec) : null;
-  const name = match ? DTYPE_BY_CODE[match[2]] : undefined;
+  const name = match ? dtypeFromNumpyCode(match[2]) : undefined;
   if (!match || !name) throw new Error(`numpy dtype ${describe(spec)} is not supported`);
-  return new NumpyDtype(name, match[1] === '>');
+  return new PickledDtype(name, match[1] === '>');
 }
 
 /** dtype state `(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])` */
-function buildDtype(dtype: NumpyDtype, state: unknown): void {
+function buildDtype(dtype: PickledDtype, state: unknown): void {
   if (!Array.isArray(state) || state.length < 5 || typeof state[1] !== 'string') {
     throw new Error(`numpy dtype state ${describe(state)} is not understood`);
   }
@@ -415,27 +411,19 @@ function fromBuffer(args: unknown[]): NDArray {
 }
 
 function makeArray(raw: unknown, dtype: unknown, shape: unknown, fortranOrder: boolean): NDArray {
-  if (!(dtype instanceof NumpyDtype)) throw new Error(`array dtype is ${describe(dtype)}`);
-  if (!Array.isArray(shape) || !shape.every((n) => Number.isSafeInteger(n) && n >= 0)) {
-    throw new Error(`array shape ${describe(shape)} is not a tuple of sizes`);
-  }
+  if (!(dtype instanceof PickledDtype)) throw new Error(`array dtype is ${describe(dtype)}`);
+  if (!isShape(shape)) throw new Error(`array shape ${describe(shape)} is not a tuple of sizes`);
   const bytes = rawBytes(raw);
-  const count = shape.reduce((a: number, b: number) => a * b, 1);
-  if (bytes.length !== count * itemSize(dtype.name)) {
-    throw new Error(`array of shape (${shape.join(', ')}) ${dtype.name} needs ${count * itemSize(dtype.name)} bytes, got ${bytes.length}`);
-  }
+  checkByteLength(bytes, dtype.name, shape);
   let data = viewAs(dtype.bigEndian ? byteSwapped(bytes, itemSize(dtype.name)) : bytes, dtype.name);
   if (fortranOrder && shape.length > 1) data = fortranToC(data, shape);
   return { data, shape: [...shape], dtype: dtype.name };
 }
 
-/**
- * Array data: bytes, or latin-1 text from Python 2 pickles; as a plain Uint8Array, because viewAs copies
- * unaligned data with slice(), which on a Buffer makes a view instead of a copy.
- */
+/** Array data: bytes, or latin-1 text from Python 2 pickles. */
 function rawBytes(raw: unknown): Uint8Array {
-  if (typeof raw === 'string') raw = latin1Bytes(raw);
-  if (raw instanceof Uint8Array) return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (typeof raw === 'string') return latin1Bytes(raw);
+  if (raw instanceof Uint8Array) return raw;
   throw new Error(`array data is ${describe(raw)}; object arrays are not supported`);
 }
 
@@ -481,7 +469,7 @@ function fortranToC(source: TypedArray, shape: number[]): TypedArray {
 /** `scalar(dtype, bytes)`: one element of an array; integers as number, or bigint beyond 2^53 */
 function numpyScalar(args: unknown[]): number | bigint | boolean {
   const [dtype, raw] = args;
-  if (!(dtype instanceof NumpyDtype)) throw new Error(`scalar dtype is ${describe(dtype)}`);
+  if (!(dtype instanceof PickledDtype)) throw new Error(`scalar dtype is ${describe(dtype)}`);
   const bytes = rawBytes(raw);
   if (bytes.length !== itemSize(dtype.name)) throw new Error(`${dtype.name} scalar needs ${itemSize(dtype.name)} bytes, got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

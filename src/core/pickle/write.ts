@@ -30,6 +30,8 @@ class ByteSink {
   private static readonly BY_REFERENCE = 4096;
   private readonly chunks: Uint8Array[] = [];
   private scratch = Buffer.allocUnsafe(ByteSink.SCRATCH);
+  /** where the scratch bytes not yet pushed as a chunk begin: a flush keeps the free space for later writes */
+  private start = 0;
   private used = 0;
 
   byte(value: number): void {
@@ -74,14 +76,17 @@ class ByteSink {
   }
 
   private reserve(size: number): void {
-    if (this.used + size > this.scratch.length) this.flush();
+    if (this.used + size <= this.scratch.length) return;
+    this.flush();
+    this.scratch = Buffer.allocUnsafe(ByteSink.SCRATCH);
+    this.start = 0;
+    this.used = 0;
   }
 
   private flush(): void {
-    if (this.used === 0) return;
-    this.chunks.push(this.scratch.subarray(0, this.used));
-    this.scratch = Buffer.allocUnsafe(ByteSink.SCRATCH);
-    this.used = 0;
+    if (this.used === this.start) return;
+    this.chunks.push(this.scratch.subarray(this.start, this.used));
+    this.start = this.used;
   }
 }
 

@@ -24,9 +24,7 @@ function toCborTree(value: unknown): unknown {
     case 'bool': case 'number': case 'bigint': case 'string': case 'bytes': return item.value;
     case 'array': {
       const { data, shape } = item.value;
-      // a Buffer would go out as an untagged byte string; its bytes are a uint8 typed array here
-      const typed = Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
-      return item.bare ? typed : new Tag([shape, typed], MULTI_DIMENSIONAL_ARRAY);
+      return item.bare ? data : new Tag([shape, data], MULTI_DIMENSIONAL_ARRAY);
     }
     case 'list': return Array.from(item.value, toCborTree); // holes become null, as in the other encoders
     // a Map, because a record may have a "__proto__" key that an object literal would not keep

@@ -3,7 +3,7 @@
  * base64 strings, and NaN/Infinity (which JSON cannot carry) as null.
  */
 import { type Encodable, classify } from '../../core/encodable.js';
-import type { NDArray } from '../../core/ndarray.js';
+import { type NDArray, cStrides } from '../../core/ndarray.js';
 
 export function encodeJson(value: unknown): string {
   const parts: string[] = [];
@@ -61,7 +61,7 @@ function writeNDArray(parts: string[], array: NDArray): void {
     parts.push(elementsText(0, 1));
     return;
   }
-  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const strides = cStrides(shape);
   const writeDim = (d: number, offset: number): void => {
     if (d === shape.length - 1) {
       parts.push(`[${elementsText(offset, offset + shape[d]!)}]`);

@@ -2,8 +2,8 @@
  * numpy basic slicing (`0:10,::2,5`, negatives, omitted bounds, `...`) applied to every array leaf
  * of a selection: NDArrays, bare typed arrays and nested JS lists.
  */
-import { classify, isRecord } from '../../core/encodable.js';
-import { type NDArray, type TypedArray, isNDArray, isTypedArray } from '../../core/ndarray.js';
+import { type Encodable, classify, isRecord } from '../../core/encodable.js';
+import { type NDArray, type TypedArray, cStrides, isNDArray, isTypedArray } from '../../core/ndarray.js';
 import { ResultError } from './result-error.js';
 
 export type Indexer =
@@ -63,17 +63,18 @@ function childPath(where: string, key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${where}.${key}` : `${where}[${JSON.stringify(key)}]`;
 }
 
-/** The NDArray view of an array leaf (an NDArray or a bare typed array), or null for anything else. */
-function arrayLeaf(value: unknown): NDArray | null {
-  if (Buffer.isBuffer(value) || !(isTypedArray(value) || isNDArray(value))) return null;
+/** An array leaf (an NDArray or a bare typed array) as classify sees it, or null for anything else. */
+function arrayLeaf(value: unknown): Extract<Encodable, { kind: 'array' }> | null {
+  // only arrays are classified: classify throws for values that no encoder carries, which stay as they are here
+  if (!isTypedArray(value) && !isNDArray(value)) return null;
   const item = classify(value);
-  return item.kind === 'array' ? item.value : null;
+  return item.kind === 'array' ? item : null;
 }
 
 /** Dimensions as numpy would count them: nested lists are followed through their first element. */
 function ndimOf(value: unknown): number {
   if (Array.isArray(value)) return 1 + (value.length > 0 ? ndimOf(value[0]) : 0);
-  return arrayLeaf(value)?.shape.length ?? 0;
+  return arrayLeaf(value)?.value.shape.length ?? 0;
 }
 
 function expandEllipsis(indexers: readonly Indexer[], ndim: number): Indexer[] {
@@ -94,9 +95,9 @@ function sliceArray(value: unknown, indexers: readonly Indexer[], axis: number):
   }
   const leaf = arrayLeaf(value);
   if (leaf) {
-    const sliced = sliceNDArray(leaf, indexers, axis);
+    const sliced = sliceNDArray(leaf.value, indexers, axis);
     // a bare typed array stays bare, so that encoders tag it the same way as before slicing
-    return isTypedArray(value) && isNDArray(sliced) ? sliced.data : sliced;
+    return leaf.bare && isNDArray(sliced) ? sliced.data : sliced;
   }
   throw new ResultError(400, `too many indices: the value at axis ${axis} is not an array`);
 }
@@ -143,7 +144,7 @@ function sliceNDArray(array: NDArray, indexers: readonly Indexer[], axis: number
       + `${JSON.stringify(shape)}`);
   }
   const spans = shape.map((size, d) => resolve(indexers[d] ?? FULL, size, axis + d));
-  const strides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const strides = cStrides(shape);
   const out = allocLike(data, spans.reduce((total, span) => total * span.count, 1));
 
   let written = 0;
@@ -170,8 +171,7 @@ function sliceNDArray(array: NDArray, indexers: readonly Indexer[], axis: number
   return { data: out, shape: keptShape, dtype: array.dtype };
 }
 
-/** A fresh typed array of the same element type (a Buffer's elements go into a plain Uint8Array). */
+/** A fresh typed array of the same element type. */
 function allocLike(data: TypedArray, length: number): TypedArray {
-  if (Buffer.isBuffer(data)) return new Uint8Array(length);
   return new (data.constructor as new (length: number) => TypedArray)(length);
 }
