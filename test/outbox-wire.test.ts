@@ -84,7 +84,8 @@ describe('wire: event and result batches', () => {
 
   it('carries results with their event numbers and refuses a count mismatch', () => {
     const source = { scan: 's', worker: 'w1', instance: 'i1', parametersHash: 'h' };
-    const results = decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7'), frame('r9')]));
+    const batch = decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7'), frame('r9')]));
+    const results = batch.events.map((event, i) => ({ ...batch.source, event, body: batch.bodies[i] }));
     expect(results.map((r) => [r.event, r.worker, r.instance, r.parametersHash, r.body.toString()])).to.deep.equal([[7, 'w1', 'i1', 'h', 'r7'], [9, 'w1', 'i1', 'h', 'r9']]);
     expect(() => decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7')]))).to.throw(/malformed result batch header/);
   });

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Controller } from './controller.js';
-import { blockingConnection } from '../core/redis.js';
+import { blockingConnection, readStream } from '../core/redis.js';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 
@@ -32,13 +32,10 @@ export function logRoutes(router: Router, controller: Controller): void {
     (async () => {
       let last = '$';
       while (open) {
-        const result = await connection.xread('BLOCK', 1300, 'STREAMS', controller.keys.logs, last)
-          .catch(() => null) as [string, [string, string[]][]][] | null;
-        for (const [, entries] of result ?? []) {
-          for (const [id, fields] of entries) {
-            last = id;
-            body.write(`${JSON.stringify(toEntry(fields))}\n`);
-          }
+        const entries = await readStream(connection, controller.keys.logs, last, { blockMs: 1300 }).catch(() => []);
+        for (const { id, fields } of entries) {
+          last = id;
+          body.write(`${JSON.stringify(toEntry(fields))}\n`);
         }
       }
       body.end();

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
-import { blockingConnection, connectRedis, Keys } from './redis.js';
+import { blockingConnection, connectRedis, Keys, readStream, type StreamEntry } from './redis.js';
 import { createLogger } from './logging.js';
 import { shipLogsTo } from './log-shipper.js';
 import { currentSchema, updateSchema, type ControllerUpdate, type Report, type ScanInfo } from './messages.js';
@@ -148,20 +148,18 @@ export abstract class Component {
 
   private async followUpdates(): Promise<void> {
     while (this.running) {
-      let batch: [string, [string, string[]][]][] | null;
+      let entries: StreamEntry[];
       try {
-        batch = await this.blocking.xread('BLOCK', 1000, 'STREAMS', this.keys.updates, this.lastUpdateId) as typeof batch;
+        entries = await readStream(this.blocking, this.keys.updates, this.lastUpdateId, { blockMs: 1000 });
       } catch (error) {
         if (this.running) this.logger.warn(`reading controller updates failed: ${error}`);
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
       // every entry is handled, in order (the original only handled the last of a batch)
-      for (const [, entries] of batch ?? []) {
-        for (const [id, fields] of entries) {
-          this.lastUpdateId = id;
-          await this.handleUpdate(fields[1]).catch((e) => this.logger.error(`controller update failed: ${e?.stack ?? e}`));
-        }
+      for (const { id, fields } of entries) {
+        this.lastUpdateId = id;
+        await this.handleUpdate(fields[1]).catch((e) => this.logger.error(`controller update failed: ${e?.stack ?? e}`));
       }
     }
   }

@@ -16,6 +16,22 @@ export function blockingConnection(redis: Redis): Redis {
   return redis.duplicate({ enableAutoPipelining: false });
 }
 
+export interface StreamEntry {
+  id: string;
+  /** the entry's field-value list as Redis stores it: [field, value, field, value, …] */
+  fields: string[];
+}
+
+/**
+ * One XREAD BLOCK on a single stream: up to `count` entries after `after`, in order, or none when
+ * `blockMs` passed without one. Errors are the caller's to handle (each follower retries its own way).
+ */
+export async function readStream(connection: Redis, key: string, after: string,
+  { blockMs, count = 1000 }: { blockMs: number; count?: number }): Promise<StreamEntry[]> {
+  const result = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after) as [string, [string, string[]][]][] | null;
+  return (result?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields }));
+}
+
 /** Key names under `dranspose:<pipeline>:` (design.md §3); nothing here ever scans the keyspace. */
 export class Keys {
   readonly prefix: string;

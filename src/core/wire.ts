@@ -6,6 +6,9 @@
  */
 import type { EventData, StreamData } from './types.js';
 
+/** what a worker's DEALER sends its ingesters: it is connected (the ROUTER learns its name) */
+export const PING = Buffer.from('ping');
+
 /** the frames of one event that one ingester sends to one worker */
 export interface PartialEvent {
   event: number;
@@ -64,21 +67,23 @@ export interface ResultSource {
   parametersHash: string | null;
 }
 
-export interface ReceivedResult extends ResultSource {
-  event: number;
-  body: Buffer;
+/** results of one worker message: `bodies[i]` is the CBOR payload of event `events[i]` */
+export interface ResultBatch {
+  source: ResultSource;
+  events: number[];
+  bodies: Buffer[];
 }
 
 export function encodeResultBatch(source: ResultSource, events: number[], bodies: Buffer[]): Buffer[] {
   return [Buffer.from(JSON.stringify({ ...source, events })), ...bodies];
 }
 
-export function decodeResultBatch(message: Buffer[]): ReceivedResult[] {
+export function decodeResultBatch(message: Buffer[]): ResultBatch {
   const { scan, worker, instance, parametersHash, events } = JSON.parse(message[0].toString()) as ResultSource & { events: number[] };
   if (typeof scan !== 'string' || typeof worker !== 'string' || !Array.isArray(events) || events.length !== message.length - 1) {
     throw new Error('malformed result batch header');
   }
-  return events.map((event, i) => ({ scan, worker, instance, parametersHash, event, body: message[i + 1] }));
+  return { source: { scan, worker, instance, parametersHash }, events, bodies: message.slice(1) };
 }
 
 /** Merges partial events of one event number from several ingesters. */

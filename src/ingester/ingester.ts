@@ -11,7 +11,7 @@ import { Outbox } from '../core/outbox.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
-import { blockingConnection } from '../core/redis.js';
+import { blockingConnection, readStream, type StreamEntry } from '../core/redis.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { ScanDumper } from './dumper.js';
 import { WorkerRouter } from './router.js';
@@ -82,7 +82,8 @@ export class Ingester extends Component {
     return {
       url: this.url, streams: this.opts.streams.map((s) => s.name),
       connected_workers: Object.fromEntries(this.router.connectedWorkers().map((w) => [w, { name: w }])),
-      bad_frames: this.badTotal, dropped_frames: this.router.dropped,
+      // undeliverable frames, and SUB messages that found a scan's queue full
+      bad_frames: this.badTotal, dropped_frames: this.router.dropped + [...this.subscriptions.values()].reduce((n, s) => n + s.dropped, 0),
     };
   }
 
@@ -205,7 +206,7 @@ class ScanRun {
           if (data) frames[name] = data;
         }
         if (this.cancelled) break;
-        if (Object.keys(frames).length) this.dumper?.write(event, frames);
+        if (this.dumper && Object.keys(frames).length) this.dumper.write(event, frames);
         const { bytes, flushing } = this.queueForWorkers(event, assignment, frames);
         this.ingester.countForwarded(bytes);
         if (flushing) await flushing;
@@ -216,24 +217,34 @@ class ScanRun {
     await this.dumper?.close();
   }
 
-  /** queues the event's frames for each worker it is assigned to; `flushing` when a batch must leave first */
+  /**
+   * Queues the event's frames for each worker that gets any, with the streams it must wait for when
+   * other ingesters send the rest; `flushing` when a batch must leave first.
+   */
   private queueForWorkers(event: number, assignment: Record<string, readonly string[]>,
     frames: Record<string, StreamData>): { bytes: number; flushing?: Promise<void> } {
-    const perWorker = new Map<string, PartialEvent>();
+    const perWorker = new Map<string, { partial: PartialEvent; expected: string[]; bytes: number }>();
     let bytes = 0;
-    for (const [name, data] of Object.entries(frames)) {
-      for (const frame of data.frames) bytes += frame.length;
-      for (const worker of assignment[name]) {
-        let partial = perWorker.get(worker);
-        if (!partial) perWorker.set(worker, partial = { event, streams: {} });
-        partial.streams[name] = data;
+    for (const [name, workers] of Object.entries(assignment)) {
+      const data = frames[name];
+      let size = 0;
+      for (const frame of data?.frames ?? []) size += frame.length;
+      bytes += size;
+      for (const worker of workers) {
+        let entry = perWorker.get(worker);
+        if (!entry) perWorker.set(worker, entry = { partial: { event, streams: {} }, expected: [], bytes: 0 });
+        entry.expected.push(name);
+        if (!data) continue;
+        entry.partial.streams[name] = data;
+        entry.bytes += size;
       }
     }
     let flushing: Promise<void> | undefined;
-    for (const [worker, partial] of perWorker) {
-      const expected = Object.keys(assignment).filter((s) => assignment[s].includes(worker));
-      if (expected.length > Object.keys(partial.streams).length) partial.expect = expected;
-      flushing = this.outbox.add(worker, partial, bytes) ?? flushing;
+    for (const [worker, { partial, expected, bytes: size }] of perWorker) {
+      const carried = Object.keys(partial.streams).length;
+      if (!carried) continue;                                   // nothing from this ingester for that worker
+      if (expected.length > carried) partial.expect = expected;
+      flushing = this.outbox.add(worker, partial, size) ?? flushing;
     }
     return { bytes, flushing };
   }
@@ -270,14 +281,25 @@ class AssignmentReader {
   private async loop(): Promise<void> {
     let last = '0';
     const key = this.ingester.keys.assignments(this.scan);
-    while (!this.stopped) {
-      const result = await this.connection.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', key, last) as [string, [string, string[]][]][] | null;
-      for (const [, entries] of result ?? []) {
-        for (const [id, fields] of entries) {
+    try {
+      while (!this.stopped) {
+        let entries: StreamEntry[];
+        try {
+          entries = await readStream(this.connection, key, last, { blockMs: 1000, count: 100 });
+        } catch (error) {
+          if (this.stopped) return;
+          this.ingester.logger.warn(`reading assignments failed, retrying: ${error}`);
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        for (const { id, fields } of entries) {
           last = id;
           this.queue.push(JSON.parse(fields[1]) as AssignmentBatch);
         }
       }
+    } finally {
+      // the forwarding loop must not wait for assignments that can no longer come
+      this.queue.end();
     }
   }
 }

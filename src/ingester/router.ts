@@ -7,7 +7,6 @@ import * as zmq from 'zeromq';
 import type { Logger } from 'winston';
 
 const CONNECT_GRACE_MS = 10_000;
-export const PING = Buffer.from('ping');
 
 function errorCode(error: unknown): string | undefined {
   return (error as { code?: string })?.code;
@@ -15,7 +14,8 @@ function errorCode(error: unknown): string | undefined {
 
 export class WorkerRouter {
   private readonly socket = new zmq.Router({ mandatory: true, handover: true, linger: 0 });
-  private readonly lastSeen = new Map<string, number>();
+  /** workers that pinged since they were last given up on */
+  private readonly connected = new Set<string>();
   /** workers whose frames were dropped: later frames fail at once until they ping again */
   private readonly gone = new Set<string>();
   endpoint = '';
@@ -30,13 +30,13 @@ export class WorkerRouter {
   }
 
   connectedWorkers(): string[] {
-    return [...this.lastSeen.keys()];
+    return [...this.connected];
   }
 
   private async receivePings(): Promise<void> {
     for await (const [identity] of this.socket) {
       const worker = identity.toString();
-      this.lastSeen.set(worker, Date.now());
+      this.connected.add(worker);
       this.gone.delete(worker);
     }
   }
@@ -59,7 +59,7 @@ export class WorkerRouter {
         } else if (code === 'EHOSTUNREACH') {
           if (Date.now() - started > CONNECT_GRACE_MS) {
             this.gone.add(worker);
-            this.lastSeen.delete(worker);
+            this.connected.delete(worker);
             this.dropped += 1;
             return false;
           }

@@ -10,9 +10,11 @@ import Router from '@koa/router';
 import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo } from '../core/messages.js';
 import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
-import { decodeResultBatch, type ReceivedResult } from '../core/wire.js';
+import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
+import { SerialDrain } from '../core/serial-drain.js';
 import { createResultRouter } from './results/router.js';
 import { listen } from '../core/http.js';
+import { timerDelaySeconds } from './timer.js';
 
 export interface ReducerOptions extends ComponentOptions {
   reducerClass?: ReducerClass;
@@ -23,7 +25,8 @@ export interface ReducerOptions extends ComponentOptions {
 }
 
 const REPORT_INTERVAL_MS = 20;
-const DEFAULT_TIMER_S = 1;
+/** result messages of a scan this reducer has not adopted yet are kept, up to this many */
+const EARLY_LIMIT = 10_000;
 
 export class Reducer extends Component {
   private readonly socket = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
@@ -35,11 +38,12 @@ export class Reducer extends Component {
   private reportTimer?: NodeJS.Timeout;
   private timer?: NodeJS.Timeout;
   private timerGeneration = 0;
-  private early: ReceivedResult[] = [];
-  private queue: ReceivedResult[] = [];
+  private early: ResultBatch[] = [];
+  private queue: ResultBatch[] = [];
   /** next to process in `queue`; taking from the front by index keeps a long queue cheap */
   private head = 0;
-  private busy = false;
+  private readonly reducing = new SerialDrain<ResultBatch>(() => this.nextBatch(), (batch) => this.reduce(batch),
+    (e) => this.logger.error(`reduce loop: ${(e as Error)?.stack ?? e}`));
   private server?: Server;
   httpPort = 0;
 
@@ -81,53 +85,47 @@ export class Reducer extends Component {
 
   private async receive(): Promise<void> {
     for await (const message of this.socket) {
-      let results: ReceivedResult[];
+      let batch: ResultBatch;
       try {
-        results = decodeResultBatch(message);
+        batch = decodeResultBatch(message);
       } catch (error) {
         this.errors += 1;
         this.logger.error(`dropping a malformed result message: ${(error as Error).message}`);
         continue;
       }
-      if (results[0]?.scan !== this.scan?.scan) {
-        if (this.early.length < 10_000) this.early.push(...results);
+      if (batch.source.scan !== this.scan?.scan) {
+        // a worker may send results of a scan this reducer has not adopted yet
+        if (this.early.length < EARLY_LIMIT) this.early.push(batch);
         continue;
       }
-      for (const result of results) this.queue.push(result);
-      this.pump();
+      this.queue.push(batch);
+      this.reducing.kick();
     }
   }
 
-  private pump(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.processQueue().catch((e) => this.logger.error(`reduce loop: ${e?.stack ?? e}`));
+  private nextBatch(): ResultBatch | undefined {
+    if (this.head < this.queue.length) return this.queue[this.head++];
+    this.queue = [];
+    this.head = 0;
+    return undefined;
   }
 
-  private async processQueue(): Promise<void> {
-    try {
-      while (this.head < this.queue.length) {
-        const received = this.queue[this.head++];
-        try {
-          const result: ResultData = { eventNumber: received.event, worker: received.worker, parametersHash: received.parametersHash, payload: decode(received.body) };
-          const pending = this.instance?.processResult(result, this.parameters);
-          if (pending instanceof Promise) await pending;
-        } catch (error) {
-          this.errors += 1;
-          const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
-          this.failed.push([received.event, received.worker, reason]);
-          this.logger.error(`event ${received.event} from ${received.worker}: ${reason}`);
-        }
-        const sender = `${received.worker}/${received.instance}`;
-        this.counts[sender] = (this.counts[sender] ?? 0) + 1;
-        this.processed += 1;
-        this.countsChanged = true;
+  private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
+    const sender = `${source.worker}/${source.instance}`;
+    for (let i = 0; i < events.length; i++) {
+      try {
+        const result: ResultData = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash, payload: decode(bodies[i]) };
+        const pending = this.instance?.processResult(result, this.parameters);
+        if (pending instanceof Promise) await pending;
+      } catch (error) {
+        this.errors += 1;
+        const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
+        this.failed.push([events[i], source.worker, reason]);
+        this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
       }
-      this.queue = [];
-      this.head = 0;
-    } finally {
-      // cleared in the same tick as the last check, so no arriving result is left waiting
-      this.busy = false;
+      this.counts[sender] = (this.counts[sender] ?? 0) + 1;
+      this.processed += 1;
+      this.countsChanged = true;
     }
   }
 
@@ -147,8 +145,7 @@ export class Reducer extends Component {
     if (generation !== this.timerGeneration || !this.instance?.timer) return;
     const instance = this.instance;
     const next = await this.callUserCode('timer threw', () => instance.timer!(this.parameters));
-    const seconds = typeof next === 'number' && Number.isFinite(next) && next >= 0 ? next : DEFAULT_TIMER_S;
-    if (generation === this.timerGeneration) this.scheduleTimer(generation, seconds);
+    if (generation === this.timerGeneration) this.scheduleTimer(generation, timerDelaySeconds(next));
   }
 
   protected async onScan(scan: ScanInfo): Promise<void> {
@@ -160,14 +157,14 @@ export class Reducer extends Component {
     this.head = 0;
     this.instance = this.instantiate(this.opts.reducerClass);
     if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
-    const early = this.early.filter((r) => r.scan === scan.scan);
+    const early = this.early.filter((batch) => batch.source.scan === scan.scan);
     this.early = [];
     this.queue.push(...early);
-    this.pump();
+    this.reducing.kick();
   }
 
   protected async onFinish(scan: string): Promise<void> {
-    while (this.busy || this.head < this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    await this.reducing.settled();
     clearTimeout(this.timer);
     this.timerGeneration += 1;
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));

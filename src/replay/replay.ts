@@ -8,6 +8,7 @@ import { createLogger } from '../core/logging.js';
 import { mergeDescriptions, parametersHash } from '../core/parameters.js';
 import type { EventData, Parameters, ReducerClass, ReducerInstance, WorkerClass, WorkerInstance } from '../core/types.js';
 import { loadReplayParameters } from './parameters.js';
+import { timerDelaySeconds } from '../reducer/timer.js';
 import { mergeSources, openReplayInput, type ReplayInput } from './sources.js';
 
 export interface ReplayOptions {
@@ -43,15 +44,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayOutcome> {
   let timerRunning = true;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    let seconds: unknown = 1;
+    let seconds: unknown;
     try { seconds = await reducer.timer!(parameters); } catch (error) { fail(`timer threw: ${(error as Error).message}`); }
-    if (timerRunning) timer = setTimeout(tick, 1000 * (typeof seconds === 'number' && seconds >= 0 ? seconds : 1));
+    if (timerRunning) timer = setTimeout(tick, 1000 * timerDelaySeconds(seconds));
   };
   if (reducer.timer) await tick();
 
   const sources = await Promise.all(options.inputs.map((input) =>
     openReplayInput(input, (reason) => fail(`${input.path}: ${reason}`))));
-  const events = mergeSources(sources);
+  const events = mergeSources(sources, fail);
   let count = 0;
   let results = 0;
   let next = await events.next();

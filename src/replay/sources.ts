@@ -5,6 +5,7 @@
 import { detectCaptureFormat, readDump, readRawCapture } from '../core/capture/index.js';
 import { createLogger } from '../core/logging.js';
 import type { EventData } from '../core/types.js';
+import { mergeStreams } from '../core/wire.js';
 import { loadProtocol } from '../protocols/index.js';
 import type { MessageReader } from '../protocols/types.js';
 
@@ -42,8 +43,11 @@ export async function openReplayInput(input: ReplayInput, onBad: (reason: string
   })();
 }
 
-/** Merges several sources by event number: the heads with the lowest number form one event. */
-export async function* mergeSources(sources: AsyncGenerator<EventData>[]): AsyncGenerator<EventData> {
+/**
+ * Merges several sources by event number: the heads with the lowest number form one event. A stream
+ * that two sources both carry for one event is a failure, reported through `onConflict`.
+ */
+export async function* mergeSources(sources: AsyncGenerator<EventData>[], onConflict: (reason: string) => void): AsyncGenerator<EventData> {
   const heads = await Promise.all(sources.map(async (s) => (await s.next()).value as EventData | undefined));
   for (;;) {
     let lowest = Infinity;
@@ -53,7 +57,11 @@ export async function* mergeSources(sources: AsyncGenerator<EventData>[]): Async
     for (let i = 0; i < heads.length; i++) {
       const head = heads[i];
       if (head?.eventNumber !== lowest) continue;
-      Object.assign(event.streams, head.streams);
+      try {
+        mergeStreams(event, head.streams);
+      } catch (error) {
+        onConflict((error as Error).message);
+      }
       heads[i] = (await sources[i].next()).value as EventData | undefined;
     }
     yield event;

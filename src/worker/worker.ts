@@ -9,9 +9,9 @@ import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
-import { decodeEventBatch, encodeResultBatch, type PartialEvent } from '../core/wire.js';
+import { decodeEventBatch, encodeResultBatch, PING, type PartialEvent } from '../core/wire.js';
 import { Outbox } from '../core/outbox.js';
-import { PING } from '../ingester/router.js';
+import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
 
 export interface WorkerOptions extends ComponentOptions {
@@ -48,7 +48,8 @@ export class Worker extends Component {
   private early: { scan: string; events: PartialEvent[] }[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), RESULT_BATCH_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private busy = false;
+  private readonly processing = new SerialDrain<EventData>(() => this.assembler.takeReady(), (event) => this.processTimed(event),
+    (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
   private done: number[] = [];
   private failed: [number, string][] = [];
   private resultCount = 0;
@@ -146,29 +147,17 @@ export class Worker extends Component {
         this.failEvent(event, (error as Error).message);
       }
     }
-    this.pump();
+    this.processing.kick();
   }
 
-  private pump(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.processReady().catch((e) => this.logger.error(`processing loop: ${e?.stack ?? e}`));
-  }
-
-  private async processReady(): Promise<void> {
-    try {
-      for (let event = this.assembler.takeReady(); event; event = this.assembler.takeReady()) {
-        const started = performance.now();
-        this.times.waiting += (started - this.idleSince) / 1000;
-        await this.processEvent(event);
-        this.idleSince = performance.now();
-        this.times.active += (this.idleSince - started) / 1000;
-        this.times.events += 1;
-      }
-    } finally {
-      // cleared in the same tick as the last empty takeReady, so no arriving event is left waiting
-      this.busy = false;
-    }
+  /** one assembled event through the user's class, timed for /api/v1/load */
+  private async processTimed(event: EventData): Promise<void> {
+    const started = performance.now();
+    this.times.waiting += (started - this.idleSince) / 1000;
+    await this.processEvent(event);
+    this.idleSince = performance.now();
+    this.times.active += (this.idleSince - started) / 1000;
+    this.times.events += 1;
   }
 
   private async processEvent(event: EventData): Promise<void> {
