@@ -106,13 +106,11 @@ export interface RawChain {
 
 /** Starts the chain connected to `upstream`; `done` resolves when the reducer has `expected` results. */
 export async function startRawChain(upstream: string, expected: number, batch: number): Promise<RawChain> {
-  const red = benchChild(SELF, ['reducer', String(expected)]);
-  const reducerUrl = await red.line('endpoint');
-  const done = red.line('done').then((json) => JSON.parse(json));
+  const red = await startRawReducer(expected);
   const ing = benchChild(SELF, ['ingester', upstream, String(batch)]);
   const ingesterUrl = await ing.line('endpoint');
-  const workers = WORKERS.map((name) => benchChild(SELF, ['worker', name, ingesterUrl, reducerUrl]));
-  return { done, close: () => { for (const c of [red, ing, ...workers]) c.proc.kill(); } };
+  const workers = WORKERS.map((name) => benchChild(SELF, ['worker', name, ingesterUrl, red.endpoint]));
+  return { done: red.done, close: () => { red.close(); for (const c of [ing, ...workers]) c.proc.kill(); } };
 }
 
 if (process.argv[1] === SELF && process.argv[2]) {

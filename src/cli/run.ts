@@ -1,6 +1,6 @@
 /** `dranspose run CONFIG`: a whole pipeline on this host — controller here, the other parts as children. */
 import { parameterBytes } from '../core/parameters.js';
-import { redisUrl } from '../core/redis.js';
+import { DEFAULT_REDIS_URL } from '../core/redis.js';
 import type { PipelineConfig } from '../core/config.js';
 import { startControllerServer, type ControllerServer } from '../controller/server.js';
 import { Supervisor } from '../controller/supervisor.js';
@@ -15,7 +15,7 @@ export interface RunningPipeline {
 }
 
 export async function runPipeline(config: PipelineConfig): Promise<RunningPipeline> {
-  const redis = await ensureRedis(process.env.DRANSPOSE_REDIS_URL ?? config.redis ?? redisUrl());
+  const redis = await ensureRedis(process.env.DRANSPOSE_REDIS_URL ?? config.redis ?? DEFAULT_REDIS_URL);
   const tango = config.tango ? new PipelineTango({ ...config, tango: config.tango }) : undefined;
   let server: ControllerServer;
   try {

@@ -3,7 +3,7 @@
  * through the Redis registry; tells them about scans, parameters and the end of a scan.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { blockingConnection, connectRedis, Keys } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
@@ -36,6 +36,18 @@ export interface WorkerScaler {
   setWorkerCount(count: number): void;
 }
 
+/** every parameter the components describe, and dump_prefix, by name; a malformed description is left out */
+function mergeComponentDescriptions(ensemble: Ensemble): ParameterDescription[] {
+  const merged = new Map<string, ParameterDescription>([[DUMP_PREFIX.name, DUMP_PREFIX]]);
+  for (const entry of [...ensemble.ingesters, ...ensemble.workers, ...(ensemble.reducer ? [ensemble.reducer] : [])]) {
+    for (const raw of entry.parameter_descriptions ?? []) {
+      const parsed = parameterDescriptionSchema.safeParse(raw);
+      if (parsed.success) merged.set(parsed.data.name, parsed.data as ParameterDescription);
+    }
+  }
+  return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
 export class RequestError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
@@ -54,6 +66,7 @@ export class Controller {
   private versions: Record<string, string> = {};
   private hash = parametersHash({});
   private ensemble: Ensemble = { ingesters: [], workers: [], reducer: null, stale: [] };
+  private mergedDescriptions: ParameterDescription[] = [DUMP_PREFIX];
   private timers: NodeJS.Timeout[] = [];
   scan: Scan | null = null;
   private sequenceJson: unknown = { parts: {}, sequence: [] };
@@ -77,8 +90,7 @@ export class Controller {
     if (sequence) this.sequenceJson = JSON.parse(sequence);
     await this.refreshEnsemble();
     // components that outlived an earlier controller keep no scan; they see the parameters
-    await this.writeCurrent();
-    await this.broadcast({ type: 'parameters', versions: this.versions, hash: this.hash });
+    await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
     this.timers.push(
       setInterval(() => { this.refreshEnsemble().catch((e) => this.logger.warn(`registry: ${e}`)); }, ENSEMBLE_REFRESH_MS),
       setInterval(() => { this.materializeDefaults().catch((e) => this.logger.warn(`defaults: ${e}`)); }, DEFAULTS_MS),
@@ -115,6 +127,7 @@ export class Controller {
 
   private async refreshEnsemble(): Promise<void> {
     this.ensemble = await readEnsemble(this.redis, this.keys, this.options.livenessMs);
+    this.mergedDescriptions = mergeComponentDescriptions(this.ensemble);
     if (this.ensemble.stale.length) await this.redis.hdel(this.keys.components, ...this.ensemble.stale);
   }
 
@@ -125,11 +138,11 @@ export class Controller {
     return [...new Set(this.ensemble.ingesters.flatMap((i) => i.streams ?? []))].sort();
   }
 
-  private async broadcast(update: ControllerUpdate): Promise<void> {
-    await this.redis.xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update));
-  }
-
-  private async writeCurrent(): Promise<void> {
+  /**
+   * Tells every component: the update on the updates stream, and the state it leads to in `current`
+   * for components that join later, written together (with whatever `tx` already holds).
+   */
+  private async announce(update: ControllerUpdate, tx: ChainableCommander = this.redis.multi()): Promise<void> {
     const scan = this.scan;
     const current: CurrentState = {
       scan: scan ? { scan: scan.id, streams: scan.sequence.streams, totalEvents: scan.sequence.totalEvents } : null,
@@ -137,7 +150,9 @@ export class Controller {
       versions: this.versions,
       hash: this.hash,
     };
-    await this.redis.set(this.keys.current, JSON.stringify(current));
+    await tx.set(this.keys.current, JSON.stringify(current))
+      .xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update))
+      .exec();
   }
 
   // ---- scans -------------------------------------------------------------------------------
@@ -164,9 +179,8 @@ export class Controller {
       (s) => this.finishScan(s), () => this.ensemble);
     this.scan = scan;
     this.sequenceJson = sequence.toJSON();
-    await this.redis.set(this.keys.sequence, JSON.stringify(this.sequenceJson));
-    await this.writeCurrent();
-    await this.broadcast({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents });
+    await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents },
+      this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson)));
     const missing = await scan.waitForAdmission();
     if (missing.length) this.logger.warn(`scan ${id} started without ${missing.join(', ')} (they did not adopt it in time)`);
     this.logger.info(`scan ${id}: ${sequence.totalEvents} events over streams ${sequence.streams.join(', ')}`);
@@ -174,14 +188,13 @@ export class Controller {
   }
 
   private async finishScan(scan: Scan): Promise<void> {
-    await this.writeCurrent();
-    await this.broadcast({ type: 'finish', scan: scan.id });
+    await this.announce({ type: 'finish', scan: scan.id });
     this.logger.info(`scan ${scan.id} complete: ${scan.assigner.completedEvents} of ${scan.sequence.totalEvents} events`);
     this.onScanFinished?.(scan);
   }
 
   async stopScan(): Promise<void> {
-    await this.scan?.requestFinish();
+    await this.scan?.finish();
   }
 
   get sequence(): unknown { return this.sequenceJson; }
@@ -195,15 +208,9 @@ export class Controller {
   get parametersHash(): string { return this.hash; }
   get parameterVersions(): Record<string, string> { return { ...this.versions }; }
 
+  /** every parameter the running components describe, by name (kept with the ensemble) */
   descriptions(): ParameterDescription[] {
-    const merged = new Map<string, ParameterDescription>([[DUMP_PREFIX.name, DUMP_PREFIX]]);
-    for (const entry of [...this.ensemble.ingesters, ...this.ensemble.workers, ...(this.ensemble.reducer ? [this.ensemble.reducer] : [])]) {
-      for (const raw of entry.parameter_descriptions ?? []) {
-        const parsed = parameterDescriptionSchema.safeParse(raw);
-        if (parsed.success) merged.set(parsed.data.name, parsed.data as ParameterDescription);
-      }
-    }
-    return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.mergedDescriptions;
   }
 
   async getParameter(name: string): Promise<Buffer | null> {
@@ -224,27 +231,30 @@ export class Controller {
         throw error;
       }
     }
-    const previous = this.versions[name];
-    const version = newVersion();
-    this.versions = { ...this.versions, [name]: version };
-    this.hash = parametersHash(this.versions);
-    const tx = this.redis.multi()
-      .hset(this.keys.parameterValues, valueField(name, version), data)
-      .hset(this.keys.parameterVersions, name, version);
-    if (previous) tx.hdel(this.keys.parameterValues, valueField(name, previous));
-    await tx.exec();
-    await this.writeCurrent();
-    await this.broadcast({ type: 'parameters', versions: this.versions, hash: this.hash });
+    await this.storeParameters([[name, data]]);
     this.logger.info(`parameter ${name} set (${data.length} bytes)`);
     return this.hash;
   }
 
-  private async materializeDefaults(): Promise<void> {
-    for (const description of this.descriptions()) {
-      if (!(description.name in this.versions) && description.name !== DUMP_PREFIX.name) {
-        await this.setParameter(description.name, defaultBytes(description));
-      }
+  /** new versions of these values, written and announced together */
+  private async storeParameters(values: [name: string, data: Buffer][]): Promise<void> {
+    const tx = this.redis.multi();
+    const versions = { ...this.versions };
+    for (const [name, data] of values) {
+      const previous = versions[name];
+      versions[name] = newVersion();
+      tx.hset(this.keys.parameterValues, valueField(name, versions[name]), data).hset(this.keys.parameterVersions, name, versions[name]);
+      if (previous) tx.hdel(this.keys.parameterValues, valueField(name, previous));
     }
+    this.versions = versions;
+    this.hash = parametersHash(versions);
+    await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash }, tx);
+  }
+
+  /** the defaults of parameters described but never set, so every component reads the same values */
+  private async materializeDefaults(): Promise<void> {
+    const missing = this.descriptions().filter((d) => !(d.name in this.versions) && d.name !== DUMP_PREFIX.name);
+    if (missing.length) await this.storeParameters(missing.map((d) => [d.name, defaultBytes(d)]));
   }
 
   // ---- views -------------------------------------------------------------------------------

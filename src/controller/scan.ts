@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import { Assigner, type Assignment, type TriggerSequence } from '../core/mapping/index.js';
 import { reportSchema, type AssignmentBatch, type Report } from '../core/messages.js';
-import type { Keys } from '../core/redis.js';
+import { readStream, type Keys } from '../core/redis.js';
 import type { Ensemble } from '../core/registry.js';
 import { WorkerLoad } from './load.js';
 
@@ -107,12 +107,8 @@ export class Scan {
     await this.loop.catch(() => undefined);
   }
 
-  /** external stop (/api/v1/stop): the scan finishes now, with whatever completed */
-  async requestFinish(): Promise<void> {
-    await this.finish();
-  }
-
-  private async finish(): Promise<void> {
+  /** finishes the scan with whatever completed: when it is complete, or on /api/v1/stop */
+  async finish(): Promise<void> {
     if (this.finishSent) return;
     this.finishSent = true;
     try {
@@ -138,13 +134,11 @@ export class Scan {
 
   /** one round: read reports, admit, assign as far as credit allows, finish when done */
   private async step(): Promise<void> {
-    const result = await this.blocking.xread('COUNT', 2000, 'BLOCK', 50, 'STREAMS', this.keys.reports(this.id), this.lastReportId)
-      .catch((e) => { if (this.running) this.logger.warn(`reading reports: ${e}`); return null; }) as [string, [string, string[]][]][] | null;
-    for (const [, entries] of result ?? []) {
-      for (const [id, fields] of entries) {
-        this.lastReportId = id;
-        this.handle(fields[1]);
-      }
+    // a failed read throws to run(), which logs it and waits before the next round
+    const entries = await readStream(this.blocking, this.keys.reports(this.id), this.lastReportId, { blockMs: 50, count: 2000 });
+    for (const { id, fields } of entries) {
+      this.lastReportId = id;
+      this.handle(fields[1]);
     }
     if (!this.admitted && ([...this.expected].every((c) => this.ready.has(c)) || Date.now() - this.started > this.options.admissionMs)) {
       this.admitted = true;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../core/config.js';
+import { splitClassSpec } from '../core/loader.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
 const RESTART_DELAY_MS = 1000;
@@ -40,9 +41,10 @@ export interface SupervisorEnvironment {
   keyPrefix?: string;
 }
 
+/** a class spec with its module path made absolute, so the child need not share our directory */
 function classPath(config: PipelineConfig, spec: string): string {
-  const at = spec.lastIndexOf(':');
-  return `${resolve(config.baseDir, spec.slice(0, at))}${spec.slice(at)}`;
+  const { modulePath, exportName } = splitClassSpec(spec);
+  return `${resolve(config.baseDir, modulePath)}:${exportName}`;
 }
 
 export function workerSpec(config: PipelineConfig, group: PipelineConfig['workers'][number], index: number): ChildSpec {
@@ -80,12 +82,7 @@ export class Supervisor {
     private readonly logger: Logger) {}
 
   start(): void {
-    for (const spec of childSpecs(this.config)) this.launch(spec);
-  }
-
-  /** starts one more child, restarted like the others */
-  supervise(spec: ChildSpec): void {
-    this.launch(spec);
+    for (const spec of childSpecs(this.config)) this.supervise(spec);
   }
 
   /** workers of the first group currently wanted */
@@ -101,12 +98,13 @@ export class Supervisor {
     const group = this.config.workers[0];
     if (!group) throw new Error('the configuration has no worker group to scale');
     const current = this.workerCount;
-    for (let i = current; i < count; i++) this.launch(workerSpec(this.config, group, i));
+    for (let i = current; i < count; i++) this.supervise(workerSpec(this.config, group, i));
     for (let i = count; i < current; i++) this.retire(workerSpec(this.config, group, i).name);
     this.logger.info(`workers scaled from ${current} to ${count}`);
   }
 
-  private launch(spec: ChildSpec): void {
+  /** starts a child; it is restarted when it dies, unless no longer wanted */
+  supervise(spec: ChildSpec): void {
     const child: Child = this.children.get(spec.name) ?? { spec, restarts: 0, wanted: true };
     child.wanted = true;
     this.children.set(spec.name, child);
@@ -135,7 +133,7 @@ export class Supervisor {
         return;
       }
       child.restarts += 1;
-      setTimeout(() => { if (!this.stopping && child.wanted) this.launch(spec); }, RESTART_DELAY_MS);
+      setTimeout(() => { if (!this.stopping && child.wanted) this.supervise(spec); }, RESTART_DELAY_MS);
     });
   }
 

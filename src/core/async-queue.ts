@@ -28,10 +28,6 @@ export class AsyncQueue<T> {
     return items;
   }
 
-  clear(): void {
-    this.items = [];
-  }
-
   end(): void {
     this.ended = true;
     this.notify();

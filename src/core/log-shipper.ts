@@ -29,8 +29,3 @@ export function shipLogsTo(redis: Redis, stream: string): void {
   shipping = new RedisLogTransport(redis, stream);
   rootLogger.add(shipping);
 }
-
-export function stopShippingLogs(): void {
-  if (shipping) rootLogger.remove(shipping);
-  shipping = undefined;
-}

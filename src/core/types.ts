@@ -40,12 +40,6 @@ export interface WorkParameter {
 
 export type Parameters = Record<string, WorkParameter>;
 
-export interface ComponentState {
-  name: string;
-  scan: string | null;
-  parametersHash: string | null;
-}
-
 export interface WorkerContext {
   parameters: Parameters;
   /** survives from scan to scan (a new class instance is made per scan) */

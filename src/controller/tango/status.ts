@@ -5,14 +5,10 @@
 import type { IntervalLoad } from '../load.js';
 import type { Controller } from '../controller.js';
 import type { Assessment } from './health.js';
+import { pyList } from '../../core/mapping/pyrepr.js';
 
 /** the load window of the `evs`/`ld10` columns, in events */
 export const RECENT_EVENTS = 10;
-
-/** Python's repr of a list of strings, as the original prints it */
-function pyList(items: readonly string[]): string {
-  return `[${items.map((s) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`).join(', ')}]`;
-}
 
 export function loadRatio(load: IntervalLoad | undefined): number {
   return load && load.total > 0 ? load.active / load.total : 0;
