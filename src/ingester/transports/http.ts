@@ -17,6 +17,8 @@ import { createLogger } from '../../core/logging.js';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
 import { AsyncQueue } from '../../core/async-queue.js';
+import { readBody, BodyTooLargeError } from '../../core/body.js';
+import { parseHostPort } from './address.js';
 
 export const HTTP_UPSTREAM_PATHS = ['/v1/data_desc', '/v1/record_data', '/v1/custom_data', '/v1/record_end'] as const;
 const PATHS = new Set<string>(HTTP_UPSTREAM_PATHS);
@@ -28,10 +30,7 @@ const MAX_QUEUE = 100_000;
 const logger = createLogger('http-upstream');
 
 export function parseHttpUrl(url: string): { host: string; port: number } {
-  const match = /^http:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 1 || port > 65535) throw new Error(`HTTP upstream ${JSON.stringify(url)} is not http://host:port`);
-  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  return parseHostPort(url, 'http', 'HTTP');
 }
 
 function isJson(body: Buffer): boolean {
@@ -130,16 +129,8 @@ class HttpUpstreamServer {
     };
     if (!PATHS.has(path)) { reply(404, { detail: `unknown path ${path}; packets go to ${HTTP_UPSTREAM_PATHS.join(', ')}` }); return; }
     if (request.method !== 'POST') { reply(405, { detail: `${request.method} ${path}: only POST is accepted` }); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (size > MAX_BODY) { reply(413, { detail: `body of ${size} bytes exceeds ${MAX_BODY}` }); return; }
+    readBody(request, MAX_BODY).then((body) => {
       if (this.queued() >= MAX_QUEUE) { reply(503, { detail: `${MAX_QUEUE} packets are waiting to be ingested; retry later` }); return; }
-      const body = Buffer.concat(chunks);
       const message = [Buffer.from(path), body];
       const json = isJson(body);
       if (this.reader) this.reader.push(message);
@@ -147,8 +138,10 @@ class HttpUpstreamServer {
       else logger.warn(`${this.url}: ${path} body (${body.length} bytes) is not JSON; discarded (no scan is reading)`);
       if (json) reply(200, 'queued');
       else reply(400, { detail: `${path}: body (${body.length} bytes) is not JSON` });
+    }, (error: Error) => {
+      if (error instanceof BodyTooLargeError) reply(413, { detail: error.message });
+      else logger.warn(`${this.url}: ${request.method} ${path} failed: ${error.message}`);
     });
-    request.on('error', (error) => logger.warn(`${this.url}: ${request.method} ${path} failed: ${error.message}`));
   }
 }
 

@@ -9,6 +9,7 @@ import { createLogger } from '../../core/logging.js';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
 import { AsyncQueue } from '../../core/async-queue.js';
+import { parseHostPort } from './address.js';
 
 const RETRY_MS = 500;
 /** lines held before the socket is paused, so a fast upstream waits for a slow scan instead of filling memory */
@@ -19,10 +20,7 @@ const NEWLINE = 0x0a;
 const logger = createLogger('tcp-upstream');
 
 export function parseTcpUrl(url: string): { host: string; port: number } {
-  const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(url);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port < 1 || port > 65535) throw new Error(`TCP upstream ${JSON.stringify(url)} is not tcp://host:port`);
-  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  return parseHostPort(url, 'tcp', 'TCP');
 }
 
 class TcpLineReader implements MessageReader {
