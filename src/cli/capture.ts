@@ -20,17 +20,11 @@ async function capture(o: CaptureOptions): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   process.stderr.write(`capture: recording ${protocol.name} from ${o.connect} to ${o.output} (Ctrl-C to stop)\n`);
-  // a PandA capture port sends data once asked (an empty line = default ASCII capture) and answers OK first
-  let skipHandshake = false;
-  if (protocol.transport === 'tcp') {
-    await upstream.reader.write?.('\n');
-    skipHandshake = true;
-  }
-  for (let message = await upstream.reader.next(); message && !stopping; message = await upstream.reader.next()) {
-    if (skipHandshake) {
-      skipHandshake = false;
-      if (message[0].toString().trim() === 'OK') continue;
-    }
+  // a PandA capture port sends data only once asked; a reply other than its OK is recorded
+  const reply = protocol.transport === 'tcp'
+    ? await (await import('../protocols/positioncap/index.js')).requestAsciiCapture(upstream.reader) : true;
+  let message = reply === true ? await upstream.reader.next() : reply && [reply];
+  for (; message && !stopping; message = await upstream.reader.next()) {
     await writer.write(message);
     count += 1;
     if (count % 100 === 0) process.stderr.write(`\rcapture: ${count} messages`);

@@ -20,15 +20,14 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number):
 }
 
 async function demo(options: DemoOptions): Promise<void> {
-  const [zmq, { default: cliProgress }, { parsePipelineConfig }, { TriggerSequence }, { playSeries }, { runPipeline }] = await Promise.all([
-    import('zeromq'), import('cli-progress'), import('../core/config.js'), import('../core/mapping/index.js'),
-    import('../protocols/stins/emulator.js'), import('./run.js')]);
-  const detector = new zmq.Push({ linger: 0 });
-  await detector.bind('tcp://127.0.0.1:*');
+  const [{ default: cliProgress }, { parsePipelineConfig }, { TriggerSequence }, { bindZmqPlayer }, { stinsSeries }, { runPipeline }] = await Promise.all([
+    import('cli-progress'), import('../core/config.js'), import('../core/mapping/index.js'),
+    import('../protocols/player.js'), import('../protocols/stins/emulator.js'), import('./run.js')]);
+  const detector = await bindZmqPlayer('zmq-pull', 'tcp://127.0.0.1:0');
   const config = parsePipelineConfig({
     name: options.pipeline,
     controller: { port: options.port },
-    ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: detector.lastEndpoint }] }],
+    ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: detector.endpoint }] }],
     workers: [{ class: `${EXAMPLE}:RoiWorker`, count: options.workers }],
     reducer: { class: `${EXAMPLE}:RoiReducer`, port: options.reducerPort },
     parameters: { roi: '[16, 48, 16, 48]' },
@@ -42,7 +41,7 @@ async function demo(options: DemoOptions): Promise<void> {
       && controller.components.ingesters.length === 1, 'the ingester, workers and reducer to register', 60_000);
     await controller.setSequence(TriggerSequence.uniform(['detector'], options.frames));
     const started = Date.now();
-    const sending = playSeries(detector, { frames: options.frames, shape: [64, 64], dtype: 'uint16', rate: options.rate });
+    const sending = detector.play(stinsSeries({ frames: options.frames, shape: [64, 64], dtype: 'uint16' }), { rate: options.rate });
     const bar = new cliProgress.SingleBar({ format: 'scan |{bar}| {value}/{total} events | {rate} ev/s', hideCursor: true }, cliProgress.Presets.shades_classic);
     const total = controller.progress().total_events;
     bar.start(total, 0, { rate: 0 });

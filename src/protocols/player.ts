@@ -17,6 +17,8 @@ export interface PlayOptions {
 
 export interface ZmqPlayer {
   endpoint: string;
+  /** the bound socket, for messages sent without pacing */
+  socket: zmq.Push | zmq.Publisher;
   play(messages: AsyncIterable<Buffer[]> | Iterable<Buffer[]>, options?: PlayOptions): Promise<number>;
   close(): void;
 }
@@ -24,7 +26,7 @@ export interface ZmqPlayer {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sends each item at `rate` per second until the items end or the signal aborts; resolves to the number sent. */
-async function paced<T>(items: AsyncIterable<T> | Iterable<T>, options: PlayOptions, send: (item: T) => Promise<void>): Promise<number> {
+export async function paced<T>(items: AsyncIterable<T> | Iterable<T>, options: PlayOptions, send: (item: T) => Promise<void>): Promise<number> {
   const interval = options.rate ? 1000 / options.rate : 0;
   const start = performance.now();
   let sent = 0;
@@ -44,6 +46,7 @@ export async function bindZmqPlayer(transport: Extract<Transport, 'zmq-pull' | '
   await socket.bind(address.replace(/:0$/, ':*'));
   return {
     endpoint: socket.lastEndpoint!,
+    socket,
     async play(messages, options = {}) {
       if (socket instanceof zmq.Publisher) {
         for (let i = 0; i < (options.warmup ?? 0); i++) {

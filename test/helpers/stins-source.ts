@@ -1,20 +1,26 @@
 /** An emulated STINS detector on a real PUSH socket, bound to a free port. */
-import * as zmq from 'zeromq';
-import { emulatedImage, playSeries, type PlaySeriesOptions } from '../../src/protocols/stins/emulator.js';
+import { bindZmqPlayer, type ZmqPlayer } from '../../src/protocols/player.js';
+import { emulatedImage, stinsSeries, type PlaySeriesOptions } from '../../src/protocols/stins/emulator.js';
 
 export class StinsSource {
-  readonly socket = new zmq.Push({ linger: 0 });
-  endpoint = '';
+  private constructor(private readonly player: ZmqPlayer) {}
 
   static async bind(): Promise<StinsSource> {
-    const source = new StinsSource();
-    await source.socket.bind('tcp://127.0.0.1:*');
-    source.endpoint = source.socket.lastEndpoint!;
-    return source;
+    return new StinsSource(await bindZmqPlayer('zmq-pull', 'tcp://127.0.0.1:0'));
   }
 
+  get endpoint(): string {
+    return this.player.endpoint;
+  }
+
+  /** for messages sent as they are, unpaced */
+  get socket(): ZmqPlayer['socket'] {
+    return this.player.socket;
+  }
+
+  /** sends one series, paced at `options.rate`; resolves to the number of messages sent */
   play(options: PlaySeriesOptions): Promise<number> {
-    return playSeries(this.socket, options);
+    return this.player.play(stinsSeries(options), options);
   }
 
   /** sum of all pixels of image `frame` of a series with these options */
@@ -23,6 +29,6 @@ export class StinsSource {
   }
 
   close(): void {
-    this.socket.close();
+    this.player.close();
   }
 }

@@ -14,5 +14,3 @@ export const albaem: UpstreamProtocol<AlbaemMessage> = {
 
 export * from './messages.js';
 export { parseJsonExact, stringifyPythonJson } from './json.js';
-export { parseAlbaem } from './parse.js';
-export { scanAlbaem } from './scan.js';

@@ -4,7 +4,7 @@
  * whole series. `acquisition_timestamp` is nanoseconds since the epoch, beyond 2^53: a bigint.
  */
 import { z } from 'zod';
-import { checkFrameCount, validate } from '../json-frame.js';
+import { checkFrameCount, readJsonFrame } from '../json-frame.js';
 import { parseJsonExact } from './json.js';
 
 export const ALBAEM_TYP = 'albaem';
@@ -50,11 +50,5 @@ export class AlbaemError extends Error {
 /** Reads and checks one AlbaEM message; throws an AlbaemError naming what is wrong. */
 export function readAlbaemMessage(frames: readonly Buffer[]): AlbaemMessage {
   checkFrameCount(frames, 1, 'AlbaEM message', AlbaemError);
-  let json: unknown;
-  try {
-    json = parseJsonExact(frames[0].toString('utf8'));
-  } catch (error) {
-    throw new AlbaemError(`AlbaEM message (${frames[0].length} bytes) is not JSON: ${(error as Error).message}`);
-  }
-  return validate(albaemMessageSchema, json, 'AlbaEM message', AlbaemError);
+  return readJsonFrame(frames[0], albaemMessageSchema, 'AlbaEM message', AlbaemError, parseJsonExact);
 }

@@ -13,5 +13,3 @@ export const contrast: UpstreamProtocol<ContrastMessage> = {
 };
 
 export * from './messages.js';
-export { parseContrast } from './parse.js';
-export { scanContrast } from './scan.js';

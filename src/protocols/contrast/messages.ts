@@ -4,8 +4,7 @@
  * OrderedDict), finished or interrupted, and heartbeat.
  */
 import { z } from 'zod';
-import { loadPickle } from '../../core/pickle/read.js';
-import { checkFrameCount, validate } from '../json-frame.js';
+import { checkFrameCount, loadPickleFrame, validate } from '../json-frame.js';
 
 export const CONTRAST_TYP = 'contrast';
 
@@ -43,12 +42,7 @@ export class ContrastError extends Error {
 /** Unpickles and checks one Contrast message; throws a ContrastError naming what is wrong. */
 export function readContrastMessage(frames: readonly Buffer[]): ContrastMessage {
   checkFrameCount(frames, 1, 'Contrast message', ContrastError);
-  let value: unknown;
-  try {
-    value = loadPickle(frames[0]);
-  } catch (error) {
-    throw new ContrastError(`Contrast message (${frames[0].length} bytes) is not a pickle: ${(error as Error).message}`);
-  }
+  const value = loadPickleFrame(frames[0], 'Contrast message', ContrastError);
   validate(contrastMessageSchema, value, 'Contrast message', ContrastError);
   // the schemas only check (no defaults or transforms): the unpickled dict itself keeps Contrast's key order
   return value as ContrastMessage;

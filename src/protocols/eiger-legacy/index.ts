@@ -13,7 +13,4 @@ export const eigerLegacy: UpstreamProtocol<EigerLegacyPacket> = {
 };
 
 export * from './messages.js';
-export {
-  decodeEigerArray, decodeEigerImage, parseEigerLegacy, type EigerArrayPart, type EigerLegacyImage, type EigerLegacyPacket,
-} from './parse.js';
-export { scanEigerLegacy } from './scan.js';
+export { decodeEigerArray, decodeEigerImage, type EigerLegacyImage, type EigerLegacyPacket } from './parse.js';

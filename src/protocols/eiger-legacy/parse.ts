@@ -92,7 +92,7 @@ function cOrder(shape: number[]): number[] {
 
 /** The bytes of an Eiger blob of `encoding`, decompressed. */
 function decodeBlob(blob: Buffer, encoding: string, dtype: EigerImageData['type'], bytes: number): Uint8Array {
-  if (encoding === '<') return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (encoding === '<') return blob;
   if (encoding === 'lz4<') return lz4Decompress(blob, bytes);
   const bitshuffle = /^bs(8|16|32)-lz4<$/.exec(encoding);
   if (!bitshuffle) throw new EigerLegacyError(`unsupported Eiger encoding ${JSON.stringify(encoding)} (known: <, lz4<, bs8/bs16/bs32-lz4<)`);
@@ -120,7 +120,7 @@ export function decodeEigerImage(image: EigerLegacyImage): NDArray {
 export function decodeEigerArray(part: EigerArrayPart): NDArray {
   const { header, buffer } = part;
   try {
-    return ndarrayFromBytes(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), header.type, cOrder(header.shape));
+    return ndarrayFromBytes(buffer, header.type, cOrder(header.shape));
   } catch (error) {
     throw new EigerLegacyError(`Eiger legacy ${header.htype} ${header.type} ${JSON.stringify(header.shape)}: ${(error as Error).message}`);
   }

@@ -13,5 +13,4 @@ export const lecroy: UpstreamProtocol<LecroyPacket> = {
 };
 
 export * from './messages.js';
-export { parseLecroy, type LecroyPacket, type LecroySequence } from './parse.js';
-export { scanLecroy } from './scan.js';
+export { type LecroyPacket, type LecroySequence } from './parse.js';

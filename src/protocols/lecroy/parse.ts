@@ -43,7 +43,7 @@ function triggerTimes(frame: Buffer, meta: LecroyTraces): number[] {
 
 function waveforms(frame: Buffer, meta: LecroyTraces): NDArray {
   try {
-    return ndarrayFromBytes(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), meta.dtype, meta.shape);
+    return ndarrayFromBytes(frame, meta.dtype, meta.shape);
   } catch (error) {
     throw new LecroyError(`LeCroy traces of channel ${meta.ch}: ${(error as Error).message}`);
   }

@@ -13,5 +13,3 @@ export const pcap: UpstreamProtocol<PcapMessage> = {
 };
 
 export * from './messages.js';
-export { parsePcap } from './parse.js';
-export { scanPcap } from './scan.js';

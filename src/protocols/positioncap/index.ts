@@ -17,4 +17,4 @@ export const positioncap: UpstreamProtocol<PositioncapPacket> = {
 
 export * from './messages.js';
 export { PositioncapParser } from './parse.js';
-export { scanPositioncap } from './scan.js';
+export { requestAsciiCapture } from './scan.js';

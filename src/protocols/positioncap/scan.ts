@@ -14,17 +14,25 @@ const OK = Buffer.from('OK\n');
 
 const event = (frame: Buffer): StreamData => ({ typ: POSITIONCAP_TYP, frames: [frame] });
 
+/**
+ * Asks a live PandA for ASCII capture with the default fields (an empty line). Resolves to true
+ * once it answers `OK\n`, to any other reply (a refusal), or to undefined if it closed first.
+ * A replayed capture (a reader that cannot write) has no PandA to ask: its lines start after the
+ * handshake.
+ */
+export async function requestAsciiCapture(reader: MessageReader): Promise<true | Buffer | undefined> {
+  if (!reader.write) return true;
+  await reader.write('\n');
+  const reply = (await reader.next())?.[0];
+  return reply?.equals(OK) ? true : reply;
+}
+
 export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
   const nextLine = async (): Promise<Buffer | undefined> => (await reader.next())?.[0];
-  // a replayed capture has no live PandA to ask: its lines start after the handshake
-  if (reader.write) {
-    await reader.write('\n');
-    const reply = await nextLine();
-    if (reply === undefined) return;
-    if (!reply.equals(OK)) {
-      ctx.bad(`PandA answered ${JSON.stringify(reply.toString('latin1'))} to the capture request, expected "OK\\n"`);
-      return;
-    }
+  const reply = await requestAsciiCapture(reader);
+  if (reply !== true) {
+    if (reply) ctx.bad(`PandA answered ${JSON.stringify(reply.toString('latin1'))} to the capture request, expected "OK\\n"`);
+    return;
   }
   const checker = new PositioncapParser();
   let cycles = 0;

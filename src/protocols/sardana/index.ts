@@ -13,5 +13,3 @@ export const sardana: UpstreamProtocol<SardanaPacket> = {
 };
 
 export * from './messages.js';
-export { parseSardana } from './parse.js';
-export { scanSardana } from './scan.js';

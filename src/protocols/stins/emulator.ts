@@ -1,12 +1,12 @@
 /**
  * A fake STINS detector: the wire messages of one series (header, images, series_end) with a
- * deterministic pixel pattern, and a player that sends them on a bound zeromq PUSH socket.
+ * deterministic pixel pattern, and `playSeries` to send them paced on a bound zeromq PUSH socket.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Push } from 'zeromq';
 import { itemSize, viewAs, type DType, type NDArray } from '../../core/ndarray.js';
 import { bslz4Encode } from '../../core/compression/bslz4.js';
 import { lz4Compress } from '../../core/compression/lz4.js';
+import { paced, type PlayOptions } from '../player.js';
 import type { StinsCompression } from './messages.js';
 
 /** pixel types the emulator writes (values 0…63 fit all of them) */
@@ -91,25 +91,9 @@ export function stinsSeriesMessages(options: StinsSeriesOptions): Buffer[][] {
   return [...stinsSeries(options)];
 }
 
-export interface PlaySeriesOptions extends StinsSeriesOptions {
-  /** messages per second; 0 or absent = as fast as the socket takes them */
-  rate?: number;
-  /** stops sending early */
-  signal?: AbortSignal;
-}
+export interface PlaySeriesOptions extends StinsSeriesOptions, Omit<PlayOptions, 'warmup'> {}
 
 /** Sends one series on a bound PUSH socket, paced at `rate`; resolves to the number of messages sent. */
-export async function playSeries(socket: Push, options: PlaySeriesOptions): Promise<number> {
-  const interval = options.rate ? 1000 / options.rate : 0;
-  const start = performance.now();
-  let sent = 0;
-  for (const message of stinsSeries(options)) {
-    if (options.signal?.aborted) break;
-    // timers may fire a little early (libuv's cached clock): sleep until the due time has passed
-    const due = start + sent * interval;
-    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) await sleep(Math.ceil(wait));
-    await socket.send(message);
-    sent++;
-  }
-  return sent;
+export function playSeries(socket: Push, options: PlaySeriesOptions): Promise<number> {
+  return paced(stinsSeries(options), options, async (message) => { await socket.send(message); });
 }

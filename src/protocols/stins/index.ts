@@ -13,5 +13,4 @@ export const stins: UpstreamProtocol<StinsPacket> = {
 };
 
 export * from './messages.js';
-export { parseStins, type StinsPacket } from './parse.js';
-export { scanStins } from './scan.js';
+export { type StinsPacket } from './parse.js';

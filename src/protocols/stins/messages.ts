@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { describeIssues } from '../../core/validation.js';
 import { isDType, type DType } from '../../core/ndarray.js';
+import { checkFrameCount } from '../json-frame.js';
 
 export const STINS_TYP = 'STINS';
 
@@ -42,16 +43,17 @@ export class StinsError extends Error {
   override name = 'StinsError';
 }
 
-/** [fewest, most] frames of each message kind */
-const FRAME_COUNTS: Record<StinsMessage['htype'], [number, number]> = {
+/** the frame counts each message kind may have */
+const FRAME_COUNTS: Record<StinsMessage['htype'], number | number[]> = {
   header: [1, 2],
-  image: [2, 2],
-  series_end: [1, 1],
+  image: 2,
+  series_end: 1,
 };
 
 /**
  * Reads and checks frame 0 of a message and its frame count (not the pixel payload); throws a
- * StinsError naming what is wrong.
+ * StinsError naming what is wrong. Frame 0 is not read with readJsonFrame: STINS errors keep
+ * their own wording ("STINS frame 0 is not JSON", "… is not a valid message").
  */
 export function readStinsMessage(frames: readonly Buffer[]): StinsMessage {
   if (frames.length === 0) throw new StinsError('STINS message has no frames');
@@ -64,10 +66,6 @@ export function readStinsMessage(frames: readonly Buffer[]): StinsMessage {
   const result = stinsMessageSchema.safeParse(json);
   if (!result.success) throw new StinsError(`STINS frame 0 is not a valid message: ${describeIssues(result.error)}`);
   const message = result.data as StinsMessage;
-  const [fewest, most] = FRAME_COUNTS[message.htype];
-  if (frames.length < fewest || frames.length > most) {
-    const expected = fewest === most ? `${fewest}` : `${fewest} or ${most}`;
-    throw new StinsError(`STINS ${message.htype} message has ${frames.length} frames, expected ${expected}`);
-  }
+  checkFrameCount(frames, FRAME_COUNTS[message.htype], `STINS ${message.htype} message`, StinsError);
   return message;
 }

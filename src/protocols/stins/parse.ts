@@ -23,8 +23,7 @@ function decodeImage(header: StinsImageHeader, payload: Buffer): NDArray {
   try {
     switch (compression) {
       case 'none':
-        // a plain Uint8Array view: Buffer#slice does not copy, which an unaligned frame needs
-        return ndarrayFromBytes(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), dtype, shape);
+        return ndarrayFromBytes(payload, dtype, shape);
       case 'lz4':
         return ndarrayFromBytes(lz4Decompress(payload, bytes), dtype, shape);
       case 'bslz4':

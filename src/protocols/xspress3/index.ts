@@ -13,5 +13,4 @@ export const xspress3: UpstreamProtocol<XspressPacket> = {
 };
 
 export * from './messages.js';
-export { parseXspress, type XspressPacket } from './parse.js';
-export { scanXspress } from './scan.js';
+export { type XspressPacket } from './parse.js';

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { isDType, isNDArray, itemSize, type DType, type NDArray } from '../../core/ndarray.js';
-import { loadPickle } from '../../core/pickle/read.js';
-import { readJsonFrame } from '../json-frame.js';
+import { loadPickleFrame, readJsonFrame } from '../json-frame.js';
 
 export const XSPRESS_TYP = 'xspress';
 
@@ -70,12 +69,7 @@ export function checkSpectra(header: XspressImageHeader, spectra: Buffer): void 
 /** Unpickles the metadata frame: 8 (or 9) arrays with one value per channel, named as the device names them. */
 export function readXspressMeta(header: XspressImageHeader, frame: Buffer): XspressMeta {
   const where = `Xspress3 image ${header.frame}: meta frame`;
-  let value: unknown;
-  try {
-    value = loadPickle(frame);
-  } catch (error) {
-    throw new XspressError(`${where} (${frame.length} bytes) is not a pickle: ${(error as Error).message}`);
-  }
+  const value = loadPickleFrame(frame, where, XspressError);
   if (!Array.isArray(value) || !value.every(isNDArray)) throw new XspressError(`${where} is not a list of numpy arrays`);
   if (value.length !== XSPRESS_COUNTERS.length && value.length !== XSPRESS_COUNTERS.length + 1) {
     throw new XspressError(`${where} has ${value.length} arrays, expected ${XSPRESS_COUNTERS.length} or ${XSPRESS_COUNTERS.length + 1}`);

@@ -24,9 +24,7 @@ export function parseXspress(data: StreamData): XspressPacket {
     case 'image': {
       const [, spectra, meta] = frames;
       checkSpectra(header, spectra);
-      // a plain Uint8Array view: Buffer#slice does not copy, which an unaligned frame needs
-      const bytes = new Uint8Array(spectra.buffer, spectra.byteOffset, spectra.byteLength);
-      return { kind: 'image', header, spectra: ndarrayFromBytes(bytes, header.type, [...header.shape]), meta: readXspressMeta(header, meta) };
+      return { kind: 'image', header, spectra: ndarrayFromBytes(spectra, header.type, [...header.shape]), meta: readXspressMeta(header, meta) };
     }
   }
 }
