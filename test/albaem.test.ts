@@ -7,8 +7,9 @@ import { albaemSeriesMessages, emulatedCurrents } from '../src/protocols/albaem/
 import { fixture } from './helpers/fixtures.js';
 import { ROOT, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
+import { PYTHON } from './helpers/process.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/fluorescence.ts');
 const stream = (frames: Buffer[]): StreamData => ({ typ: 'albaem', frames });
@@ -55,7 +56,7 @@ describe('AlbaEM protocol', function () {
       const written = stringifyPythonJson(value);
       expect(written).to.equal('{"version": 1, "message_type": "data", "acquisition_timestamp": 1704807770443944912, "list": [true, null, "x"], "o": {}}');
       expect(parseJsonExact(written)).to.deep.equal(value);
-      const python = execFileSync('/usr/bin/python3', ['-c', 'import json, sys; v = json.loads(sys.stdin.read()); print(json.dumps(v))'], { input: written });
+      const python = execFileSync(PYTHON, ['-c', 'import json, sys; v = json.loads(sys.stdin.read()); print(json.dumps(v))'], { input: written });
       expect(python.toString().trim()).to.equal(written);
     });
   });
@@ -184,8 +185,7 @@ describe('AlbaEM protocol', function () {
       await setSequenceAndWait(pipeline, uniformSequence(['albaem'], 5));
       await player.play(played, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
-      const status = await badFrames(pipeline);
-      const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
+      const { status, midScan } = await midScanBadFrames(pipeline);
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:albaem-ingester/albaem', 2], ['ingester:albaem-ingester/albaem', 5]]);
       expect(midScan[0].reason).to.match(/acquisition_timestamp: /);
       expect(midScan[1].reason).to.match(/^AlbaEM message \(80 bytes\) is not JSON/);

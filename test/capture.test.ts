@@ -8,20 +8,9 @@ import { gunzipSync } from 'node:zlib';
 import {
   detectCaptureFormat, DumpWriter, RawCaptureWriter, readCapture, readDump, readRawCapture, type DumpEvent,
 } from '../src/core/capture/index.js';
-
-const fixtures = process.env.DRANSPOSE_FIXTURES ?? path.resolve(process.cwd(), '../shared/fixtures');
-const PYTHON = '/usr/bin/python3';
-
-function requireFixtures(ctx: Mocha.Context): void {
-  if (!existsSync(fixtures)) {
-    console.log(`skipping: fixtures folder ${fixtures} is absent (set DRANSPOSE_FIXTURES)`);
-    ctx.skip();
-  }
-}
-
-function fixture(name: string): string {
-  return path.join(fixtures, name);
-}
+import { fixture } from './helpers/fixtures.js';
+import { captureMessages } from './helpers/upstream-harness.js';
+import { PYTHON } from './helpers/process.js';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -46,10 +35,6 @@ after(async () => {
 });
 
 describe('capture readers on the real fixtures', function () {
-  beforeEach(function () {
-    requireFixtures(this);
-  });
-
   /** legacy Xspress3 images: 3 messages; the JSON grows by a digit from frame 10 on */
   const images = (frames: number[], json: number, spectra: number, meta: number): number[][] =>
     frames.flatMap((frame) => [[json + (frame >= 10 ? 1 : 0)], [spectra], [meta]]);
@@ -87,24 +72,24 @@ describe('capture readers on the real fixtures', function () {
   };
 
   for (const [name, expected] of Object.entries(rawExpectations)) {
-    it(`reads ${name}: ${expected.count} messages with the frame sizes of protocols.md §4`, async () => {
-      expect(await detectCaptureFormat(fixture(name))).to.equal('raw');
-      const sizes = sizesOf(await collect(readRawCapture(fixture(name))));
+    it(`reads ${name}: ${expected.count} messages with the frame sizes of protocols.md §4`, async function () {
+      expect(await detectCaptureFormat(fixture(this, name))).to.equal('raw');
+      const sizes = sizesOf(await collect(readRawCapture(fixture(this, name))));
       expect(sizes).to.have.length(expected.count);
       if (Array.isArray(expected.sizes)) expect(sizes).to.deep.equal(expected.sizes);
       else for (const [i, frameSizes] of Object.entries(expected.sizes)) expect(sizes[Number(i)]).to.deep.equal(frameSizes);
     });
   }
 
-  it('reads frame bytes exactly (albaem JSON)', async () => {
-    const messages = await collect(readRawCapture(fixture('albaem-dump.cbors')));
+  it('reads frame bytes exactly (albaem JSON)', async function () {
+    const messages = await collect(readRawCapture(fixture(this, 'albaem-dump.cbors')));
     expect(messages[0][0].toString()).to.equal('{"version": 1, "message_type": "series-start", "message_id": 1}');
     expect(messages[1][0].toString()).to.contain('"acquisition_timestamp": 1704807770443944912');
     expect(messages.every((m) => m.every((frame) => Buffer.isBuffer(frame)))).to.equal(true);
   });
 
-  it('reads dump_xrd.cbors: 11 events of stream xrd in the old 2-element form', async () => {
-    const file = fixture('dump_xrd.cbors');
+  it('reads dump_xrd.cbors: 11 events of stream xrd in the old 2-element form', async function () {
+    const file = fixture(this, 'dump_xrd.cbors');
     expect(await detectCaptureFormat(file)).to.equal('dump');
     const events = await collect(readDump(file));
     expect(events.map((e) => e.eventNumber)).to.deep.equal([...Array(11).keys()]);
@@ -121,38 +106,38 @@ describe('capture readers on the real fixtures', function () {
     expect(pixels.reduce((a, b) => a + b)).to.equal(991);
   });
 
-  it('readCapture yields messages for raw captures and events for dumps', async () => {
-    const raw = await collect(readCapture(fixture('albaem-dump.cbors')));
+  it('readCapture yields messages for raw captures and events for dumps', async function () {
+    const raw = await collect(readCapture(fixture(this, 'albaem-dump.cbors')));
     expect(raw.every((item) => Array.isArray(item))).to.equal(true);
     expect(raw).to.have.length(6);
-    const dump = await collect(readCapture(fixture('dump_xrd.cbors')));
+    const dump = await collect(readCapture(fixture(this, 'dump_xrd.cbors')));
     expect(dump.every((item) => !Array.isArray(item) && typeof item.eventNumber === 'number')).to.equal(true);
     expect(dump).to.have.length(11);
   });
 
-  it('gives the same frames whatever the chunk size, items and heads split across chunks', async () => {
+  it('gives the same frames whatever the chunk size, items and heads split across chunks', async function () {
     const cases: Array<[string, number]> = [
       ['albaem-dump.cbors', 7], ['contrast-dump.cbors', 7], ['xspress3-multipart.cbors', 1000],
       ['eiger-small.cbors', 333], ['maui-02-continuous-3.cbor.gz', 64],
     ];
     for (const [name, chunkSize] of cases) {
-      const whole = await collect(readRawCapture(fixture(name)));
-      const chunked = await collect(readRawCapture(fixture(name), { chunkSize }));
+      const whole = await collect(readRawCapture(fixture(this, name)));
+      const chunked = await collect(readRawCapture(fixture(this, name), { chunkSize }));
       expect(chunked.length, name).to.equal(whole.length);
       chunked.forEach((frames, i) => {
         expect(frames.length, `${name} item ${i}`).to.equal(whole[i].length);
         frames.forEach((frame, k) => expect(frame.equals(whole[i][k]), `${name} item ${i} frame ${k}`).to.equal(true));
       });
     }
-    const events = await collect(readDump(fixture('dump_xrd.cbors'), { chunkSize: 5 }));
+    const events = await collect(readDump(fixture(this, 'dump_xrd.cbors'), { chunkSize: 5 }));
     expect(events.map((e) => e.streams.xrd.frames.map((f) => f.length))).to.deep.equal([[65], ...Array(9).fill([107, 200]), [41]]);
   });
 
-  it('does not copy frames of an item within a chunk, and copies a chunk-spanning item once', async () => {
-    const messages = await collect(readRawCapture(fixture('albaem-dump.cbors')));
+  it('does not copy frames of an item within a chunk, and copies a chunk-spanning item once', async function () {
+    const messages = await collect(readRawCapture(fixture(this, 'albaem-dump.cbors')));
     // all six items lie in the first chunk: every frame is a view of the same read buffer
     expect(new Set(messages.map(([frame]) => frame.buffer)).size).to.equal(1);
-    const multipart = await collect(readRawCapture(fixture('xspress3-multipart.cbors'), { chunkSize: 1000 }));
+    const multipart = await collect(readRawCapture(fixture(this, 'xspress3-multipart.cbors'), { chunkSize: 1000 }));
     const [json, spectra, meta] = multipart[1];
     // one buffer holding exactly the item: its 3 frames plus the CBOR heads (1 + 2 + 5 + 3 bytes)
     expect(spectra.buffer).to.equal(json.buffer);
@@ -205,24 +190,22 @@ describe('capture writers', function () {
   });
 
   it('rewrites every raw fixture byte for byte (shortest-form definite lengths)', async function () {
-    requireFixtures(this);
     const names = ['albaem-dump.cbors', 'contrast-dump.cbors', 'xspress3mini-dump20.cbors', 'xspress3-dump.cbors',
       'xspress3-multipart.cbors', 'pcap-zmq.cbors', 'eiger-small.cbors', 'maui-02-continuous-3.cbor.gz',
       'maui-02-sequential-3.cbor.gz'];
     for (const name of names) {
       const copy = path.join(scratch, `copy-${name.replace(/\.gz$/, '')}`);
-      await writeRaw(copy, await collect(readRawCapture(fixture(name))));
-      expect((await readFile(copy)).equals(await plainBytes(fixture(name))), name).to.equal(true);
+      await writeRaw(copy, await captureMessages(fixture(this, name)));
+      expect((await readFile(copy)).equals(await plainBytes(fixture(this, name))), name).to.equal(true);
     }
   });
 
   it('rewrites dump_xrd.cbors byte for byte', async function () {
-    requireFixtures(this);
     const copy = path.join(scratch, 'copy-dump_xrd.cbors');
     const writer = await DumpWriter.open(copy, { append: false });
-    for await (const event of readDump(fixture('dump_xrd.cbors'))) await writer.write(event);
+    for await (const event of readDump(fixture(this, 'dump_xrd.cbors'))) await writer.write(event);
     await writer.close();
-    expect((await readFile(copy)).equals(await readFile(fixture('dump_xrd.cbors')))).to.equal(true);
+    expect((await readFile(copy)).equals(await readFile(fixture(this, 'dump_xrd.cbors')))).to.equal(true);
   });
 
   const createdAt = new Date('2025-07-17T12:00:00.123Z');
@@ -326,6 +309,7 @@ print(json.dumps(out))`, file);
     }
     const result = python(`
 import cbor2, gzip, json, sys, datetime
+
 def tag_hook(decoder, tag):
     if tag.tag == 42878:
         typ, frames = tag.value
@@ -355,8 +339,7 @@ print(json.dumps(out))`, file);
 
 describe('capture reader errors', function () {
   it('names the file and byte offset of a truncated item', async function () {
-    requireFixtures(this);
-    const original = await readFile(fixture('albaem-dump.cbors'));
+    const original = await readFile(fixture(this, 'albaem-dump.cbors'));
     const file = path.join(scratch, 'truncated.cbors');
     // items are 66, 292, 293, 293, 291, 137 bytes long: item 2 starts at 358
     const cuts = [[600, 293], [359, 2], [361, 4]] as const; // inside the payload, after the array head, inside a length
@@ -389,8 +372,7 @@ describe('capture reader errors', function () {
   });
 
   it('reports truncated gzip and unknown formats', async function () {
-    requireFixtures(this);
-    const gz = await readFile(fixture('maui-02-continuous-3.cbor.gz'));
+    const gz = await readFile(fixture(this, 'maui-02-continuous-3.cbor.gz'));
     const file = path.join(scratch, 'cut.cbor.gz');
     await writeFile(file, gz.subarray(0, 50000));
     await expectRejection(collect(readRawCapture(file)), new RegExp(`${escape(file)}: gzip decompression failed: unexpected end of file`));

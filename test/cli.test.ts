@@ -1,13 +1,11 @@
 /** The command line as a user meets it: the demo, configuration errors, help. */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BIN, deletePrefix, freePort } from './helpers/pipeline.js';
+import { run } from './helpers/process.js';
 
-const run = promisify(execFile);
 
 async function failing(args: string[]): Promise<{ code: number; stderr: string }> {
   const error = await run(process.execPath, [BIN, ...args], { timeout: 30_000 }).then(() => undefined, (e) => e);

@@ -8,8 +8,7 @@ import {
 } from '../src/core/compression/index.js';
 import { captureMessages } from './helpers/upstream-harness.js';
 import { fixture } from './helpers/fixtures.js';
-
-const PYTHON = '/usr/bin/python3';
+import { PYTHON } from './helpers/process.js';
 
 /** deterministic bytes: a mix of runs, small values and noise, like detector data */
 function testBytes(length: number, seed = 1): Uint8Array {

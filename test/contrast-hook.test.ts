@@ -5,15 +5,16 @@
  * STINS detector stream and must finish with exactly the announced events.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { promisify } from 'node:util';
 import { ROOT, freePort, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { PYTHON, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
+import { pythonUnittests } from './helpers/tango.js';
 import type { EchoResult } from './payloads/echo.js';
 
-const PYTHON = '/usr/bin/python3';
 const TESTS = join(ROOT, 'tango/contrast/tests');
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
 type Events = Record<string, EchoResult[]>;
@@ -52,10 +53,9 @@ class ContrastSession {
     return (await this.next<{ printed: string[] }>()).printed;
   }
 
+  /** closes its stdin, which ends it (SIGKILL if it has not exited 5 s later) */
   async stop(): Promise<void> {
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.stdin.end();
-    await exited;
+    await stopProcess(this.child, { ask: (child) => child.stdin!.end() });
   }
 }
 
@@ -98,10 +98,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
   }
 
   it("runs the Python hook's own tests against the stand-in", async () => {
-    const { stderr } = await promisify(execFile)(PYTHON, ['-B', '-m', 'unittest', 'discover', '-s', TESTS, '-v']);
-    expect(stderr).to.match(/\nRan \d+ tests in [\d.]+s\n\nOK\n$/);
-    expect(Number(/\nRan (\d+) tests/.exec(stderr)![1]), 'tests run').to.be.at.least(9);
-    expect(stderr).not.to.match(/skipped/i);
+    await pythonUnittests(TESTS, 9);
   });
 
   it('a mesh announces one point per position; the Contrast records and detector frames arrive as announced', async () => {
@@ -150,4 +147,25 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
     expect(new Set(lineWorkers), 'lines spread over both workers').to.deep.equal(new Set(['worker-1', 'worker-2']));
     await expectNoBadFrames();
   });
+});
+
+/** the top-level `class name` or `def name` block of a Python file, up to the next top-level statement */
+function pythonBlock(file: string, keyword: 'class' | 'def', name: string): string {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((line) => new RegExp(`^${keyword} ${name}\\b`).test(line));
+  if (start < 0) throw new Error(`${file} has no top-level ${keyword} ${name}`);
+  const next = lines.findIndex((line, i) => i > start && /^[^\s#]/.test(line));
+  return lines.slice(start, next < 0 ? undefined : next).join('\n').trimEnd();
+}
+
+describe('Contrast and Sardana hooks: the blocks each one-file hook carries alike', () => {
+  const HOOKS = ['contrast', 'sardana'].map((system) => join(ROOT, 'tango', system, 'dranspose_hook.py'));
+
+  for (const [keyword, name] of [['class', 'AnnounceError'], ['def', 'post_scan']] as const) {
+    it(`${keyword} ${name} is the same in tango/contrast and tango/sardana`, () => {
+      const [contrastBlock, sardanaBlock] = HOOKS.map((file) => pythonBlock(file, keyword, name));
+      expect(contrastBlock.split('\n').length, `${keyword} ${name} has a body`).to.be.greaterThan(1);
+      expect(sardanaBlock, `tango/sardana/dranspose_hook.py ${keyword} ${name} differs from tango/contrast's`).to.equal(contrastBlock);
+    });
+  }
 });

@@ -13,10 +13,10 @@ import { fixture } from './helpers/fixtures.js';
 import { ROOT, uniformSequence } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
 import {
-  badFrames, captureMessages, CONTRAST_DUMP_XY, scanMessages, setSequenceAndWait,
+  captureMessages, CONTRAST_DUMP_XY, midScanBadFrames, scanMessages, setSequenceAndWait,
 } from './helpers/upstream-harness.js';
+import { PYTHON } from './helpers/process.js';
 
-const PYTHON = '/usr/bin/python3';
 const stream = (frames: Buffer[]): StreamData => ({ typ: 'contrast', frames });
 const x0 = (message: ContrastMessage) => ((message.pseudo as Record<string, NDArray>).x.data[0]);
 const y0 = (message: ContrastMessage) => ((message.pseudo as Record<string, NDArray>).y.data[0]);
@@ -260,8 +260,7 @@ describe('Contrast protocol', function () {
       await setSequenceAndWait(pipeline, uniformSequence(['contrast'], 12));
       await player.play(played, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 14, completed_events: 14, total_events: 14, finished: true });
-      const status = await badFrames(pipeline);
-      const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
+      const { status, midScan } = await midScanBadFrames(pipeline);
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:scan-ingester/contrast', 4], ['ingester:scan-ingester/contrast', 8]]);
       expect(midScan[0].reason).to.match(/Contrast message \(7 bytes\) is not a pickle/);
       expect(midScan[1].reason).to.match(/Contrast message \(500 bytes\) is not a pickle: .*truncated/);

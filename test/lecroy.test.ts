@@ -9,7 +9,7 @@ import {
 import { fixture } from './helpers/fixtures.js';
 import { ROOT, uniformSequence } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { LecroyResult } from './payloads/lecroy.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/lecroy.ts');
@@ -227,8 +227,7 @@ describe('LeCroy protocol', function () {
       await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 3));
       await player.play(played, { warmup: 3, rate: 500 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
-      const status = await badFrames(pipeline);
-      const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
+      const { status, midScan } = await midScanBadFrames(pipeline);
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([
         ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2],
       ]);

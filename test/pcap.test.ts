@@ -6,7 +6,7 @@ import { emulatedPcapRow, pcapSeriesMessages } from '../src/protocols/pcap/emula
 import { fixture } from './helpers/fixtures.js';
 import { ROOT, uniformSequence } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { badFrames, captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -154,8 +154,7 @@ describe('PCAP (PandA over zmq) protocol', function () {
       await setSequenceAndWait(pipeline, uniformSequence(['pcap'], 60));
       await player.play(played, { warmup: 3, rate: 500 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 62, completed_events: 62, total_events: 62, finished: true });
-      const status = await badFrames(pipeline);
-      const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
+      const { status, midScan } = await midScanBadFrames(pipeline);
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:panda-ingester/pcap', 16], ['ingester:panda-ingester/pcap', 16]]);
       expect(midScan[0].reason).to.match(/PCAP message \(7 bytes\) is not JSON/);
       expect(midScan[1].reason).to.match(/PCAP data message 99: field "inttime" has 2 values, "energy" has 3/);

@@ -1,19 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { readRawCapture } from '../src/core/capture/index.js';
 import { ndarrayFromBytes, type NDArray } from '../src/core/ndarray.js';
 import { loadPickle } from '../src/core/pickle/read.js';
-
-const fixtures = process.env.DRANSPOSE_FIXTURES ?? path.resolve(process.cwd(), '../shared/fixtures');
-const PYTHON = '/usr/bin/python3';
-
-async function messagesOf(name: string): Promise<Buffer[][]> {
-  const out: Buffer[][] = [];
-  for await (const frames of readRawCapture(path.join(fixtures, name))) out.push(frames);
-  return out;
-}
+import { fixture } from './helpers/fixtures.js';
+import { captureMessages, CONTRAST_DUMP_XY } from './helpers/upstream-harness.js';
+import { PYTHON } from './helpers/process.js';
 
 /** an NDArray as plain values, for deep comparison */
 function plain(value: unknown): { dtype: string; shape: number[]; data: Array<number | bigint> } {
@@ -24,15 +16,8 @@ function plain(value: unknown): { dtype: string; shape: number[]; data: Array<nu
 type Dict = Record<string, unknown>;
 
 describe('loadPickle on the pickles of the real captures', function () {
-  before(function () {
-    if (!existsSync(fixtures)) {
-      console.log(`skipping: fixtures folder ${fixtures} is absent (set DRANSPOSE_FIXTURES)`);
-      this.skip();
-    }
-  });
-
-  it('Contrast (protocols 2 and 4): statuses, 20 running snapshots with pseudo.x/y, started and finished', async () => {
-    const messages = await messagesOf('contrast-dump.cbors');
+  it('Contrast (protocols 2 and 4): statuses, 20 running snapshots with pseudo.x/y, started and finished', async function () {
+    const messages = await captureMessages(fixture(this, 'contrast-dump.cbors'));
     const packets = messages.map(([frame]) => loadPickle(frame) as Dict);
     expect(packets.map((p) => p.status)).to.deep.equal(['heartbeat', 'started', ...Array(11).fill('running'),
       'heartbeat', ...Array(9).fill('running'), 'finished', 'heartbeat', 'heartbeat']);
@@ -47,15 +32,7 @@ describe('loadPickle on the pickles of the real captures', function () {
     const firstX = ((running[0].pseudo as Dict).x as NDArray);
     expect(plain(firstX)).to.deep.equal({ dtype: 'float64', shape: [1], data: [-2.004051863] });
     const xy = running.map((p) => [((p.pseudo as Dict).x as NDArray).data[0], ((p.pseudo as Dict).y as NDArray).data[0]]);
-    expect(xy).to.deep.equal([
-      [-2.004051863, -2.002903037], [-2.001404022, -0.9992748245], [-2.000941193, 0.001238407776],
-      [-2.000656853, 1.001692484], [-2.000562814, 2.0019763], [-0.6658021229, -2.002587864],
-      [-0.6664982812, -0.9992643584], [-0.6666898134, 0.001223421204], [-0.6666922578, 1.001631271],
-      [-0.6666616732, 2.001930725], [0.6676852429, -2.002412156], [0.6666162969, -0.9992055423],
-      [0.6664269385, 0.001214749016], [0.6663550388, 1.00170782], [0.6663102034, 2.002018839],
-      [2.001407847, -2.002363463], [2.000183463, -0.9992309104], [1.999963432, 0.001258902382],
-      [1.999884878, 1.001690624], [1.999828501, 2.001959397],
-    ]);
+    expect(xy).to.deep.equal(CONTRAST_DUMP_XY);
     expect(running[0].dt).to.equal(2.410903215408325);
     expect(running[19].dt).to.equal(9.71180534362793);
     for (const packet of running) {
@@ -95,8 +72,8 @@ describe('loadPickle on the pickles of the real captures', function () {
     return Array.from({ length: channels }, (_, c) => counts.subarray(c * 4096, (c + 1) * 4096).reduce((a, b) => a + b, 0));
   }
 
-  it('Xspress3-mini meta (protocol 4): 8 arrays per image, the values of protocols.md §4.3', async () => {
-    const messages = await messagesOf('xspress3mini-dump20.cbors');
+  it('Xspress3-mini meta (protocol 4): 8 arrays per image, the values of protocols.md §4.3', async function () {
+    const messages = await captureMessages(fixture(this, 'xspress3mini-dump20.cbors'));
     expect(messages[3][0][1]).to.equal(4);
     const images = legacyImages(messages);
     expect(images).to.have.length(22);
@@ -120,8 +97,8 @@ describe('loadPickle on the pickles of the real captures', function () {
     });
   });
 
-  it('Xspress3 meta (protocol 3): 8 arrays per image, the values of protocols.md §4.4', async () => {
-    const messages = await messagesOf('xspress3-dump.cbors');
+  it('Xspress3 meta (protocol 3): 8 arrays per image, the values of protocols.md §4.4', async function () {
+    const messages = await captureMessages(fixture(this, 'xspress3-dump.cbors'));
     expect(messages[3][0][1]).to.equal(3);
     const images = legacyImages(messages);
     expect(images).to.have.length(20);
@@ -144,8 +121,8 @@ describe('loadPickle on the pickles of the real captures', function () {
     });
   });
 
-  it('Xspress3 multipart meta (protocol 4): 9 arrays, window_counts (2, 4) uint32', async () => {
-    const messages = await messagesOf('xspress3-multipart.cbors');
+  it('Xspress3 multipart meta (protocol 4): 9 arrays, window_counts (2, 4) uint32', async function () {
+    const messages = await captureMessages(fixture(this, 'xspress3-multipart.cbors'));
     const metas = messages.slice(1, 6).map((frames) => (loadPickle(frames[2]) as unknown[]).map(plain));
     expect(metas.map((meta) => meta.length)).to.deep.equal([9, 9, 9, 9, 9]);
     expect(metas.map((meta) => meta[2].data)).to.deep.equal(
@@ -156,12 +133,12 @@ describe('loadPickle on the pickles of the real captures', function () {
     expect(metas[0][8]).to.deep.equal({ dtype: 'uint32', shape: [2, 4], data: [0, 0, 0, 0, 0, 0, 0, 0] });
   });
 
-  it('LeCroy timestamps (protocol 4): lists of floats', async () => {
-    const continuous = await messagesOf('maui-02-continuous-3.cbor.gz');
+  it('LeCroy timestamps (protocol 4): lists of floats', async function () {
+    const continuous = await captureMessages(fixture(this, 'maui-02-continuous-3.cbor.gz'));
     const ts = (frames: Buffer[]): unknown => loadPickle(frames[2]);
     expect([2, 3, 5, 6].map((i) => ts(continuous[i])))
       .to.deep.equal([[1740563664.870739], [1740563664.870739], [1740563664.335], [1740563664.335]]);
-    const sequential = await messagesOf('maui-02-sequential-3.cbor.gz');
+    const sequential = await captureMessages(fixture(this, 'maui-02-sequential-3.cbor.gz'));
     const first = ts(sequential[2]) as number[];
     expect(first).to.have.length(20);
     expect([first[0], first[1], first[2], first[19]])

@@ -6,6 +6,7 @@ import { ROOT, freePort, startPipeline, uniformSequence, waitFor, type TestPipel
 import { StinsSource } from './helpers/stins-source.js';
 import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
 import type { EchoResult } from './payloads/echo.js';
+import { PYTHON } from './helpers/process.js';
 
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
 const echoWorkers = (count: number, extra: Record<string, unknown> = {}) => [{ class: `${ECHO}:EchoWorker`, count, ...extra }];
@@ -60,7 +61,7 @@ describe('pipeline (dranspose run)', function () {
       'print(json.dumps({"type": type(image).__name__, "dtype": str(image.dtype), "shape": list(image.shape), "sum": int(image.sum()),',
       '  "part": part.tolist(), "full": image[2:4, ::2].tolist(), "frame": events["20"][0]["streams"]["eiger"]["frame"]}))',
     ].join('\n');
-    const python = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script]).toString());
+    const python = JSON.parse(execFileSync(PYTHON, ['-c', script]).toString());
     expect(python).to.include({ type: 'ndarray', dtype: 'uint16', sum: StinsSource.imageSum(series, 19), frame: 19 });
     expect(python.shape).to.deep.equal([8, 8]);
     expect(python.part).to.deep.equal(python.full);

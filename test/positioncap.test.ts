@@ -10,7 +10,7 @@ import {
 import { emulatedPandaValue, PANDA_FIELDS, pandaCapture, type PandaFieldOptions } from '../src/protocols/positioncap/emulator.js';
 import type { MessageReader } from '../src/protocols/types.js';
 import { freePort, ROOT, sleep, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
-import { badFrames, scanMessages, setSequenceAndWait, sourceContext } from './helpers/upstream-harness.js';
+import { badFrames, scanMessages, scanReader, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -207,9 +207,7 @@ describe('PandA position capture (TCP) protocol', function () {
     afterEach(async () => { await player?.close(); player = undefined; });
 
     async function scanLive(reader: MessageReader): Promise<{ events: StreamData[]; bad: string[] }> {
-      const { ctx, bad } = sourceContext('panda');
-      const events: StreamData[] = [];
-      for await (const event of positioncap.scan(reader, ctx)) events.push(event);
+      const { events, bad } = await scanReader(positioncap, reader, 'panda');
       return { events, bad };
     }
 

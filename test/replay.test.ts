@@ -1,15 +1,13 @@
 /** Offline replay of a real ingester dump through the CLI, and of raw captures through protocols. */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { encode } from 'cbor-x';
 import { BIN, ROOT } from './helpers/pipeline.js';
 import { fixture } from './helpers/fixtures.js';
+import { run } from './helpers/process.js';
 
-const run = promisify(execFile);
 const XRD = join(ROOT, 'test/payloads/xrd.ts');
 
 async function replayXrd(dump: string, extra: string[] = []): Promise<{ reduced: number[] }> {

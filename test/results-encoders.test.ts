@@ -4,11 +4,12 @@ import type { NDArray } from '../src/core/ndarray.js';
 import { encodePickle } from '../src/core/pickle/write.js';
 import { encodeJson } from '../src/reducer/results/json.js';
 import { encodeNpy } from '../src/reducer/results/npy.js';
+import { PYTHON } from './helpers/process.js';
 
 /** Runs a Python script with `input` on stdin and returns what it printed. */
 async function python(script: string, input: Buffer): Promise<string> {
   return await new Promise((resolve, reject) => {
-    const child = execFile('/usr/bin/python3', ['-c', script], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(PYTHON, ['-c', script], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`python failed: ${stderr || error.message}`));
       else resolve(stdout);
     });

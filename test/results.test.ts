@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Tag, decode as decodeCbor } from 'cbor-x';
 import Koa from 'koa';
@@ -8,8 +6,7 @@ import { listen } from '../src/core/http.js';
 import type { NDArray } from '../src/core/ndarray.js';
 import { createResultRouter } from '../src/reducer/results/router.js';
 import { parseSlice, sliceLeaves } from '../src/reducer/results/slice.js';
-
-const run = promisify(execFile);
+import { PYTHON, run } from './helpers/process.js';
 
 /** 3×4 float64 with element i = 1.5·i */
 const image: NDArray = { data: Float64Array.from({ length: 12 }, (_, i) => 1.5 * i), shape: [3, 4], dtype: 'float64' };
@@ -305,7 +302,7 @@ print(json.dumps({
     'npy_mask': npy('/mask'),
 }))
 `;
-      const { stdout } = await run('/usr/bin/python3', ['-c', script, base]);
+      const { stdout } = await run(PYTHON, ['-c', script, base]);
       const got = JSON.parse(stdout) as Record<string, { content_type: string; value: Record<string, unknown> }>;
 
       const pythonInt = (value: number | bigint) => ({ type: 'int', repr: String(value) });
@@ -398,7 +395,7 @@ from_pickle = pickle.loads(requests.get(url, headers={'Accept': 'application/x.p
 from_npy = numpy.load(io.BytesIO(requests.get(url, headers={'Accept': 'application/x-npy'}).content))
 print(json.dumps([[a.dtype.str, list(a.shape), bool(numpy.array_equal(a, expected))] for a in (from_pickle, from_npy)]))
 `;
-      const { stdout } = await run('/usr/bin/python3', ['-c', script, `${bigBase}/big`]);
+      const { stdout } = await run(PYTHON, ['-c', script, `${bigBase}/big`]);
       expect(JSON.parse(stdout)).to.deep.equal([['<f8', [1000, 1000], true], ['<f8', [1000, 1000], true]]);
     });
   });

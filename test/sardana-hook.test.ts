@@ -4,18 +4,17 @@
  * real PyTango measurement group device, against a live pipeline.
  */
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ROOT, freePort, startPipeline, waitFor, type TestPipeline } from './helpers/pipeline.js';
+import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
+import { pythonUnittests } from './helpers/tango.js';
 import type { EchoResult } from './payloads/echo.js';
 
-const PYTHON = '/usr/bin/python3';
 const TESTS = join(ROOT, 'tango/sardana/tests');
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
 type Events = Record<string, EchoResult[]>;
-const run = promisify(execFile);
 const c = (constraint: number | null) => [{ tags: ['generic'], constraint }];
 /** stream → frame number of one result (streams arrive in any order) */
 const framesOf = (result: EchoResult) => Object.fromEntries(Object.entries(result.streams).map(([s, v]) => [s, v.frame]));
@@ -71,20 +70,13 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   after(async () => {
-    if (measurementGroup && measurementGroup.exitCode === null) {
-      const exited = new Promise((r) => measurementGroup!.once('exit', r));
-      measurementGroup.kill('SIGTERM');
-      await exited;
-    }
+    await stopProcess(measurementGroup);
     await pipeline?.stop();
     for (const source of Object.values(sources)) source.close();
   });
 
   it("runs the Python hook's own tests (no Sardana needed)", async () => {
-    const { stderr } = await run(PYTHON, ['-B', '-m', 'unittest', 'discover', '-s', TESTS, '-v']);
-    expect(stderr).to.match(/\nRan \d+ tests in [\d.]+s\n\nOK\n$/);
-    expect(Number(/\nRan (\d+) tests/.exec(stderr)![1]), 'tests run').to.be.at.least(13);
-    expect(stderr).not.to.match(/skipped/i);
+    await pythonUnittests(TESTS, 13);
   });
 
   it('legacy /api/v1/sardana_hook: the exact payload of a Sardana pre-scan hook makes one event per point', async () => {

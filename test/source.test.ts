@@ -3,11 +3,10 @@
  * must equal the offline `dranspose replay` of the same files.
  */
 import { expect } from 'chai';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { BIN, ROOT, freePort, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
 import { fixture } from './helpers/fixtures.js';
 import { StinsSource } from './helpers/stins-source.js';
@@ -15,8 +14,8 @@ import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
 import { readRawCapture } from '../src/core/capture/index.js';
 import { bindTcpPlayer } from '../src/protocols/player.js';
 import { pandaCapture } from '../src/protocols/positioncap/emulator.js';
+import { run } from './helpers/process.js';
 
-const run = promisify(execFile);
 const FLUORESCENCE = join(ROOT, 'test/payloads/fluorescence.ts');
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as zmq from 'zeromq';
 import type { StreamData } from '../src/core/types.js';
 import type { MessageReader } from '../src/protocols/types.js';
-import { ArrayReader, sourceContext } from './helpers/upstream-harness.js';
+import { ArrayReader, scanMessages, scanReader } from './helpers/upstream-harness.js';
 import { fixture } from './helpers/fixtures.js';
 import { readDump } from '../src/core/capture/index.js';
 import { stins, StinsError, type StinsPacket } from '../src/protocols/stins/index.js';
@@ -37,13 +37,6 @@ function parsedImage(packet: StinsPacket) {
   return packet;
 }
 
-
-
-async function collect(generator: AsyncGenerator<StreamData>): Promise<StreamData[]> {
-  const out: StreamData[] = [];
-  for await (const item of generator) out.push(item);
-  return out;
-}
 
 describe('STINS protocol', () => {
   it('describes itself as the ingester expects', () => {
@@ -159,8 +152,7 @@ describe('STINS protocol', () => {
         header, ...images, end,
         after,
       ]);
-      const { ctx, bad } = sourceContext('det');
-      const forwarded = await collect(stins.scan(reader, ctx));
+      const { events: forwarded, bad } = await scanReader(stins, reader, 'det');
       expect(forwarded.map((s) => s.typ)).to.deep.equal(new Array(6).fill('STINS'));
       expect(forwarded.map((s) => s.frames)).to.deep.equal([header, ...images, end]);
       forwarded.forEach((s, i) => s.frames.forEach((frame, j) => {
@@ -182,8 +174,7 @@ describe('STINS protocol', () => {
         [imageHeader({ type: 'complex64' }), SIX_UINT16],
         images[1], end,
       ]);
-      const { ctx, bad, warnings } = sourceContext('det');
-      const forwarded = await collect(stins.scan(reader, ctx));
+      const { events: forwarded, bad, warnings } = await scanReader(stins, reader, 'det');
       expect(forwarded.map((s) => s.frames)).to.deep.equal([header, images[0], images[1], end]);
       expect(bad).to.have.length(3);
       expect(bad[0]).to.match(/^STINS frame 0 is not JSON/);
@@ -194,8 +185,7 @@ describe('STINS protocol', () => {
     });
 
     it('ends quietly when the upstream closes mid-series', async () => {
-      const { ctx, bad } = sourceContext('det');
-      const forwarded = await collect(stins.scan(new ArrayReader([header, images[0]]), ctx));
+      const { events: forwarded, bad } = await scanMessages(stins, [header, images[0]], 'det');
       expect(forwarded).to.have.length(2);
       expect(bad).to.deep.equal([]);
     });
@@ -240,8 +230,7 @@ describe('STINS protocol', () => {
         const started = performance.now();
         const sending = playSeries(push, { ...options, rate: 200 });
         const reader: MessageReader = { next: async () => (await pull.receive()) as Buffer[] };
-        const { ctx, bad } = sourceContext('det');
-        const forwarded = await collect(stins.scan(reader, ctx));
+        const { events: forwarded, bad } = await scanReader(stins, reader, 'det');
         const elapsed = performance.now() - started;
         expect(await sending).to.equal(22);
         expect(bad).to.deep.equal([]);
@@ -312,8 +301,7 @@ describe('STINS protocol', () => {
     });
 
     it('scan forwards the whole dumped series', async () => {
-      const { ctx, bad } = sourceContext('det');
-      const forwarded = await collect(stins.scan(new ArrayReader(streams.map((s) => s.frames)), ctx));
+      const { events: forwarded, bad } = await scanMessages(stins, streams.map((s) => s.frames), 'det');
       expect(forwarded).to.have.length(11);
       expect(bad).to.deep.equal([]);
     });

@@ -12,7 +12,8 @@ import net from 'node:net';
 import { TangoRestClient } from '../src/tango/client.js';
 import { ROOT, TestPipeline, freePort, sleep, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
-import { BRIDGE, EventLog, PYTHON, changes, python, run } from './helpers/tango.js';
+import { PYTHON, run, stopProcess } from './helpers/process.js';
+import { BRIDGE, EventLog, changes, python } from './helpers/tango.js';
 
 const DATABASEDS = '/usr/lib/tango/DataBaseds';
 const TANGO_ADMIN = '/usr/bin/tango_admin';
@@ -84,14 +85,6 @@ async function startDatabaseServer(port: number, account: { uid: number; gid: nu
     return output.join('').includes('Ready to accept request');
   }, 20_000, 20).catch((error) => { child.kill('SIGTERM'); throw error; });
   return child;
-}
-
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(5000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 describe('Tango device registered in a Tango database (DataBaseds + tango_admin + DeviceProxy by name)', function () {

@@ -17,7 +17,8 @@ import { startControllerServer } from '../src/controller/server.js';
 import { PipelineDevice } from '../src/controller/tango/model.js';
 import { tangoRouter } from '../src/controller/tango/rest.js';
 import type { ParameterResult } from './tango-payload.js';
-import { BRIDGE, EventLog, PYTHON, changes, python, run } from './helpers/tango.js';
+import { PYTHON, run, stopProcess } from './helpers/process.js';
+import { BRIDGE, EventLog, changes, python } from './helpers/tango.js';
 
 const PAYLOAD = join(ROOT, 'test/tango-payload.ts');
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
@@ -402,7 +403,7 @@ describe('Tango device: the controller going away and coming back', function () 
   let bridge: ChildProcess | undefined;
 
   after(async () => {
-    if (bridge && bridge.exitCode === null) bridge.kill('SIGTERM');
+    await stopProcess(bridge);
     for (const p of pipelines) await p.stop();
   });
 

@@ -8,7 +8,7 @@ import { emulatedMeta, emulatedSpectra, xspressSeriesMessages, type XspressSerie
 import { fixture } from './helpers/fixtures.js';
 import { ROOT, uniformSequence } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { badFrames, captureMessages, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/fluorescence.ts');
@@ -293,8 +293,7 @@ describe('Xspress3 protocol', function () {
       await setSequenceAndWait(pipeline, uniformSequence(['xspress3'], 6));
       await player.play(played, { warmup: 3, rate: 1000 });
       expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
-      const status = await badFrames(pipeline);
-      const midScan = status.bad_frames.filter((b) => !b.reason.startsWith('before the start message'));
+      const { status, midScan } = await midScanBadFrames(pipeline);
       expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:xspress3-ingester/xspress3', 3], ['ingester:xspress3-ingester/xspress3', 5]]);
       expect(midScan[0].reason).to.equal('Xspress3 image 2: spectra frame has 1000 bytes, shape [2,4096] of uint32 needs 32768');
       expect(midScan[1].reason).to.match(/^Xspress3 image 4: meta frame \(11 bytes\) is not a pickle/);

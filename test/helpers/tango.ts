@@ -1,15 +1,13 @@
-/** PyTango from tests: inline scripts in Debian's Python, and change events through tango/tests/subscribe.py. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+/** PyTango from tests: inline scripts in Debian's Python, change events through tango/tests/subscribe.py, the hooks' unittests. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { ROOT, waitFor } from './pipeline.js';
+import { PYTHON, run } from './process.js';
 
-/** Debian's Python: the one that imports python3-tango (pyenv's python3 on PATH does not) */
-export const PYTHON = '/usr/bin/python3';
 export const BRIDGE = join(ROOT, 'tango/dranspose_device.py');
 const SUBSCRIBE = join(ROOT, 'tango/tests/subscribe.py');
-export const run = promisify(execFile);
 
 /** what every inline script starts with: a proxy of argv[1] and helpers that turn results into JSON */
 const PRELUDE = `
@@ -74,4 +72,12 @@ export class EventLog {
 /** Tango delivers the first change after a subscription twice: compare values, not deliveries */
 export function changes(events: TangoEvent[]): unknown[] {
   return events.map((e) => e.value).filter((v, i, all) => i === 0 || JSON.stringify(v) !== JSON.stringify(all[i - 1]));
+}
+
+/** Runs the unittests in `dir` in Debian's Python: all pass, none is skipped, and there are at least `minimumTests`. */
+export async function pythonUnittests(dir: string, minimumTests: number): Promise<void> {
+  const { stderr } = await run(PYTHON, ['-B', '-m', 'unittest', 'discover', '-s', dir, '-v']);
+  expect(stderr).to.match(/\nRan \d+ tests in [\d.]+s\n\nOK\n$/);
+  expect(Number(/\nRan (\d+) tests/.exec(stderr)![1]), 'tests run').to.be.at.least(minimumTests);
+  expect(stderr).not.to.match(/skipped/i);
 }

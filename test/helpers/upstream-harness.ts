@@ -20,17 +20,19 @@ export async function captureMessages(path: string): Promise<Buffer[][]> {
   return messages;
 }
 
-export interface ScanOutcome {
+export interface ReaderScanOutcome {
   /** what the ingester would forward, one StreamData per event */
   events: StreamData[];
   /** reasons given to ctx.bad */
   bad: string[];
   warnings: string[];
+}
+
+export interface ScanOutcome extends ReaderScanOutcome {
   /** messages scan() left unread */
   remaining: number;
 }
 
-/** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
 /** a scan context that records the reasons given to `bad` and the warnings logged */
 export function sourceContext(stream = 'test'): { ctx: SourceContext; bad: string[]; warnings: string[] } {
   const bad: string[] = [];
@@ -50,13 +52,18 @@ export function sourceContext(stream = 'test'): { ctx: SourceContext; bad: strin
   return { ctx, bad, warnings };
 }
 
-/** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
-export async function scanMessages(protocol: UpstreamProtocol, messages: readonly Buffer[][]): Promise<ScanOutcome> {
-  const { ctx, bad, warnings } = sourceContext();
-  const reader = new ArrayReader(messages);
+/** Runs one scan of `protocol` on `reader` (a live transport or an ArrayReader) for `stream` to its end. */
+export async function scanReader(protocol: UpstreamProtocol, reader: MessageReader, stream = 'test'): Promise<ReaderScanOutcome> {
+  const { ctx, bad, warnings } = sourceContext(stream);
   const events: StreamData[] = [];
   for await (const event of protocol.scan(reader, ctx)) events.push(event);
-  return { events, bad, warnings, remaining: reader.remaining };
+  return { events, bad, warnings };
+}
+
+/** Runs one scan of `protocol` over `messages` to its end (or the end of the messages). */
+export async function scanMessages(protocol: UpstreamProtocol, messages: readonly Buffer[][], stream = 'test'): Promise<ScanOutcome> {
+  const reader = new ArrayReader(messages);
+  return { ...await scanReader(protocol, reader, stream), remaining: reader.remaining };
 }
 
 /** Sets the trigger map and waits until every ingester has taken it (so its SUB sockets are connecting). */
@@ -70,8 +77,16 @@ export async function setSequenceAndWait(pipeline: TestPipeline, sequence: unkno
 
 export interface BadFrame { event: number; component: string; reason: string }
 
-export async function badFrames(pipeline: TestPipeline): Promise<{ bad_frame_count: number; bad_frames: BadFrame[] }> {
+export interface BadFrameStatus { bad_frame_count: number; bad_frames: BadFrame[] }
+
+export async function badFrames(pipeline: TestPipeline): Promise<BadFrameStatus> {
   return await pipeline.api('/api/v1/status');
+}
+
+/** the bad-frame status, and the bad frames of the scan itself: all but the (warm-up) messages dropped before the start message */
+export async function midScanBadFrames(pipeline: TestPipeline): Promise<{ status: BadFrameStatus; midScan: BadFrame[] }> {
+  const status = await badFrames(pipeline);
+  return { status, midScan: status.bad_frames.filter((b) => !b.reason.startsWith('before the start message')) };
 }
 
 /** pseudo.x[0], pseudo.y[0] of the 20 running messages of contrast-dump.cbors, in order (protocols.md §4.2) */
