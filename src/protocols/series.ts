@@ -7,29 +7,32 @@ import type { MessageReader, SourceContext } from './types.js';
 
 export type MessageRole = 'start' | 'data' | 'end' | 'ignore';
 
-export interface SeriesRules {
+/** `Message`: what a protocol reads from a message's frames, handed on to `role` and `expand` */
+export interface SeriesRules<Message> {
   typ: string;
   /** protocol name used in messages, e.g. `STINS` */
   label: string;
-  /** what a message is; throws an Error naming the problem when it is invalid */
-  classify(frames: Buffer[]): MessageRole;
+  /** the message the frames carry; throws an Error naming the problem when it is invalid */
+  read(frames: Buffer[]): Message;
+  role(message: Message): MessageRole;
   /**
    * What one data message becomes: usually itself; several events (PCAP chunks split into rows)
    * or one event made of several messages (legacy Xspress3 reads the next two) are possible.
    */
-  expand?(frames: Buffer[], reader: MessageReader, ctx: SourceContext): Promise<Buffer[][]> | Buffer[][];
+  expand?(frames: Buffer[], message: Message, reader: MessageReader, ctx: SourceContext): Promise<Buffer[][]> | Buffer[][];
 }
 
-export async function* scanSeries(rules: SeriesRules, reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export async function* scanSeries<Message>(rules: SeriesRules<Message>, reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
   let started = false;
   for (let frames = await reader.next(); frames !== undefined; frames = await reader.next()) {
-    let role: MessageRole;
+    let message: Message;
     try {
-      role = rules.classify(frames);
+      message = rules.read(frames);
     } catch (error) {
       ctx.bad(started ? (error as Error).message : `before the start message: ${(error as Error).message}`);
       continue;
     }
+    const role = rules.role(message);
     if (role === 'ignore') continue;
     if (!started) {
       if (role !== 'start') {
@@ -47,7 +50,7 @@ export async function* scanSeries(rules: SeriesRules, reader: MessageReader, ctx
     if (role === 'data' && rules.expand) {
       let events: Buffer[][];
       try {
-        events = await rules.expand(frames, reader, ctx);
+        events = await rules.expand(frames, message, reader, ctx);
       } catch (error) {
         ctx.bad((error as Error).message);
         continue;

@@ -2,14 +2,15 @@
 import type { StreamData } from '../../core/types.js';
 import { scanSeries, type SeriesRules } from '../series.js';
 import type { MessageReader, SourceContext } from '../types.js';
-import { ALBAEM_TYP, readAlbaemMessage } from './messages.js';
+import { ALBAEM_TYP, readAlbaemMessage, type AlbaemMessage } from './messages.js';
 
 const ROLES = { 'series-start': 'start', data: 'data', 'series-end': 'end' } as const;
 
-const rules: SeriesRules = {
+const rules: SeriesRules<AlbaemMessage> = {
   typ: ALBAEM_TYP,
   label: 'AlbaEM',
-  classify: (frames) => ROLES[readAlbaemMessage(frames).message_type],
+  read: readAlbaemMessage,
+  role: (message) => ROLES[message.message_type],
 };
 
 export function scanAlbaem(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {

@@ -11,10 +11,11 @@ const ROLES: Record<ContrastMessage['status'], MessageRole> = {
   started: 'start', running: 'data', finished: 'end', interrupted: 'end', heartbeat: 'ignore',
 };
 
-const rules: SeriesRules = {
+const rules: SeriesRules<ContrastMessage> = {
   typ: CONTRAST_TYP,
   label: 'Contrast',
-  classify: (frames) => ROLES[readContrastMessage(frames).status],
+  read: readContrastMessage,
+  role: (message) => ROLES[message.status],
 };
 
 export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {

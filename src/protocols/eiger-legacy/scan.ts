@@ -2,15 +2,16 @@
 import type { StreamData } from '../../core/types.js';
 import { scanSeries, type SeriesRules } from '../series.js';
 import type { MessageReader, SourceContext } from '../types.js';
-import { EIGER_LEGACY_TYP, readEigerLegacyMessage } from './messages.js';
+import { EIGER_LEGACY_TYP, readEigerLegacyMessage, type EigerLegacyMessage } from './messages.js';
 
 const ROLES = { 'dheader-1.0': 'start', 'dimage-1.0': 'data', 'dseries_end-1.0': 'end' } as const;
 
 /** Frame 0 and the frame count are checked; the other parts are not parsed here. */
-const rules: SeriesRules = {
+const rules: SeriesRules<EigerLegacyMessage> = {
   typ: EIGER_LEGACY_TYP,
   label: 'Eiger legacy',
-  classify: (frames) => ROLES[readEigerLegacyMessage(frames).htype],
+  read: readEigerLegacyMessage,
+  role: (message) => ROLES[message.htype],
 };
 
 export function scanEigerLegacy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {

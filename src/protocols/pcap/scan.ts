@@ -9,21 +9,15 @@ import { PCAP_TYP, readPcapUpstreamMessage, splitPcapChunk, type PcapChunk, type
 
 const ROLES: Record<PcapUpstreamMessage['message_type'], MessageRole> = { 'series-start': 'start', data: 'data', 'series-end': 'end' };
 
-function pcapRules(): SeriesRules {
-  /** the chunk classify() just read, so expand() need not parse its JSON again */
-  let chunk: PcapChunk | undefined;
-  return {
-    typ: PCAP_TYP,
-    label: 'PCAP',
-    classify(frames) {
-      const message = readPcapUpstreamMessage(frames);
-      chunk = message.message_type === 'data' ? message : undefined;
-      return ROLES[message.message_type];
-    },
-    expand: () => splitPcapChunk(chunk!).map((row) => [row]), // scanSeries expands only what classify() just called data
-  };
-}
+const rules: SeriesRules<PcapUpstreamMessage> = {
+  typ: PCAP_TYP,
+  label: 'PCAP',
+  read: readPcapUpstreamMessage,
+  role: (message) => ROLES[message.message_type],
+  // only data messages are expanded: chunks
+  expand: (_, chunk) => splitPcapChunk(chunk as PcapChunk).map((row) => [row]),
+};
 
 export function scanPcap(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
-  return scanSeries(pcapRules(), reader, ctx);
+  return scanSeries(rules, reader, ctx);
 }

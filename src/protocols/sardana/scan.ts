@@ -5,14 +5,15 @@
 import type { StreamData } from '../../core/types.js';
 import { scanSeries, type SeriesRules } from '../series.js';
 import type { MessageReader, SourceContext } from '../types.js';
-import { readSardanaPacket, readSardanaPost, SARDANA_TYP } from './messages.js';
+import { readSardanaPacket, readSardanaPost, SARDANA_TYP, type SardanaPacket } from './messages.js';
 
 const ROLES = { DataDescription: 'start', RecordData: 'data', RecordEnd: 'end' } as const;
 
-const rules: SeriesRules = {
+const rules: SeriesRules<SardanaPacket> = {
   typ: SARDANA_TYP,
   label: 'Sardana',
-  classify: (frames) => ROLES[readSardanaPacket(frames).type],
+  read: readSardanaPacket,
+  role: (packet) => ROLES[packet.type],
 };
 
 /** the POSTs as the frames to forward: one JSON packet each */

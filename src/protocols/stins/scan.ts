@@ -2,15 +2,16 @@
 import type { StreamData } from '../../core/types.js';
 import { scanSeries, type SeriesRules } from '../series.js';
 import type { MessageReader, SourceContext } from '../types.js';
-import { readStinsMessage, STINS_TYP } from './messages.js';
+import { readStinsMessage, STINS_TYP, type StinsMessage } from './messages.js';
 
 const ROLES = { header: 'start', image: 'data', series_end: 'end' } as const;
 
 /** Frame 0 and the frame count are checked; payloads are not decoded here. */
-const rules: SeriesRules = {
+const rules: SeriesRules<StinsMessage> = {
   typ: STINS_TYP,
   label: 'STINS',
-  classify: (frames) => ROLES[readStinsMessage(frames).htype],
+  read: readStinsMessage,
+  role: (message) => ROLES[message.htype],
 };
 
 export function scanStins(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {

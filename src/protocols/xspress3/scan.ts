@@ -47,10 +47,7 @@ function checkImage(header: XspressImageHeader, spectra: Buffer, meta: Buffer): 
   readXspressMeta(header, meta);
 }
 
-function xspressRules(reader: PushbackReader): SeriesRules {
-  /** the image classify() just read, so expand() need not parse its JSON again */
-  let image: XspressImageHeader | undefined;
-
+function xspressRules(reader: PushbackReader): SeriesRules<XspressMessage> {
   /** the next single-part message of a legacy image; a new Xspress3 message goes back to the reader */
   async function followUp(part: 'spectra' | 'meta', header: XspressImageHeader): Promise<Buffer> {
     const message = await reader.next();
@@ -66,15 +63,15 @@ function xspressRules(reader: PushbackReader): SeriesRules {
   return {
     typ: XSPRESS_TYP,
     label: 'Xspress3',
-    classify(frames) {
+    read(frames) {
       if (frames.length === 0) throw new XspressError('Xspress3 message has no frames');
       const message = readXspressMessage(frames[0]);
       checkFrameCount(frames, message.htype === 'image' ? [1, 3] : 1, `Xspress3 ${message.htype} message`, XspressError);
-      image = message.htype === 'image' ? message : undefined;
-      return ROLES[message.htype];
+      return message;
     },
-    async expand(frames) {
-      const header = image!; // scanSeries expands only what classify() just called data
+    role: (message) => ROLES[message.htype],
+    async expand(frames, message) {
+      const header = message as XspressImageHeader; // only data messages are expanded: images
       if (frames.length === 3) {
         checkImage(header, frames[1], frames[2]);
         return [frames];
