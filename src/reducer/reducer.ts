@@ -12,6 +12,7 @@ import type { ScanInfo } from '../core/messages.js';
 import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
+import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
 import { listen } from '../core/http.js';
 import { timerDelaySeconds } from './timer.js';
@@ -85,6 +86,7 @@ export class Reducer extends Component {
 
   private async receive(): Promise<void> {
     for await (const message of this.socket) {
+      noteReceived(message);
       let batch: ResultBatch;
       try {
         batch = decodeResultBatch(message);

@@ -13,6 +13,7 @@ import { decodeEventBatch, encodeResultBatch, PING, type PartialEvent } from '..
 import { Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
+import { noteReceived } from '../core/received-memory.js';
 
 export interface WorkerOptions extends ComponentOptions {
   name: string;
@@ -120,7 +121,10 @@ export class Worker extends Component {
   }
 
   private async receive(socket: zmq.Dealer): Promise<void> {
-    for await (const message of socket) this.accept(message);
+    for await (const message of socket) {
+      noteReceived(message);
+      this.accept(message);
+    }
   }
 
   private accept(message: Buffer[]): void {

@@ -3,6 +3,7 @@ import * as zmq from 'zeromq';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
 import { AsyncQueue } from '../../core/async-queue.js';
+import { noteReceived } from '../../core/received-memory.js';
 
 /** SUB drops whatever exceeds its queue, so it gets a deep one; PULL pushes back on the sender instead. */
 const SUB_QUEUE = 100_000;
@@ -17,7 +18,9 @@ export function connectZmq(kind: 'zmq-pull' | 'zmq-sub', url: string): UpstreamC
     async next() {
       if (socket.closed) return undefined;
       try {
-        return await socket.receive();
+        const message = await socket.receive();
+        noteReceived(message);
+        return message;
       } catch (error) {
         if (socket.closed) return undefined;
         throw error;
@@ -47,6 +50,7 @@ export class ZmqSubscription {
 
   private async pump(): Promise<void> {
     for await (const message of this.socket) {
+      noteReceived(message);
       if (!this.queue) continue;
       if (this.queue.length < SUB_QUEUE) this.queue.push(message);
       else this.dropped += 1;
