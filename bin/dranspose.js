@@ -1,7 +1,22 @@
 #!/usr/bin/env -S node --initial-old-space-size=256
 // Loads TypeScript on the fly (tsx), so user worker/reducer modules need no build step either.
-// The heap flag: see HEAP_FLAG in src/controller/supervisor.ts.
+// V8 flags work only on node's command line (src/core/node-flags.ts): a command started without
+// the ones it needs runs again in a child node that has them. The shebang carries the common one.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli/main.ts');
+const { missingNodeFlags } = await import('../src/core/node-flags.ts');
+const missing = missingNodeFlags(process.argv[2], process.execArgv);
+if (missing.length) {
+  // through the IPC channel the child stops when this process dies, even by SIGKILL
+  const child = spawn(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  // the child shuts down on the first signal and ignores repeats, so forwarding one it also got is harmless
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  process.on('disconnect', () => child.kill('SIGTERM'));
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
+} else {
+  await import('../src/cli/main.ts');
+}

@@ -1,11 +1,20 @@
 /** The command line as a user meets it: the demo, configuration errors, help. */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, deletePrefix, freePort } from './helpers/pipeline.js';
-import { run } from './helpers/process.js';
+import { BIN, deletePrefix, freePort, waitFor } from './helpers/pipeline.js';
+import { run, stopProcess } from './helpers/process.js';
 
+/** a process that has not exited (a zombie nobody reaped yet has) */
+function running(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 async function failing(args: string[]): Promise<{ code: number; stderr: string }> {
   const error = await run(process.execPath, [BIN, ...args], { timeout: 30_000 }).then(() => undefined, (e) => e);
@@ -53,5 +62,24 @@ describe('dranspose command line', function () {
   it('prints usage for an unknown command and names the missing option', async () => {
     expect((await failing(['nonsense'])).stderr).to.contain("unknown command 'nonsense'");
     expect((await failing(['worker'])).stderr).to.contain("required option '-n, --name <name>' not specified");
+  });
+
+  it('runs an ingester started without its V8 flags again with them, and stops it with its launcher', async () => {
+    const pipeline = `cliflags${process.pid}`;
+    const launcher = spawn(process.execPath, [BIN, 'ingester', '--name', 'flagged', '--stream', 'eiger:stins:tcp://127.0.0.1:1',
+      '--pipeline', pipeline], { stdio: 'ignore' });
+    try {
+      const childArgs = await waitFor('the ingester child', async () => {
+        const { stdout } = await run('ps', ['--ppid', String(launcher.pid), '-o', 'pid=']).catch(() => ({ stdout: '' }));
+        const pid = stdout.trim().split('\n')[0]?.trim();
+        return pid ? { pid, args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') } : undefined;
+      });
+      expect(childArgs.args).to.include.members(['--initial-old-space-size=256', '--single-threaded-gc', 'ingester', 'flagged']);
+      launcher.kill('SIGKILL');
+      await waitFor('the ingester to stop with its launcher', async () => !running(childArgs.pid), 15_000);
+    } finally {
+      await stopProcess(launcher);
+      await deletePrefix(`dranspose:${pipeline}:`);
+    }
   });
 });

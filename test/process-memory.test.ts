@@ -1,7 +1,22 @@
-/** The V8 side of the parts: young collections after large receives. */
+/** The V8 side of the parts: the flags each command starts with, and young collections after large receives. */
 import { expect } from 'chai';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { missingNodeFlags, nodeFlagsFor } from '../src/core/node-flags.js';
 import { noteReceived } from '../src/core/received-memory.js';
+
+describe('node flags of the parts', () => {
+  it('give ingesters the heap and GC flags, workers and reducers the heap flag, other commands none', () => {
+    expect(nodeFlagsFor('ingester')).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
+    for (const command of ['worker', 'debug-worker', 'reducer']) expect(nodeFlagsFor(command)).to.deep.equal(['--initial-old-space-size=256']);
+    for (const command of ['run', 'controller', 'demo', 'replay', undefined, 'toString']) expect(nodeFlagsFor(command)).to.deep.equal([]);
+  });
+
+  it('count a flag given with another value as given', () => {
+    expect(missingNodeFlags('ingester', [])).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
+    expect(missingNodeFlags('ingester', ['--initial-old-space-size=1024', '--cpu-prof'])).to.deep.equal(['--single-threaded-gc']);
+    expect(missingNodeFlags('worker', ['--initial-old-space-size=256'])).to.deep.equal([]);
+  });
+});
 
 describe('received memory', () => {
   it('collects the young generation every 16 MiB received, without exposing gc to the process', async () => {

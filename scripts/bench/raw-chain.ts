@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { encode, decode } from 'cbor-x';
 import { now } from './frames.js';
-import { HEAP_FLAG } from '../../src/controller/supervisor.js';
+import { missingNodeFlags } from '../../src/core/node-flags.js';
 
 const WORKERS = ['w1', 'w2'];
 
@@ -75,8 +75,9 @@ export interface BenchChild {
 }
 
 export function benchChild(script: string, args: string[]): BenchChild {
-  // the same heap flag as the pipeline's parts, so both chains collect garbage alike
-  const proc = spawn(process.execPath, [HEAP_FLAG, ...process.execArgv, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // a raw part starts with the V8 flags of the pipeline's part of its name, so both chains collect garbage alike
+  const flags = [...missingNodeFlags(args[0], process.execArgv), ...process.execArgv];
+  const proc = spawn(process.execPath, [...flags, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {

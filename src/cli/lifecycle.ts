@@ -28,6 +28,8 @@ export async function runUntilSignal(start: () => Promise<{ stop(): Promise<void
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  // started by a supervisor (`dranspose run`) through an IPC channel: never outlive it
+  // started through an IPC channel (by `dranspose run`, or by the executable adding V8 flags): never
+  // outlive the parent, even one that died while this part was starting
   process.on('disconnect', shutdown);
+  if (process.send && !process.connected) await shutdown();
 }

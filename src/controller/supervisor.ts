@@ -8,17 +8,10 @@ import { resolve } from 'node:path';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../core/config.js';
 import { splitClassSpec } from '../core/loader.js';
+import { missingNodeFlags } from '../core/node-flags.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
 const RESTART_DELAY_MS = 1000;
-/**
- * zeromq.js hands every received frame over as external memory, and with MiB frames V8 then runs a
- * full collection every few dozen frames while the old generation sits at its small starting size.
- * Starting it at 256 MB makes those collections rare: 1 MiB frames went from 0.5 to 0.7 of the raw
- * chain, 4 MiB frames from 0.5 to 0.9 (`npm run bench`). The flag only works on the command line,
- * so the `dranspose` executable carries it in its shebang too; a flag given to `run` wins.
- */
-export const HEAP_FLAG = '--initial-old-space-size=256';
 const MAX_RESTARTS = 5;
 
 export interface ChildSpec {
@@ -114,7 +107,8 @@ export class Supervisor {
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
     };
-    const nodeFlags = process.execArgv.some((f) => f.startsWith('--initial-old-space-size')) ? process.execArgv : [HEAP_FLAG, ...process.execArgv];
+    // a part gets this process's node flags (a profiler, say) and the V8 flags its command needs
+    const nodeFlags = [...missingNodeFlags(spec.args[0], process.execArgv), ...process.execArgv];
     const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeFlags, BIN, ...spec.args]];
     // the IPC channel closes when this process dies, however it dies, and the child then stops
     const proc = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit', ...(spec.command ? [] : ['ipc' as const])] });
