@@ -23,8 +23,8 @@ const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf
 const ALL_CASES: Case[] = [
   { name: '64 B frames, batched map (i // 10)', payload: 64, events: scale(100_000), batch: 10, unit: 'events/s' },
   { name: '64 B frames, one constraint per event', payload: 64, events: scale(50_000), batch: 1, unit: 'events/s' },
-  { name: '1 MiB frames', payload: MiB, events: scale(2_000), batch: 1, unit: 'GB/s' },
-  { name: '4 MiB frames', payload: 4 * MiB, events: scale(500), batch: 1, unit: 'GB/s' },
+  { name: '1 MiB frames', payload: MiB, events: scale(4_000), batch: 1, unit: 'GB/s' },
+  { name: '4 MiB frames', payload: 4 * MiB, events: scale(1_000), batch: 1, unit: 'GB/s' },
   { name: 'latency at 1 kHz, 2 KiB frames', payload: 2048, events: scale(3_000), batch: 1, rate: 1000, unit: 'latency' },
   // events = results sent straight to the reducer; batch = results per message, as workers send them
   { name: 'reducer, results from a stand-in worker', payload: 0, events: scale(200_000), batch: 64, unit: 'results/s' },
