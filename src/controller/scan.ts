@@ -226,7 +226,12 @@ export class Scan {
     this.droppedInstances.add(`${worker}/${this.assignedInstances.get(worker)}`);
     this.assignedInstances.delete(worker);
     const lost = this.assigner.dropWorker(worker);
-    this.logger.error(`worker ${worker} ${how} during scan ${this.id}; ${lost.length} unfinished events are lost`);
+    // a pipeline stopping after its last event lets workers go, which costs the scan nothing
+    if (!lost.length && this.assigner.completedEvents >= this.sequence.totalEvents) {
+      this.logger.info(`worker ${worker} ${how} after the last event of scan ${this.id}`);
+    } else {
+      this.logger.error(`worker ${worker} ${how} during scan ${this.id}; ${lost.length} unfinished events are lost`);
+    }
     for (const event of lost) {
       if (this.lostEvents.length < MAX_LISTED_PROBLEMS) this.lostEvents.push({ event, component: worker, reason: `worker ${how}` });
     }
