@@ -4,11 +4,13 @@
  */
 export class AsyncQueue<T> {
   private items: T[] = [];
+  /** next to take from `items`; taking from the front by index keeps a long queue cheap */
+  private head = 0;
   private wake?: () => void;
   private ended = false;
   private closed = false;
 
-  get length(): number { return this.items.length; }
+  get length(): number { return this.items.length - this.head; }
 
   push(item: T): void {
     this.items.push(item);
@@ -17,14 +19,25 @@ export class AsyncQueue<T> {
 
   /** the next item, or undefined once ended and empty, or closed */
   async next(): Promise<T | undefined> {
-    while (!this.items.length && !this.ended && !this.closed) await new Promise<void>((resolve) => { this.wake = resolve; });
-    return this.closed ? undefined : this.items.shift();
+    while (!this.length && !this.ended && !this.closed) await new Promise<void>((resolve) => { this.wake = resolve; });
+    return this.closed ? undefined : this.shift();
+  }
+
+  /** the next item if one is queued, without waiting */
+  shift(): T | undefined {
+    if (this.head < this.items.length) return this.items[this.head++];
+    if (this.head) {
+      this.items = [];
+      this.head = 0;
+    }
+    return undefined;
   }
 
   /** removes and returns what is queued */
   takeAll(): T[] {
-    const items = this.items;
+    const items = this.items.slice(this.head);
     this.items = [];
+    this.head = 0;
     return items;
   }
 
@@ -36,6 +49,7 @@ export class AsyncQueue<T> {
   close(): void {
     this.closed = true;
     this.items = [];
+    this.head = 0;
     this.notify();
   }
 

@@ -12,6 +12,7 @@ import type { ScanInfo } from '../core/messages.js';
 import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
+import { AsyncQueue } from '../core/async-queue.js';
 import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
 import { listen } from '../core/http.js';
@@ -40,10 +41,8 @@ export class Reducer extends Component {
   private timer?: NodeJS.Timeout;
   private timerGeneration = 0;
   private early: ResultBatch[] = [];
-  private queue: ResultBatch[] = [];
-  /** next to process in `queue`; taking from the front by index keeps a long queue cheap */
-  private head = 0;
-  private readonly reducing = new SerialDrain<ResultBatch>(() => this.nextBatch(), (batch) => this.reduce(batch),
+  private readonly queue = new AsyncQueue<ResultBatch>();
+  private readonly reducing = new SerialDrain<ResultBatch>(() => this.queue.shift(), (batch) => this.reduce(batch),
     (e) => this.logger.error(`reduce loop: ${(e as Error)?.stack ?? e}`));
   private server?: Server;
   httpPort = 0;
@@ -105,13 +104,6 @@ export class Reducer extends Component {
     }
   }
 
-  private nextBatch(): ResultBatch | undefined {
-    if (this.head < this.queue.length) return this.queue[this.head++];
-    this.queue = [];
-    this.head = 0;
-    return undefined;
-  }
-
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
     for (let i = 0; i < events.length; i++) {
@@ -155,13 +147,12 @@ export class Reducer extends Component {
     this.timerGeneration += 1;
     this.counts = {};
     this.failed = [];
-    this.queue = [];
-    this.head = 0;
+    this.queue.takeAll();
     this.instance = this.instantiate(this.opts.reducerClass);
     if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
     const early = this.early.filter((batch) => batch.source.scan === scan.scan);
     this.early = [];
-    this.queue.push(...early);
+    for (const batch of early) this.queue.push(batch);
     this.reducing.kick();
   }
 
