@@ -32,6 +32,8 @@ export class Scan {
   /** component → the process instance that adopted the scan */
   private readonly ready = new Map<string, string>();
   private readonly finishedComponents = new Set<string>();
+  /** the ensemble the workers were last taken from; a new one, or a new ready report, updates them */
+  private workersFrom?: Ensemble;
   private readonly workerResults = new Map<string, number>();
   private reducerCounts: Record<string, number> = {};
   /** `name/instance` of workers that vanished: their results are no longer waited for */
@@ -46,8 +48,6 @@ export class Scan {
   private badFrameCount = 0;
   private readonly forwarded = new Map<string, { events: number; bytes: number }>();
   private lastReportId = '0';
-  /** the credit in force: the configured one, or less for large events */
-  private credit: number;
   private running = true;
   private finishSent = false;
   private admitted = false;
@@ -68,7 +68,6 @@ export class Scan {
     private readonly sendFinish: (scan: Scan) => Promise<void>,
     private ensembleNow: () => Ensemble,
   ) {
-    this.credit = options.credit;
     this.assigner = new Assigner(sequence, { credit: options.credit });
     this.expected = new Set([
       ...ensemble.ingesters.map((i) => `ingester:${i.name}`),
@@ -161,6 +160,7 @@ export class Scan {
     switch (report.kind) {
       case 'ready':
         this.ready.set(report.component, report.instance);
+        this.workersFrom = undefined;
         break;
       case 'done': {
         // a dropped instance's events were counted lost; its late report must not credit its successor
@@ -198,10 +198,7 @@ export class Scan {
     let eventBytes = 0;
     for (const { events, bytes } of this.forwarded.values()) if (events) eventBytes += bytes / events;
     const credit = eventBytes ? Math.min(this.options.credit, Math.max(1, Math.floor(this.options.creditBytes / eventBytes))) : this.options.credit;
-    if (credit !== this.credit) {
-      this.credit = credit;
-      this.assigner.setCredit(credit);
-    }
+    this.assigner.setCredit(credit);
   }
 
   /**
@@ -210,7 +207,10 @@ export class Scan {
    * adopts the scan again.
    */
   private updateWorkers(): void {
-    const registered = this.ensembleNow().workers;
+    const ensemble = this.ensembleNow();
+    if (ensemble === this.workersFrom) return;                 // nothing changed since the last round
+    this.workersFrom = ensemble;
+    const registered = ensemble.workers;
     for (const w of registered) {
       const assigned = this.assignedInstances.get(w.name);
       if (assigned !== undefined && assigned !== w.service_uuid) this.dropInstance(w.name, 'restarted');
@@ -273,7 +273,7 @@ export class Scan {
       blocked: this.assigner.blockedReason(),
       waiting_for: [...this.expected].filter((c) => !this.ready.has(c)),
       forwarded: Object.fromEntries([...this.forwarded].map(([ingester, { events }]) => [ingester, events])),
-      credit: this.credit,
+      credit: this.assigner.credit,
       results: Object.fromEntries(this.workerResults),
       reduced: this.reducerCounts,
       failed_event_count: this.failedCount,

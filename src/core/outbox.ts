@@ -12,6 +12,9 @@ export interface OutboxLimits {
   ageMs: number;
 }
 
+/** both data-plane hops: a MiB item leaves alone, small ones travel up to 64 to a message */
+export const DATA_PLANE_LIMITS: OutboxLimits = { items: 64, bytes: 1 << 20, ageMs: 2 };
+
 export type BatchSender<Item> = (destination: string, items: Item[]) => Promise<void>;
 
 export class Outbox<Item> {

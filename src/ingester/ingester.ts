@@ -7,7 +7,7 @@ import { Component, type ComponentOptions } from '../core/component.js';
 import type { AssignmentBatch, ScanInfo } from '../core/messages.js';
 import type { StreamData } from '../core/types.js';
 import { encodeEventBatch, type PartialEvent } from '../core/wire.js';
-import { Outbox } from '../core/outbox.js';
+import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
@@ -41,8 +41,6 @@ interface StreamSource {
 }
 
 const REPORT_INTERVAL_MS = 200;
-/** a MiB frame leaves alone; small ones travel up to 64 to a message */
-const BATCH_LIMITS = { items: 64, bytes: 1 << 20, ageMs: 2 };
 
 export class Ingester extends Component {
   private readonly router: WorkerRouter;
@@ -145,7 +143,7 @@ class ScanRun {
   private cancelled = false;
   private readonly sources = new Map<string, StreamSource>();
   private readonly assignmentReader;
-  private readonly outbox = new Outbox<PartialEvent>((worker, events) => this.sendBatch(worker, events), BATCH_LIMITS,
+  private readonly outbox = new Outbox<PartialEvent>((worker, events) => this.sendBatch(worker, events), DATA_PLANE_LIMITS,
     (error) => this.ingester.logger.error(`sending to workers: ${error}`));
 
   constructor(private readonly ingester: Ingester, private readonly scan: ScanInfo,

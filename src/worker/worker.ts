@@ -10,7 +10,7 @@ import type { ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
 import { decodeEventBatch, encodeResultBatch, PING, type PartialEvent } from '../core/wire.js';
-import { Outbox } from '../core/outbox.js';
+import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
 import { noteReceived } from '../core/received-memory.js';
@@ -38,8 +38,6 @@ const REPORT_AFTER_MS = 20;
 const REPORT_BATCH = 64;
 /** partial events of a scan this worker has not adopted yet are kept, up to this many */
 const EARLY_LIMIT = 10_000;
-/** results travel to the reducer in batches while events are processed back to back */
-const RESULT_BATCH_LIMITS = { items: 64, bytes: 1 << 20, ageMs: 2 };
 const STOP_FLUSH_MS = 1000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
@@ -52,7 +50,7 @@ export class Worker extends Component {
   private instance?: WorkerInstance;
   private readonly assembler = new EventAssembler();
   private early: { scan: string; events: PartialEvent[] }[] = [];
-  private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), RESULT_BATCH_LIMITS,
+  private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
   private readonly processing = new SerialDrain<EventData>(() => this.assembler.takeReady(), (event) => this.processTimed(event),
     (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));

@@ -64,7 +64,7 @@ interface PartInstance {
 }
 
 export class Assigner {
-  private credit: number;
+  private creditInForce: number;
   private readonly workers = new Map<string, WorkerState>();
   private readonly matchCache = new Map<TagSet, { workers: WorkerState[]; names: readonly string[] }>();
   /** events lost by workers that setWorkers removed, until dropWorker asks for them */
@@ -82,7 +82,7 @@ export class Assigner {
   private planRound = 0;
 
   constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
-    this.credit = Assigner.checkedCredit(opts.credit);
+    this.creditInForce = Assigner.checkedCredit(opts.credit);
     this.openInstance();
   }
 
@@ -93,7 +93,12 @@ export class Assigner {
 
   /** Changes the unfinished events a worker may hold; one holding more gets nothing until below. */
   setCredit(credit: number): void {
-    this.credit = Assigner.checkedCredit(credit);
+    this.creditInForce = Assigner.checkedCredit(credit);
+  }
+
+  /** the unfinished events a worker may hold */
+  get credit(): number {
+    return this.creditInForce;
   }
 
   /** events assigned so far (the frontier; `last_assigned` of /api/v1/progress) */

@@ -3,7 +3,7 @@
  * blob (a view of the frame, as the original does); `decodeEigerImage` decompresses it.
  */
 import type { StreamData } from '../../core/types.js';
-import { itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
+import { elementCount, itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
 import { bslz4DecodeSized } from '../../core/compression/bslz4.js';
 import { lz4Decompress } from '../../core/compression/lz4.js';
 import { readJsonFrame } from '../json-frame.js';
@@ -107,7 +107,7 @@ export function decodeEigerImage(image: EigerLegacyImage): NDArray {
   const { buffer, size, encoding, type, shape } = image.data;
   const what = `Eiger legacy image ${image.header.frame} (${encoding} ${type} ${JSON.stringify(shape)})`;
   if (buffer.length !== size) throw new EigerLegacyError(`${what}: blob has ${buffer.length} bytes, its header says ${size} (truncated?)`);
-  const bytes = shape.reduce((a, b) => a * b, 1) * itemSize(type);
+  const bytes = elementCount(shape) * itemSize(type);
   try {
     return ndarrayFromBytes(decodeBlob(buffer, encoding, type, bytes), type, cOrder(shape));
   } catch (error) {

@@ -3,7 +3,7 @@
  * deterministic pixel pattern, and `playSeries` to send them paced on a bound zeromq PUSH socket.
  */
 import type { Push } from 'zeromq';
-import { itemSize, viewAs, type DType, type NDArray } from '../../core/ndarray.js';
+import { elementCount, itemSize, viewAs, type DType, type NDArray } from '../../core/ndarray.js';
 import { bslz4Encode } from '../../core/compression/bslz4.js';
 import { lz4Compress } from '../../core/compression/lz4.js';
 import { paced, type PlayOptions } from '../player.js';
@@ -43,7 +43,7 @@ export function emulatedPixel(seed: number, frame: number, index: number): numbe
 export function emulatedImage(options: StinsSeriesOptions, frame: number): NDArray {
   const shape = options.shape ?? [64, 64];
   const dtype = options.dtype ?? 'uint16';
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = elementCount(shape);
   const data = viewAs(new Uint8Array(count * itemSize(dtype)), dtype);
   const seed = options.seed ?? 0;
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {

@@ -1,6 +1,6 @@
 /** Turns a forwarded STINS StreamData into a typed packet with the image as an NDArray. */
 import type { StreamData } from '../../core/types.js';
-import { itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
+import { elementCount, itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
 import { bslz4DecodeSized } from '../../core/compression/bslz4.js';
 import { lz4Decompress } from '../../core/compression/lz4.js';
 import {
@@ -19,7 +19,7 @@ export type StinsPacket =
 function decodeImage(header: StinsImageHeader, payload: Buffer): NDArray {
   const { type: dtype, shape, compression } = header;
   const size = itemSize(dtype);
-  const bytes = shape.reduce((a, b) => a * b, 1) * size;
+  const bytes = elementCount(shape) * size;
   try {
     switch (compression) {
       case 'none':
