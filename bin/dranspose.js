@@ -7,11 +7,11 @@ import { constants } from 'node:os';
 import { register } from 'tsx/esm/api';
 
 register();
-const { missingNodeFlags } = await import('../src/core/node-flags.ts');
-const missing = missingNodeFlags(process.argv[2], process.execArgv);
-if (missing.length) {
+const { nodeArgsFor } = await import('../src/core/node-flags.ts');
+const nodeArgs = nodeArgsFor(process.argv[2]);
+if (nodeArgs.length > process.execArgv.length) {
   // through the IPC channel the child stops when this process dies, even by SIGKILL
-  const child = spawn(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)],
+  const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(1)],
     { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   // the child shuts down on the first signal and ignores repeats, so forwarding one it also got is harmless
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

@@ -1,7 +1,8 @@
 /** The V8 side of the parts: the flags each command starts with, and young collections after large receives. */
 import { expect } from 'chai';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
-import { missingNodeFlags, nodeFlagsFor } from '../src/core/node-flags.js';
+import { readFileSync } from 'node:fs';
+import { nodeArgsFor, nodeFlagsFor } from '../src/core/node-flags.js';
 import { noteReceived } from '../src/core/received-memory.js';
 
 describe('node flags of the parts', () => {
@@ -11,10 +12,15 @@ describe('node flags of the parts', () => {
     for (const command of ['run', 'controller', 'demo', 'replay', undefined, 'toString']) expect(nodeFlagsFor(command)).to.deep.equal([]);
   });
 
-  it('count a flag given with another value as given', () => {
-    expect(missingNodeFlags('ingester', [])).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
-    expect(missingNodeFlags('ingester', ['--initial-old-space-size=1024', '--cpu-prof'])).to.deep.equal(['--single-threaded-gc']);
-    expect(missingNodeFlags('worker', ['--initial-old-space-size=256'])).to.deep.equal([]);
+  it('are added to the flags given, counting a flag given with another value as given', () => {
+    expect(nodeArgsFor('ingester', [])).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
+    expect(nodeArgsFor('ingester', ['--initial-old-space-size=1024', '--cpu-prof'])).to.deep.equal(['--single-threaded-gc', '--initial-old-space-size=1024', '--cpu-prof']);
+    expect(nodeArgsFor('worker', ['--initial-old-space-size=256'])).to.deep.equal(['--initial-old-space-size=256']);
+  });
+
+  it('that every part needs are in the shebang of the dranspose executable, so a hand-started worker runs in one process', () => {
+    const shebang = readFileSync(new URL('../bin/dranspose.js', import.meta.url), 'utf8').split('\n')[0];
+    expect(shebang.split(' ').slice(3)).to.deep.equal([...nodeFlagsFor('worker')]);
   });
 });
 

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../core/config.js';
 import { splitClassSpec } from '../core/loader.js';
-import { missingNodeFlags } from '../core/node-flags.js';
+import { nodeArgsFor } from '../core/node-flags.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
 const RESTART_DELAY_MS = 1000;
@@ -107,9 +107,7 @@ export class Supervisor {
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
     };
-    // a part gets this process's node flags (a profiler, say) and the V8 flags its command needs
-    const nodeFlags = [...missingNodeFlags(spec.args[0], process.execArgv), ...process.execArgv];
-    const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeFlags, BIN, ...spec.args]];
+    const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeArgsFor(spec.args[0]), BIN, ...spec.args]];
     // the IPC channel closes when this process dies, however it dies, and the child then stops
     const proc = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit', ...(spec.command ? [] : ['ipc' as const])] });
     child.process = proc;

@@ -1,6 +1,6 @@
 /**
  * V8 flags the parts that carry frames start with. V8 reads them only at start-up (set at run
- * time, they are ignored or crash it), so they go on node's command line: the supervisor spawns
+ * time, these are ignored or crash it), so they go on node's command line: the supervisor spawns
  * parts with them, and the `dranspose` executable restarts a command started without them.
  *
  * - `--initial-old-space-size=256`: zeromq.js hands frames over as external memory; with a small
@@ -25,9 +25,12 @@ export function nodeFlagsFor(command: string | undefined): readonly string[] {
   return (command !== undefined && Object.hasOwn(FLAGS_BY_COMMAND, command)) ? FLAGS_BY_COMMAND[command] : [];
 }
 
-/** those of `command`'s flags that `given` lacks; a flag given with another value counts as given */
-export function missingNodeFlags(command: string | undefined, given: readonly string[]): string[] {
+/**
+ * node's flags for a `command` process: the ones it needs that `given` lacks, then `given` (a
+ * profiler, say); a flag given with another value counts as given
+ */
+export function nodeArgsFor(command: string | undefined, given: readonly string[] = process.execArgv): string[] {
   const name = (flag: string) => flag.split('=')[0];
   const present = new Set(given.map(name));
-  return nodeFlagsFor(command).filter((flag) => !present.has(name(flag)));
+  return [...nodeFlagsFor(command).filter((flag) => !present.has(name(flag))), ...given];
 }
