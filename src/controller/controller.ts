@@ -12,7 +12,7 @@ import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
 import {
   DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
 } from '../core/parameters.js';
-import { readEnsemble, type Ensemble } from '../core/registry.js';
+import { ensembleEntries, readEnsemble, type Ensemble } from '../core/registry.js';
 import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
@@ -39,7 +39,7 @@ export interface WorkerScaler {
 /** every parameter the components describe, and dump_prefix, by name; a malformed description is left out */
 function mergeComponentDescriptions(ensemble: Ensemble): ParameterDescription[] {
   const merged = new Map<string, ParameterDescription>([[DUMP_PREFIX.name, DUMP_PREFIX]]);
-  for (const entry of [...ensemble.ingesters, ...ensemble.workers, ...(ensemble.reducer ? [ensemble.reducer] : [])]) {
+  for (const entry of ensembleEntries(ensemble)) {
     for (const raw of entry.parameter_descriptions ?? []) {
       const parsed = parameterDescriptionSchema.safeParse(raw);
       if (parsed.success) merged.set(parsed.data.name, parsed.data as ParameterDescription);
@@ -71,8 +71,6 @@ export class Controller {
   scan: Scan | null = null;
   private sequenceJson: unknown = { parts: {}, sequence: [] };
   private changingScan: Promise<unknown> = Promise.resolve();
-  /** called with the finished scan (supervisor, Tango change events) */
-  onScanFinished?: (scan: Scan) => void;
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
 
@@ -190,7 +188,6 @@ export class Controller {
   private async finishScan(scan: Scan): Promise<void> {
     await this.announce({ type: 'finish', scan: scan.id });
     this.logger.info(`scan ${scan.id} complete: ${scan.assigner.completedEvents} of ${scan.sequence.totalEvents} events`);
-    this.onScanFinished?.(scan);
   }
 
   async stopScan(): Promise<void> {
@@ -206,7 +203,8 @@ export class Controller {
   // ---- parameters --------------------------------------------------------------------------
 
   get parametersHash(): string { return this.hash; }
-  get parameterVersions(): Record<string, string> { return { ...this.versions }; }
+  /** one parameter's current version (undefined: never set), without copying them all */
+  parameterVersion(name: string): string | undefined { return this.versions[name]; }
 
   /** every parameter the running components describe, by name (kept with the ensemble) */
   descriptions(): ParameterDescription[] {
@@ -271,10 +269,9 @@ export class Controller {
   }
 
   status(): Record<string, unknown> {
-    const components = [...this.ensemble.ingesters, ...this.ensemble.workers, ...(this.ensemble.reducer ? [this.ensemble.reducer] : [])];
     return {
       ...(this.scan?.status() ?? { ...this.progress(), mapping_uuid: null }),
-      component_errors: Object.fromEntries(components.map((c) => [`${c.kind}:${c.name}`, (c.errors as number | undefined) ?? 0])),
+      component_errors: Object.fromEntries(ensembleEntries(this.ensemble).map((c) => [`${c.kind}:${c.name}`, (c.errors as number | undefined) ?? 0])),
       dropped_frames: Object.fromEntries(this.ensemble.ingesters.map((i) => [i.name, i.dropped_frames ?? 0])),
     };
   }

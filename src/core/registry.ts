@@ -27,6 +27,11 @@ export interface Ensemble {
   stale: string[];
 }
 
+/** every live component: ingesters, workers, then the reducer if any */
+export function ensembleEntries(e: Ensemble): ComponentEntry[] {
+  return [...e.ingesters, ...e.workers, ...(e.reducer ? [e.reducer] : [])];
+}
+
 export async function readEnsemble(redis: Redis, keys: Keys, livenessMs = DEFAULT_LIVENESS_MS): Promise<Ensemble> {
   const all = await redis.hgetall(keys.components);
   const now = Date.now();

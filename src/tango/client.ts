@@ -5,6 +5,7 @@
  */
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
+import { describeIssue } from '../core/validation.js';
 
 // the spec's examples use `description`, one v1.1 example `desc`
 const errorItemSchema = z.object({
@@ -33,14 +34,16 @@ const valueSchema = z.object({
 
 const stateSchema = z.object({ state: z.string(), status: z.string() });
 const commandResultSchema = z.object({ name: z.string(), output: z.unknown().optional() }).loose();
-const attributeSchema = z.object({ name: z.string(), info: z.record(z.string(), z.unknown()) }).loose();
-const commandSchema = z.object({ name: z.string(), info: z.record(z.string(), z.unknown()) }).loose();
+/** an element of the attribute and command lists */
+const namedInfoSchema = z.object({ name: z.string(), info: z.record(z.string(), z.unknown()) }).loose();
 
 export type TangoRestErrorItem = z.output<typeof errorItemSchema>;
 export type AttributeValue = z.output<typeof valueSchema>;
 /** a failed element of a bulk read: the attribute's name and why */
 export type AttributeFailure = z.output<typeof failureSchema>;
 export type CommandResult = z.output<typeof commandResultSchema>;
+/** an attribute or command as the lists name it */
+export type NamedInfo = z.output<typeof namedInfoSchema>;
 
 export class TangoRestError extends Error {
   constructor(readonly status: number, readonly errors: TangoRestErrorItem[]) {
@@ -83,7 +86,7 @@ export class TangoRestClient {
       throw new Error(`${what}: HTTP ${response.status} ${JSON.stringify(response.data).slice(0, 200)}`);
     }
     const parsed = schema.safeParse(response.data);
-    if (!parsed.success) throw new Error(`${what}: unexpected answer ${JSON.stringify(response.data).slice(0, 200)}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success) throw new Error(`${what}: unexpected answer ${JSON.stringify(response.data).slice(0, 200)}: ${describeIssue(parsed.error.issues[0])}`);
     return parsed.data;
   }
 
@@ -114,11 +117,11 @@ export class TangoRestClient {
     return await this.call(z.record(z.string(), z.unknown()), 'GET', `/attributes/${attribute}/info`);
   }
 
-  async attributes(): Promise<z.output<typeof attributeSchema>[]> {
-    return await this.call(z.array(attributeSchema), 'GET', '/attributes');
+  async attributes(): Promise<NamedInfo[]> {
+    return await this.call(z.array(namedInfoSchema), 'GET', '/attributes');
   }
 
-  async commands(): Promise<z.output<typeof commandSchema>[]> {
-    return await this.call(z.array(commandSchema), 'GET', '/commands');
+  async commands(): Promise<NamedInfo[]> {
+    return await this.call(z.array(namedInfoSchema), 'GET', '/commands');
   }
 }

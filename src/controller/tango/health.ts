@@ -3,7 +3,7 @@
  * scan, or reported errors since the scan began; RUNNING while a scan is unfinished; INIT while an
  * expected component is still starting; ON otherwise. Each reason becomes one line of Status.
  */
-import type { ComponentEntry } from '../../core/registry.js';
+import { ensembleEntries, type ComponentEntry } from '../../core/registry.js';
 import type { Controller } from '../controller.js';
 
 export type PipelineState = 'ON' | 'RUNNING' | 'FAULT' | 'INIT';
@@ -58,8 +58,7 @@ export class PipelineHealth {
   }
 
   private entries(): ComponentEntry[] {
-    const e = this.controller.components;
-    return [...e.ingesters, ...e.workers, ...(e.reducer ? [e.reducer] : [])];
+    return ensembleEntries(this.controller.components);
   }
 
   private errorCounts(): Map<string, number> {
@@ -82,10 +81,11 @@ export class PipelineHealth {
       this.scanId = scanId;
       this.baseline = new Map(this.sample);
     }
-    for (const entry of this.entries()) {
+    const entries = this.entries();
+    for (const entry of entries) {
       if (entry.mapping_uuid !== scanId) this.baseline.set(instanceKey(entry), Number(entry.errors ?? 0));
     }
-    const registered = new Set(this.entries().map((e) => `${e.kind}:${e.name}`));
+    const registered = new Set(entries.map((e) => `${e.kind}:${e.name}`));
     const expected = this.expectedKeys();
     const now = Date.now();
     for (const key of expected) {

@@ -19,7 +19,7 @@ const BRIDGE = fileURLToPath(new URL('../../../tango/dranspose_device.py', impor
 const PYTHON = process.env.DRANSPOSE_TANGO_PYTHON ?? '/usr/bin/python3';
 
 /** the processes of the configuration, with the first worker group at its current size */
-export function expectedComponents(config: PipelineConfig, workerCount?: number): ExpectedComponents {
+function expectedComponents(config: PipelineConfig, workerCount?: number): ExpectedComponents {
   const [first, ...rest] = config.workers;
   const workers = first && workerCount !== undefined ? [{ ...first, count: workerCount }, ...rest] : config.workers;
   const specs = childSpecs({ ...config, workers });
@@ -28,7 +28,7 @@ export function expectedComponents(config: PipelineConfig, workerCount?: number)
 }
 
 /** the bridge's command line: `-nodb` device on a fixed loopback-or-configured CORBA end point */
-export function bridgeSpec(tango: TangoSection, controllerUrl: string, instance: string): ChildSpec {
+function bridgeSpec(tango: TangoSection, controllerUrl: string, instance: string): ChildSpec {
   return {
     name: 'tango-bridge',
     command: PYTHON,

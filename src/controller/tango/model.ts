@@ -10,8 +10,8 @@ import { ParameterValueError, defaultBytes, parameterBytes, parseParameter } fro
 import type { ParameterDescription } from '../../core/types.js';
 import { RequestError, type Controller } from '../controller.js';
 import { TangoError } from './errors.js';
-import { PipelineHealth, type Assessment, type HealthOptions } from './health.js';
-import { loadRatio, statusText } from './status.js';
+import { PipelineHealth, type HealthOptions } from './health.js';
+import { loadRatio, pipelineLoad, statusText, type StatusView } from './status.js';
 
 export type TangoDataType = 'DevState' | 'DevString' | 'DevLong64' | 'DevLong' | 'DevDouble' | 'DevBoolean' | 'DevVoid';
 export type TangoValue = string | number | boolean | null | string[] | number[];
@@ -64,8 +64,8 @@ export interface CommandInfo {
   out_type_desc: string;
 }
 
-/** what one request sees: State and Status come from the same assessment */
-interface View { assessment: Assessment }
+/** what one request sees: State and Status come from the same assessment; each part is taken when first read */
+type View = StatusView;
 
 interface AttributeSpec {
   name: string;
@@ -95,7 +95,7 @@ export interface PipelineDeviceOptions extends HealthOptions {
 const NOT_SPECIFIED = 'Not specified';
 const SPECTRUM_LENGTH = 1024;
 /** more worker processes than this on one host is a typing error, not a plan */
-export const MAX_WORKERS = 64;
+const MAX_WORKERS = 64;
 const PARAMETER_TYPES: Record<ParameterDescription['dtype'], TangoDataType> = {
   str: 'DevString', int: 'DevLong64', float: 'DevDouble', bool: 'DevBoolean', binary: 'DevString',
 };
@@ -105,8 +105,12 @@ const RESERVED = new Set(['value', 'info']);
 export class PipelineDevice {
   readonly name: string;
   private readonly health: PipelineHealth;
-  /** the path last written to each binary parameter, with the version that write produced */
-  private readonly binaryPaths = new Map<string, { path: string; version: string }>();
+  /**
+   * Each parameter attribute's value with the version (and type) it belongs to: a value changes only
+   * with a new version, so a poll need not read and parse it again. A binary one holds the path last
+   * written through Tango.
+   */
+  private readonly parameterValues = new Map<string, { version: string; dtype: ParameterDescription['dtype']; value: TangoValue }>();
   private readonly fixed: AttributeSpec[];
   private readonly commandSpecs: CommandSpec[];
 
@@ -122,24 +126,29 @@ export class PipelineDevice {
   }
 
   private view(): View {
-    return { assessment: this.health.assess() };
+    const { controller, health } = this;
+    let assessment: View['assessment'] | undefined;
+    let load: View['load'] | undefined;
+    let progress: View['progress'] | undefined;
+    return {
+      get assessment() { return assessment ??= health.assess(); },
+      get load() { return load ??= pipelineLoad(controller); },
+      get progress() { return progress ??= controller.progress(); },
+    };
   }
 
   private fixedAttributes(): AttributeSpec[] {
     const c = this.controller;
     return [
       { name: 'State', type: 'DevState', format: 'SCALAR', description: 'ON idle, RUNNING during a scan, INIT while components start, FAULT when a component is missing or failed', read: (v) => v.assessment.state },
-      { name: 'Status', type: 'DevString', format: 'SCALAR', description: 'problems, one line per component, and the event counts', read: (v) => statusText(c, v.assessment) },
-      { name: 'completedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan that passed the whole pipeline', read: () => c.progress().completed_events },
-      { name: 'totalEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan, the start and end events included', read: () => c.progress().total_events },
+      { name: 'Status', type: 'DevString', format: 'SCALAR', description: 'problems, one line per component, and the event counts', read: (v) => statusText(c, v) },
+      { name: 'completedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan that passed the whole pipeline', read: (v) => v.progress.completed_events },
+      { name: 'totalEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan, the start and end events included', read: (v) => v.progress.total_events },
       { name: 'streams', type: 'DevString', format: 'SPECTRUM', description: 'streams served by the live ingesters', read: () => c.availableStreams() },
       { name: 'workers', type: 'DevString', format: 'SPECTRUM', description: 'names of the live workers', read: () => c.components.workers.map((w) => w.name) },
       {
         name: 'workerLoad', type: 'DevDouble', format: 'SPECTRUM', display: '%4.2f', description: 'busy fraction of each worker over the scan, in the order of workers',
-        read: () => {
-          const load = c.scan?.load.report([], true) ?? {};
-          return c.components.workers.map((w) => loadRatio(load[w.name]?.intervals.scan));
-        },
+        read: (v) => c.components.workers.map((w) => loadRatio(v.load[w.name]?.intervals.scan)),
       },
       {
         name: 'workerCount', type: 'DevLong', format: 'SCALAR', min: 0, max: MAX_WORKERS,
@@ -165,16 +174,16 @@ export class PipelineDevice {
       name: d.name, type: PARAMETER_TYPES[d.dtype], format: 'SCALAR',
       description: `${d.description ?? `parameter ${d.name}`}${binary ? ' (write an absolute file path on the controller host; the file content becomes the value)' : ''}`,
       read: async () => {
-        if (binary) {
-          const written = this.binaryPaths.get(d.name);
-          return written && written.version === c.parameterVersions[d.name] ? written.path : '';
-        }
-        const bytes = await c.getParameter(d.name) ?? defaultBytes(d);
-        try {
-          return parseParameter(d.dtype, bytes) as TangoValue;
-        } catch (error) {
-          throw new TangoError('DRANSPOSE_BadParameterValue', `the stored value of ${d.name} is not a ${d.dtype}: ${(error as Error).message}`, origin);
-        }
+        const version = c.parameterVersion(d.name);
+        const cached = this.parameterValues.get(d.name);
+        if (cached && cached.version === version && cached.dtype === d.dtype) return cached.value;
+        // a binary value not written through Tango (or since overwritten) has no path to show
+        if (binary) return this.remember(d, version, '');
+        // never set: the description's default, which may change with the components, so not kept
+        if (version === undefined) return parseStored(d, defaultBytes(d), origin);
+        // getParameter reads the version taken above (it looks it up before its first await)
+        const stored = await c.getParameter(d.name);
+        return this.remember(d, version, parseStored(d, stored ?? defaultBytes(d), origin));
       },
       write: async (value) => {
         const bytes = binary ? await readParameterFile(value as string, origin) : parameterBytes(d.dtype, value);
@@ -184,9 +193,16 @@ export class PipelineDevice {
           if (error instanceof RequestError) throw new TangoError('DRANSPOSE_ParameterRejected', error.message, origin);
           throw error;
         }
-        if (binary) this.binaryPaths.set(d.name, { path: value as string, version: c.parameterVersions[d.name] });
+        // a value is read once under its new version; a path has no other source than this write
+        if (binary) this.remember(d, c.parameterVersion(d.name), value as string);
       },
     };
+  }
+
+  /** keeps a value read or written under its version; returns it */
+  private remember(d: ParameterDescription, version: string | undefined, value: TangoValue): TangoValue {
+    if (version !== undefined) this.parameterValues.set(d.name, { version, dtype: d.dtype, value });
+    return value;
   }
 
   /** fixed attributes first; a parameter whose name clashes with one (or with a REST path word) is left out */
@@ -278,7 +294,7 @@ export class PipelineDevice {
       ({ level: 'OPERATOR', cmd_tag: 0, in_type, out_type, in_type_desc, out_type_desc });
     return [
       { name: 'State', info: info('DevVoid', 'DevState', 'Uninitialised', 'Device state'), execute: (_, v) => v.assessment.state },
-      { name: 'Status', info: info('DevVoid', 'DevString', 'Uninitialised', 'Device status'), execute: (_, v) => statusText(this.controller, v.assessment) },
+      { name: 'Status', info: info('DevVoid', 'DevString', 'Uninitialised', 'Device status'), execute: (_, v) => statusText(this.controller, v) },
       {
         name: 'SetSequence',
         info: info('DevString', 'DevString', 'trigger map as JSON, the body of POST /api/v1/sequence', 'id of the new scan'),
@@ -334,8 +350,16 @@ export class PipelineDevice {
   }
 
   state(): { state: string; status: string } {
-    const { assessment } = this.view();
-    return { state: assessment.state, status: statusText(this.controller, assessment) };
+    const view = this.view();
+    return { state: view.assessment.state, status: statusText(this.controller, view) };
+  }
+}
+
+function parseStored(d: ParameterDescription, bytes: Buffer, origin: string): TangoValue {
+  try {
+    return parseParameter(d.dtype, bytes) as TangoValue;
+  } catch (error) {
+    throw new TangoError('DRANSPOSE_BadParameterValue', `the stored value of ${d.name} is not a ${d.dtype}: ${(error as Error).message}`, origin);
   }
 }
 
