@@ -1,19 +1,17 @@
 /** Offline replay of a real ingester dump through the CLI, and of raw captures through protocols. */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'cbor-x';
-import { BIN, ROOT } from './helpers/pipeline.js';
+import { BIN, ROOT, replayResult } from './helpers/pipeline.js';
 import { fixture } from './helpers/fixtures.js';
 import { run } from './helpers/process.js';
 
 const XRD = join(ROOT, 'test/payloads/xrd.ts');
 
 async function replayXrd(dump: string, extra: string[] = []): Promise<{ reduced: number[] }> {
-  const out = join(mkdtempSync(join(tmpdir(), 'replay-')), 'publish.json');
-  await run(process.execPath, [BIN, 'replay', '-w', `${XRD}:CornerMeanWorker`, '-r', `${XRD}:CornerMeanReducer`, '-f', dump, '--result', out, ...extra]);
-  return JSON.parse(readFileSync(out, 'utf8'));
+  return await replayResult(['-w', `${XRD}:CornerMeanWorker`, '-r', `${XRD}:CornerMeanReducer`, '-f', dump, ...extra]);
 }
 
 describe('dranspose replay', function () {

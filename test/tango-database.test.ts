@@ -235,7 +235,7 @@ print(json.dumps({"note": dp.read_attribute("note").value, "gain": dp.read_attri
       expect(second[0]).to.be.below(10);
       expect([...second].sort((a, b) => a - b)).to.deep.equal(second);
     } finally {
-      log.stop();
+      await log.stop();
     }
   });
 

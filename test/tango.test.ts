@@ -268,7 +268,7 @@ print(json.dumps({n: plain(dp.read_attribute(n).value) for n in ["gain", "roi_si
       expect(log.of('Status').at(-1)!.value as string).to.match(/completedEvents 22 totalEvents 22$/);
       expect(log.of('Status').at(-1)!.value as string).to.match(/^worker-1, tags: \['generic'\], last:\d+, evs:\d+, ld10: \d\.\d\d, ld: \d\.\d\d$/m);
     } finally {
-      log.stop();
+      await log.stop();
     }
   });
 
@@ -434,7 +434,7 @@ describe('Tango device: the controller going away and coming back', function () 
       await log.until('an error event for workerCount', () => log.of('workerCount').at(-1)?.error === 'DRANSPOSE_ControllerUnreachable');
       console.log(`      FAULT ${(faultDelay * 1000).toFixed(0)} ms after the controller stopped`);
     } finally {
-      log.stop();
+      await log.stop();
     }
     const read = await python<{ reason?: string }>('print(json.dumps(attempt(lambda: dp.read_attribute("workerCount").value)))', [url]);
     expect(read.reason).to.equal('DRANSPOSE_ControllerUnreachable');
@@ -452,7 +452,7 @@ describe('Tango device: the controller going away and coming back', function () 
       await again.until('the current values', () => again.of('State').length > 0 && again.of('workerCount').length > 0);
       expect([again.of('State')[0].value, again.of('workerCount')[0].value]).to.deep.equal(['ON', 1]);
     } finally {
-      again.stop();
+      await again.stop();
     }
   });
 });

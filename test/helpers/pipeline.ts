@@ -1,12 +1,13 @@
 /** Starts a real pipeline (`dranspose run`) under its own Redis key prefix and ports, for one test. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
+import { run, stopProcess } from './process.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/dranspose.js');
@@ -130,12 +131,7 @@ export class TestPipeline {
   }
 
   async stop(): Promise<void> {
-    if (this.exited === null) {
-      const exited = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (this.exited === null) this.child.kill('SIGKILL');
-    }
+    await stopProcess(this.child, { graceMs: 10_000 });
     await deletePrefix(this.prefix);
   }
 }
@@ -170,6 +166,13 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected): Pr
     }
   }
   return pipeline;
+}
+
+/** `dranspose replay ...args --result <a temporary file>` run to completion; what it wrote there, parsed */
+export async function replayResult<T = unknown>(args: string[]): Promise<T> {
+  const out = join(mkdtempSync(join(tmpdir(), 'replay-')), 'publish.json');
+  await run(process.execPath, [BIN, 'replay', ...args, '--result', out]);
+  return JSON.parse(readFileSync(out, 'utf8')) as T;
 }
 
 /** `ntrig` data events with one constraint each, as the original's test helper builds them */

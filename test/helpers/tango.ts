@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { ROOT, waitFor } from './pipeline.js';
-import { PYTHON, run } from './process.js';
+import { PYTHON, run, stopProcess } from './process.js';
 
 export const BRIDGE = join(ROOT, 'tango/dranspose_device.py');
 const SUBSCRIBE = join(ROOT, 'tango/tests/subscribe.py');
@@ -62,10 +62,9 @@ export class EventLog {
     await waitFor(`${what}; events: ${JSON.stringify(this.events.slice(-20))}`, async () => probe(), timeoutMs, 20);
   }
 
-  /** unsubscribes and exits */
-  stop(): void {
-    this.child.stdin!.end();
-    setTimeout(() => { if (this.child.exitCode === null) this.child.kill('SIGTERM'); }, 3000).unref();
+  /** unsubscribes and exits: closes the subscriber's stdin, and kills it if it has not exited within 3 s */
+  async stop(): Promise<void> {
+    await stopProcess(this.child, { ask: (child) => child.stdin!.end(), graceMs: 3000 });
   }
 }
 
