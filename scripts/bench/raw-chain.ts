@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
 import { encode, decode } from 'cbor-x';
 import { now } from './frames.js';
-import { missingNodeFlags } from '../../src/core/node-flags.js';
+import { nodeArgsFor } from '../../src/core/node-flags.js';
 
 const WORKERS = ['w1', 'w2'];
 
@@ -18,9 +18,7 @@ async function reducer(expected: number): Promise<void> {
   process.stdout.write(`endpoint ${pull.lastEndpoint}\n`);
   const latencies: number[] = [];
   let count = 0;
-  let first = 0;
   for await (const [, body] of pull) {
-    if (!first) first = now();
     const t = decode(body) as number;
     if (t) latencies.push(now() - t);
     if (++count === expected) break;
@@ -76,8 +74,7 @@ export interface BenchChild {
 
 export function benchChild(script: string, args: string[]): BenchChild {
   // a raw part starts with the V8 flags of the pipeline's part of its name, so both chains collect garbage alike
-  const flags = [...missingNodeFlags(args[0], process.execArgv), ...process.execArgv];
-  const proc = spawn(process.execPath, [...flags, RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...nodeArgsFor(args[0]), RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {
