@@ -266,7 +266,7 @@ describe('pipeline (dranspose run)', function () {
       ['/api/v1/sardana_hook', { streams: ['eiger'], scan: { nb_points: -3 } }, 400, 'nb_points'],
     ];
     for (const [path, body, status, detail] of cases) {
-      const response = await pipeline.post(path, body);
+      const response = await pipeline.post(path, body, { json: true });
       expect(response.status, `${path} ${JSON.stringify(body)}`).to.equal(status);
       expect((await response.json()).detail).to.contain(detail);
     }

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { Tag, decode as decodeCbor } from 'cbor-x';
-import Koa from 'koa';
-import { listen } from '../src/core/http.js';
+import { createHttpApp, listen } from '../src/core/http/app.js';
+import { createLogger } from '../src/core/logging.js';
 import type { NDArray } from '../src/core/ndarray.js';
 import { createResultRouter } from '../src/reducer/results/router.js';
 import { parseSlice, sliceLeaves } from '../src/reducer/results/slice.js';
@@ -38,9 +38,8 @@ const imageRows = [[0, 1.5, 3, 4.5], [6, 7.5, 9, 10.5], [12, 13.5, 15, 16.5]];
 
 async function startServer(getPublish: () => unknown): Promise<{ server: Server; base: string }> {
   const router = createResultRouter(getPublish);
-  const app = new Koa();
+  const app = createHttpApp(createLogger('results-test'));
   app.use(router.routes()).use(router.allowedMethods());
-  app.silent = true;
   const { server, port } = await listen(app, 0, '127.0.0.1');
   return { server, base: `http://127.0.0.1:${port}/api/v1/result` };
 }

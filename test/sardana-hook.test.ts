@@ -100,7 +100,7 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   it('legacy /api/v1/sardana_hook: a whole serialised macro with <<non-serializable: Type>> values', async () => {
-    const response = await pipeline.post('/api/v1/sardana_hook', SERIALISED_MACRO_PAYLOAD);
+    const response = await pipeline.post('/api/v1/sardana_hook', SERIALISED_MACRO_PAYLOAD, { json: true });
     expect(response.status).to.equal(200);
     const sequence = await pipeline.api<{ parts: Record<string, { mapping: Record<string, unknown[]> }> }>('/api/v1/sequence');
     expect(sequence.parts.sardana!.mapping).to.deep.equal({ ct01: [c(0), c(1), c(2)], eiger: [c(0), c(1), c(2)] });

@@ -16,8 +16,9 @@ import { ensembleEntries, readEnsemble, type Ensemble } from '../core/registry.j
 import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
+import { HttpError } from '../core/http/errors.js';
 import { Scan } from './scan.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/credit.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 
 export interface ControllerOptions {
   pipeline: string;
@@ -49,9 +50,7 @@ function mergeComponentDescriptions(ensemble: Ensemble): ParameterDescription[] 
 }
 
 /** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
-export class RequestError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
+export class RequestError extends HttpError {}
 
 const LOCK_TTL_MS = 10_000;
 const LOCK_REFRESH_MS = 3_000;

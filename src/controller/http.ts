@@ -1,10 +1,10 @@
 /** The controller's HTTP API: the original's `/api/v1/...` paths and JSON shapes (core.md §6.1). */
-import Koa from 'koa';
+import type Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { describeIssues } from '../core/validation.js';
-import { BadJsonError, BodyTooLargeError, readBody, readJson } from '../core/body.js';
-import { MappingError, TriggerSequence } from '../core/mapping/index.js';
+import { readBody, readJson } from '../core/http/body.js';
+import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
+import { TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
 import { dashboardHtml } from './dashboard.js';
@@ -21,29 +21,8 @@ function allWrap(query: Record<string, unknown>): boolean {
   return value === undefined || !['false', '0', 'False'].includes(String(value));
 }
 
-/** Turns every refusal into a 4xx with a JSON `detail`; anything else is a bug and logged. */
-function errors(controller: Controller): Koa.Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      let status = 500;
-      if (error instanceof RequestError) status = error.status;
-      else if (error instanceof MappingError || error instanceof BadJsonError) status = 400;
-      else if (error instanceof z.ZodError) status = 400;
-      else if (error instanceof BodyTooLargeError) status = 413;
-      const detail = error instanceof z.ZodError
-        ? describeIssues(error, 'body')
-        : (error as Error).message;
-      if (status === 500) controller.logger.error(`${ctx.method} ${ctx.path}: ${(error as Error).stack}`);
-      ctx.status = status;
-      ctx.body = { detail };
-    }
-  };
-}
-
-export function createControllerApp(controller: Controller, extraRouters: Router[] = []): Koa {
-  const app = new Koa();
+export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
+  const app = createHttpApp(controller.logger, security);
   const router = new Router({ prefix: '/api/v1' });
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
@@ -59,24 +38,24 @@ export function createControllerApp(controller: Controller, extraRouters: Router
 
   router.get(['/sequence', '/mapping'], (ctx) => { ctx.body = controller.sequence; });
   router.post('/sequence', async (ctx) => {
-    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx.req), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/mapping', async (ctx) => {
-    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx.req), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/scan', async (ctx) => {
-    const { map, skipped } = scanMap(parseScanDescription(await readJson(ctx.req)), controller.availableStreams());
+    const { map, skipped } = scanMap(parseScanDescription(await readJson(ctx)), controller.availableStreams());
     if (skipped.length) controller.logger.info(`scan: streams ${skipped.join(', ')} left out, no ingester serves them`);
     const sequence = TriggerSequence.fromSequenceRequest(map, { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/sardana_hook', async (ctx) => {
-    const hook = sardanaHookSchema.parse(await readJson(ctx.req));
+    const hook = sardanaHookSchema.parse(await readJson(ctx));
     const streams = hook.streams.filter((s) => controller.availableStreams().includes(s));
     if (!streams.length) throw new RequestError(400, `none of the streams ${hook.streams.join(', ')} is available`);
     const sequence = TriggerSequence.uniform(streams, hook.scan.nb_points, { partName: 'sardana' });
@@ -97,7 +76,7 @@ export function createControllerApp(controller: Controller, extraRouters: Router
     ctx.body = value;
   });
   router.post('/parameter/:name', async (ctx) => {
-    const hash = await controller.setParameter(ctx.params.name, await readBody(ctx.req));
+    const hash = await controller.setParameter(ctx.params.name, await readBody(ctx));
     ctx.body = JSON.stringify(hash);
     ctx.type = 'application/json';
   });
@@ -106,18 +85,6 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   const root = new Router();
   root.get('/', (ctx) => { ctx.type = 'html'; ctx.body = dashboardHtml; });
 
-  app.use(async (ctx, next) => {
-    ctx.set('Access-Control-Allow-Origin', ctx.get('Origin') || '*');
-    ctx.set('Access-Control-Allow-Credentials', 'true');
-    if (ctx.method === 'OPTIONS') {
-      ctx.set('Access-Control-Allow-Methods', 'GET,POST,PUT,DELETE,OPTIONS');
-      ctx.set('Access-Control-Allow-Headers', ctx.get('Access-Control-Request-Headers') || '*');
-      ctx.status = 204;
-      return;
-    }
-    await next();
-  });
-  app.use(errors(controller));
   for (const r of [router, root, ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }

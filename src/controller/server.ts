@@ -1,13 +1,15 @@
 /** The controller process: controller state plus its HTTP API on one port. */
 import type { Server } from 'node:http';
 import type Router from '@koa/router';
-import { listen } from '../core/http.js';
+import { listen, type HttpSecurity } from '../core/http/app.js';
+import { DEFAULT_CONTROLLER_PORT } from '../core/defaults.js';
 import { Controller, type ControllerOptions } from './controller.js';
 import { createControllerApp } from './http.js';
 
 export interface ControllerServerOptions extends ControllerOptions {
   port?: number;
   host?: string;
+  security?: HttpSecurity;
   /** more routes on the same server (the Tango REST device model) */
   routers?: (controller: Controller) => Router[];
 }
@@ -24,7 +26,7 @@ export async function startControllerServer(options: ControllerServerOptions): P
   let server: Server;
   let port: number;
   try {
-    ({ server, port } = await listen(createControllerApp(controller, options.routers?.(controller)), options.port ?? 5000, options.host));
+    ({ server, port } = await listen(createControllerApp(controller, options.routers?.(controller), options.security), options.port ?? DEFAULT_CONTROLLER_PORT, options.host));
   } catch (error) {
     await controller.stop();
     throw error;

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeIssue } from './validation.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from './credit.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from './defaults.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');

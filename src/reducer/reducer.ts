@@ -5,7 +5,6 @@
 import type { Server } from 'node:http';
 import * as zmq from 'zeromq';
 import { decode } from 'cbor-x';
-import Koa from 'koa';
 import Router from '@koa/router';
 import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo } from '../core/messages.js';
@@ -15,7 +14,8 @@ import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
-import { listen } from '../core/http.js';
+import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
+import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
 
 export interface ReducerOptions extends ComponentOptions {
@@ -24,6 +24,7 @@ export interface ReducerOptions extends ComponentOptions {
   bind?: string;
   httpPort?: number;
   httpHost?: string;
+  security?: HttpSecurity;
 }
 
 const REPORT_INTERVAL_MS = 20;
@@ -58,13 +59,13 @@ export class Reducer extends Component {
   }
 
   override async start(): Promise<void> {
-    await this.socket.bind((this.opts.bind ?? 'tcp://127.0.0.1:0').replace(/:0$/, ':*'));
+    await this.socket.bind((this.opts.bind ?? DEFAULT_ZMQ_BIND).replace(/:0$/, ':*'));
     this.endpoint = this.socket.lastEndpoint!;
-    const app = new Koa();
+    const app = createHttpApp(this.logger, this.opts.security);
     const status = new Router().get('/api/v1/status', (ctx) => { ctx.body = true; });
     const results = createResultRouter(() => this.publish);
     app.use(status.routes()).use(results.routes()).use(results.allowedMethods());
-    ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? 5001, this.opts.httpHost));
+    ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? DEFAULT_REDUCER_PORT, this.opts.httpHost));
     this.receive().catch((e) => { if (!this.socket.closed) this.logger.error(`result receive: ${e}`); });
     this.reportTimer = setInterval(() => this.sendCounts(), REPORT_INTERVAL_MS);
     await super.start();

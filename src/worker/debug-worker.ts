@@ -1,8 +1,9 @@
 /** Debug worker: a worker without user code that keeps the last N events and serves them over HTTP. */
 import type { Server } from 'node:http';
-import Koa from 'koa';
 import Router from '@koa/router';
-import { listen } from '../core/http.js';
+import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
+import { HttpError } from '../core/http/errors.js';
+import { DEFAULT_DEBUG_WORKER_PORT } from '../core/defaults.js';
 import type { EventData } from '../core/types.js';
 import { respondWithValue } from '../reducer/results/respond.js';
 import { Worker, type WorkerOptions } from './worker.js';
@@ -11,6 +12,7 @@ export interface DebugWorkerOptions extends Omit<WorkerOptions, 'workerClass' | 
   keep?: number;
   httpPort?: number;
   httpHost?: string;
+  security?: HttpSecurity;
 }
 
 /** events as plain data: frames are bytes (base64 in JSON, byte strings in CBOR and pickle) */
@@ -44,16 +46,12 @@ export class DebugWorker {
     router.get('/status', (ctx) => { ctx.body = true; });
     router.get('/last_events', (ctx) => {
       const number = Number(ctx.query.number ?? 1);
-      if (!Number.isInteger(number) || number < 0) {
-        ctx.status = 400;
-        ctx.body = { detail: 'number must be a non-negative integer' };
-        return;
-      }
+      if (!Number.isInteger(number) || number < 0) throw new HttpError(400, 'number must be a non-negative integer');
       respondWithValue(ctx, number ? this.events.slice(-number).map(eventView) : []);
     });
-    const app = new Koa();
+    const app = createHttpApp(this.worker.logger, this.options.security);
     app.use(router.routes()).use(router.allowedMethods());
-    ({ server: this.server, port: this.httpPort } = await listen(app, this.options.httpPort ?? 5002, this.options.httpHost));
+    ({ server: this.server, port: this.httpPort } = await listen(app, this.options.httpPort ?? DEFAULT_DEBUG_WORKER_PORT, this.options.httpHost));
     await this.worker.start();
   }
 

@@ -86,14 +86,16 @@ export class TestPipeline {
     return JSON.parse(text) as T;
   }
 
-  async post(path: string, body: unknown): Promise<Response> {
+  /** objects go as JSON, strings and Buffers as raw bytes unless `json` says they are JSON text */
+  async post(path: string, body: unknown, { json = typeof body === 'object' && !Buffer.isBuffer(body) } = {}): Promise<Response> {
     return await fetch(`${this.controller}${path}`, {
       method: 'POST', body: typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
+      headers: json ? { 'content-type': 'application/json' } : {},
     });
   }
 
   async setSequence(body: unknown, query = ''): Promise<string> {
-    const response = await this.post(`/api/v1/sequence${query}`, body);
+    const response = await this.post(`/api/v1/sequence${query}`, body, { json: true });
     const text = await response.text();
     if (!response.ok) throw new Error(`POST /api/v1/sequence: ${response.status} ${text}`);
     return JSON.parse(text);

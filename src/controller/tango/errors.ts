@@ -1,4 +1,5 @@
 /** Tango failures as the REST API v1.1 reports them: a list of errors with `quality: FAILURE`. */
+import { HttpError } from '../../core/http/errors.js';
 
 export interface TangoErrorItem {
   reason: string;
@@ -17,9 +18,13 @@ export interface TangoFailure {
  * A refused read, write or command. `status` is the HTTP answer: 400 for Tango failures (the spec's
  * rule), 404 for an unknown device, attribute or command.
  */
-export class TangoError extends Error {
-  constructor(readonly reason: string, description: string, readonly origin: string, readonly status = 400) {
-    super(description);
+export class TangoError extends HttpError {
+  constructor(readonly reason: string, description: string, readonly origin: string, status = 400) {
+    super(status, description);
+  }
+
+  override body(): TangoFailure {
+    return this.toFailure();
   }
 
   toFailure(): TangoFailure {

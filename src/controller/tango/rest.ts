@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { readBody } from '../../core/body.js';
+import { readBody } from '../../core/http/body.js';
 import { TangoError } from './errors.js';
 import type { AttributeReading, PipelineDevice } from './model.js';
 
@@ -42,22 +42,16 @@ export function tangoRouter(device: PipelineDevice): Router {
   const router = new Router();
   const startedAt = new Date();
 
-  /** runs a device route: checks the device name, turns every TangoError into the spec's failure body */
+  /** runs a device route once the device name is checked (a TangoError renders as the spec's failure body) */
   const route = (handler: (ctx: Koa.Context, place: Place) => Promise<void> | void): Koa.Middleware => async (ctx) => {
-    try {
-      const { host, domain, family, member } = ctx.params as Record<string, string>;
-      const name = `${domain}/${family}/${member}`;
-      if (name.toLowerCase() !== device.name.toLowerCase()) {
-        throw new TangoError('API_DeviceNotDefined', `device ${name} is not defined here (this controller serves ${device.name})`, name, 404);
-      }
-      const [hostName, ...matrix] = host.split(';');
-      const port = matrix.map((m) => /^port=(\d+)$/.exec(m)?.[1]).find(Boolean) ?? String(TANGO_DEFAULT_PORT);
-      await handler(ctx, { host: `${hostName}:${port}`, href: `${serverUrl(ctx)}${REST_ROOT}/${VERSION}/hosts/${host}/devices/${device.name}` });
-    } catch (error) {
-      if (!(error instanceof TangoError)) throw error;
-      ctx.status = error.status;
-      ctx.body = error.toFailure();
+    const { host, domain, family, member } = ctx.params as Record<string, string>;
+    const name = `${domain}/${family}/${member}`;
+    if (name.toLowerCase() !== device.name.toLowerCase()) {
+      throw new TangoError('API_DeviceNotDefined', `device ${name} is not defined here (this controller serves ${device.name})`, name, 404);
     }
+    const [hostName, ...matrix] = host.split(';');
+    const port = matrix.map((m) => /^port=(\d+)$/.exec(m)?.[1]).find(Boolean) ?? String(TANGO_DEFAULT_PORT);
+    await handler(ctx, { host: `${hostName}:${port}`, href: `${serverUrl(ctx)}${REST_ROOT}/${VERSION}/hosts/${host}/devices/${device.name}` });
   };
 
   /** a value object, or for a failed element of a bulk answer the failure under the requested name */
@@ -82,7 +76,7 @@ export function tangoRouter(device: PipelineDevice): Router {
 
   /** the request body as text, or parsed as JSON (undefined when empty); bad JSON is refused with `reason` */
   const requestBody = async (ctx: Koa.Context, json: boolean, reason: string): Promise<unknown> => {
-    const text = (await readBody(ctx.req, MAX_BODY)).toString('utf8');
+    const text = (await readBody(ctx, MAX_BODY)).toString('utf8');
     if (!json) return text;
     if (!text.trim()) return undefined;
     try {

@@ -17,7 +17,8 @@ import { createLogger } from '../../core/logging.js';
 import type { MessageReader } from '../../protocols/types.js';
 import type { UpstreamConnection } from './index.js';
 import { AsyncQueue } from '../../core/async-queue.js';
-import { readBody, BodyTooLargeError } from '../../core/body.js';
+import { readRequestBody } from '../../core/http/body.js';
+import { HttpError } from '../../core/http/errors.js';
 import { parseHostPort } from './address.js';
 
 export const HTTP_UPSTREAM_PATHS = ['/v1/data_desc', '/v1/record_data', '/v1/custom_data', '/v1/record_end'] as const;
@@ -129,7 +130,7 @@ class HttpUpstreamServer {
     };
     if (!PATHS.has(path)) { reply(404, { detail: `unknown path ${path}; packets go to ${HTTP_UPSTREAM_PATHS.join(', ')}` }); return; }
     if (request.method !== 'POST') { reply(405, { detail: `${request.method} ${path}: only POST is accepted` }); return; }
-    readBody(request, MAX_BODY).then((body) => {
+    readRequestBody(request, MAX_BODY).then((body) => {
       if (this.queued() >= MAX_QUEUE) { reply(503, { detail: `${MAX_QUEUE} packets are waiting to be ingested; retry later` }); return; }
       const message = [Buffer.from(path), body];
       const json = isJson(body);
@@ -139,7 +140,7 @@ class HttpUpstreamServer {
       if (json) reply(200, 'queued');
       else reply(400, { detail: `${path}: body (${body.length} bytes) is not JSON` });
     }, (error: Error) => {
-      if (error instanceof BodyTooLargeError) reply(413, { detail: error.message });
+      if (error instanceof HttpError) reply(error.status, error.body());
       else logger.warn(`${this.url}: ${request.method} ${path} failed: ${error.message}`);
     });
   }

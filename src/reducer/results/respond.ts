@@ -44,27 +44,11 @@ function encodeOneArrayAsNpy(value: unknown): Buffer {
 /** Writes `value` in the negotiated format, or in `format` when the route fixes it. */
 export function respondWithValue(ctx: Context, value: unknown, format?: ResultFormatName): void {
   ctx.vary('Accept');
-  try {
-    const { name, mediaType } = format ? { name: format, mediaType: formats[format].mediaTypes[0] } : negotiate(ctx);
-    const body = formats[name].encode(value);
-    ctx.status = 200;
-    ctx.type = mediaType;
-    ctx.body = body;
-  } catch (error) {
-    respondWithError(ctx, error);
-  }
-}
-
-/** A ResultError goes to the client as its status; anything else is a server fault (500, and logged by koa). */
-export function respondWithError(ctx: Context, error: unknown): void {
-  if (error instanceof ResultError) {
-    ctx.status = error.status;
-    ctx.body = { detail: error.message };
-    return;
-  }
-  ctx.status = 500;
-  ctx.body = { detail: `cannot answer: ${error instanceof Error ? error.message : String(error)}` };
-  ctx.app.emit('error', error, ctx);
+  const { name, mediaType } = format ? { name: format, mediaType: formats[format].mediaTypes[0] } : negotiate(ctx);
+  const body = formats[name].encode(value);
+  ctx.status = 200;
+  ctx.type = mediaType;
+  ctx.body = body;
 }
 
 const PYTHON_CLIENTS = /^(python-requests|python-urllib|python-httpx|python\/[\d.]+ aiohttp)/i;

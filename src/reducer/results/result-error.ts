@@ -1,7 +1,9 @@
 /** A request the result API refuses: the HTTP status and the `detail` the client is shown. */
-export class ResultError extends Error {
-  constructor(readonly status: 400 | 404 | 406, detail: string) {
-    super(detail);
+import { HttpError } from '../../core/http/errors.js';
+
+export class ResultError extends HttpError {
+  constructor(status: number, detail: string) {
+    super(status, detail);
     this.name = 'ResultError';
   }
 }

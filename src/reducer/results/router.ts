@@ -6,21 +6,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ResultError } from './result-error.js';
-import { type ResultFormatName, respondWithError, respondWithValue } from './respond.js';
+import { type ResultFormatName, respondWithValue } from './respond.js';
 import { selectResult } from './select.js';
 import { parseSlice, sliceLeaves } from './slice.js';
 
 export function createResultRouter(getPublish: () => unknown): Router {
   const router = new Router();
   const answer = (ctx: Context, path: string, format?: ResultFormatName): void => {
-    let value: unknown;
-    try {
-      value = selectAndSlice(getPublish(), path, ctx.query.slice);
-    } catch (error) {
-      respondWithError(ctx, error);
-      return;
-    }
-    respondWithValue(ctx, value, format);
+    respondWithValue(ctx, selectAndSlice(getPublish(), path, ctx.query.slice), format);
   };
   router.get('/api/v1/result/pickle', (ctx) => answer(ctx, '$', 'pickle'));
   // a RegExp route, because a JSONPath may hold any character, '/' included
@@ -29,8 +22,7 @@ export function createResultRouter(getPublish: () => unknown): Router {
     try {
       path = decodeURIComponent(ctx.captures?.[0] ?? '');
     } catch {
-      respondWithError(ctx, new ResultError(400, `the path ${JSON.stringify(ctx.path)} is not valid percent-encoding`));
-      return;
+      throw new ResultError(400, `the path ${JSON.stringify(ctx.path)} is not valid percent-encoding`);
     }
     answer(ctx, path);
   });

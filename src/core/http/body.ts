@@ -1,0 +1,40 @@
+/**
+ * Request bodies, bounded: raw bytes (parameter values may be whole files) and JSON. JSON is taken
+ * only when sent as `application/json`, so a browser page of another origin cannot post it
+ * without a CORS preflight.
+ */
+import type { IncomingMessage } from 'node:http';
+import type Koa from 'koa';
+import { MAX_JSON_BODY, MAX_PARAMETER_BYTES } from '../defaults.js';
+import { HttpError } from './errors.js';
+
+/** the body as bytes; 413 as soon as it passes `limit` (the rest is not read) */
+export async function readBody(ctx: Koa.Context, limit = MAX_PARAMETER_BYTES): Promise<Buffer> {
+  return await readRequestBody(ctx.req, limit);
+}
+
+/** the same for a plain node request (the Sardana ingester's HTTP upstream) */
+export async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body of ${declared} bytes is larger than the limit of ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `request body larger than the limit of ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJson(ctx: Koa.Context, limit = MAX_JSON_BODY): Promise<unknown> {
+  if (!ctx.is('application/json')) {
+    throw new HttpError(415, `send JSON as Content-Type: application/json (got ${JSON.stringify(ctx.get('Content-Type') || 'none')})`);
+  }
+  const body = await readBody(ctx, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, `body is not JSON: ${(error as Error).message}`);
+  }
+}
