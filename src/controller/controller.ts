@@ -8,9 +8,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { blockingConnection, connectRedis, Keys, redisHealth, redisUrl, within } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
-import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
+import { checkAdmission, TriggerSequence } from '../core/mapping/index.js';
 import { streamEnds } from '../core/mapping/stream-ends.js';
-import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
+import { currentSchema, type ControllerUpdate, type CurrentState } from '../core/messages.js';
 import {
   DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
 } from '../core/parameters.js';
@@ -21,7 +21,7 @@ import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 import { LivenessMonitor, type Death } from './liveness.js';
-import { Scan, type ScanProgress } from './scan/scan.js';
+import { Scan, type ScanOptions, type ScanPort, type ScanProgress } from './scan/scan.js';
 
 export interface ControllerOptions {
   pipeline: string;
@@ -53,6 +53,13 @@ function mergeComponentDescriptions(ensemble: Ensemble): ParameterDescription[] 
     }
   }
   return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** the trigger map as GET /api/v1/sequence shows it, made a TriggerSequence again (its wrap part included) */
+function storedSequence(json: unknown): TriggerSequence {
+  const { parts, sequence } = json as { parts: Record<string, { mapping: unknown }>; sequence: string[] };
+  const unwrapped = Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part.mapping]));
+  return TriggerSequence.fromSequenceRequest({ parts: unwrapped, sequence }, { allWrap: false });
 }
 
 /** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
@@ -110,7 +117,7 @@ export class Controller {
     const sequence = await this.redis.get(this.keys.sequence);
     if (sequence) this.sequenceJson = JSON.parse(sequence);
     await this.refreshRegistry();
-    // components that outlived an earlier controller keep no scan; they see the parameters
+    await this.resumeRunningScan();
     await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
     this.timers.push(
       setInterval(() => { this.refreshRegistry().catch(() => undefined); }, REGISTRY_MS),
@@ -218,6 +225,39 @@ export class Controller {
     return await next;
   }
 
+  /** a scan that an earlier controller left running is driven to its end */
+  private async resumeRunningScan(): Promise<void> {
+    const raw = await this.redis.get(this.keys.current);
+    const current = raw ? currentSchema.safeParse(JSON.parse(raw)) : undefined;
+    const scan = current?.success ? current.data.scan : null;
+    if (!scan || current!.data!.finished) return;
+    let sequence: TriggerSequence;
+    try {
+      sequence = storedSequence(this.sequenceJson);
+    } catch (error) {
+      this.logger.error(`scan ${scan.scan} was running, but its trigger map cannot be read back (${(error as Error).message}); it is left`);
+      return;
+    }
+    this.scan = await Scan.resume({ id: scan.scan, token: scan.token, sequence }, this.ensemble, this.scanPort(), this.scanOptions());
+  }
+
+  private scanPort(): ScanPort {
+    return {
+      redis: this.redis, keys: this.keys, logger: this.logger,
+      ensemble: () => this.ensemble,
+      announce: (update) => this.announce(update),
+      blockingConnection: () => blockingConnection(this.redis),
+      finished: (s) => this.scanFinished(s),
+    };
+  }
+
+  private scanOptions(): ScanOptions {
+    return {
+      credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES,
+      admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
+    };
+  }
+
   private async startScan(sequence: TriggerSequence): Promise<string> {
     this.assertRedis();
     await this.refreshRegistry();
@@ -230,16 +270,7 @@ export class Controller {
     const previous = this.scan;
     await previous?.stop();
     const id = randomUUID();
-    const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, {
-      redis: this.redis, keys: this.keys, logger: this.logger,
-      ensemble: () => this.ensemble,
-      announce: (update) => this.announce(update),
-      blockingConnection: () => blockingConnection(this.redis),
-      finished: (s) => this.scanFinished(s),
-    }, {
-      credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES,
-      admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
-    });
+    const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, this.scanPort(), this.scanOptions());
     this.scan = scan;
     this.sequenceJson = sequence.toJSON();
     const tx = this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson));

@@ -159,6 +159,51 @@ export class Assigner {
     return this.workers.has(name);
   }
 
+  /**
+   * Puts a fresh assigner where a running scan stood (a restarted controller): `frontier` events
+   * assigned, these unfinished per registered worker. Bindings are not restored: constraints met
+   * again after the restart bind anew.
+   */
+  restore(frontier: number, outstanding: Map<string, number[]>): void {
+    const shares = new Map<number, number>();
+    for (const events of outstanding.values()) for (const event of events) shares.set(event, (shares.get(event) ?? 0) + 1);
+    const unfinished = [...shares.keys()].sort((a, b) => a - b);
+    this.active.length = 0;
+    this.current = null;
+    this.sequenceIndex = this.seq.sequence.length;
+    this.local = 0;
+    let start = 0;
+    let next = 0;
+    for (let index = 0; index < this.seq.sequence.length; index++) {
+      const part = this.seq.partAt(index);
+      const end = start + part.length;
+      let pending = 0;
+      while (next < unfinished.length && unfinished[next]! < end) { pending++; next++; }
+      const atFrontier = part.length > 0 && frontier >= start && frontier < end;
+      if (pending || atFrontier) {
+        const instance: PartInstance = { part, start, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending };
+        this.active.push(instance);
+        if (atFrontier) {
+          this.current = instance;
+          this.sequenceIndex = index;
+          this.local = frontier - start;
+          break;
+        }
+      }
+      start = end;
+    }
+    this.frontier = frontier;
+    this.remaining.clear();
+    for (const [event, count] of shares) if (count > 1) this.remaining.set(event, count);
+    this.completed = frontier - unfinished.length;
+    for (const [name, events] of outstanding) {
+      const worker = this.workers.get(name);
+      if (!worker) throw new Error(`restore: worker ${pyStr(name)} is not registered`);
+      worker.outstanding.clear();
+      for (const event of [...events].sort((a, b) => a - b)) worker.outstanding.push(event);
+    }
+  }
+
   /** A worker gets no new events from now on; constraints bound to it bind anew at their next event. */
   suspend(name: string): void {
     const worker = this.workers.get(name);
@@ -188,6 +233,10 @@ export class Assigner {
   /** A share of an unfinished event is given up; true when that completed the event. */
   releaseShare(event: number): boolean {
     return this.release(event);
+  }
+
+  oldestOutstanding(name: string): number | undefined {
+    return this.workers.get(name)?.outstanding.first();
   }
 
   isOutstanding(name: string, event: number): boolean {
