@@ -7,7 +7,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { blockingConnection, connectRedis, Keys } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
-import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
+import { checkAdmission, TriggerSequence } from '../core/mapping/index.js';
 import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
 import {
   DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
@@ -68,7 +68,8 @@ export class Controller {
   private mergedDescriptions: ParameterDescription[] = [DUMP_PREFIX];
   private timers: NodeJS.Timeout[] = [];
   scan: Scan | null = null;
-  private sequenceJson: unknown = { parts: {}, sequence: [] };
+  /** the last trigger map posted (GET /api/v1/sequence) */
+  private lastSequence: TriggerSequence | null = null;
   private changingScan: Promise<unknown> = Promise.resolve();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
@@ -84,7 +85,11 @@ export class Controller {
     this.versions = await this.redis.hgetall(this.keys.parameterVersions);
     this.hash = parametersHash(this.versions);
     const sequence = await this.redis.get(this.keys.sequence);
-    if (sequence) this.sequenceJson = JSON.parse(sequence);
+    try {
+      if (sequence) this.lastSequence = TriggerSequence.fromCompact(JSON.parse(sequence));
+    } catch (error) {
+      this.logger.warn(`the stored trigger map cannot be read, GET /api/v1/sequence starts empty: ${error}`);
+    }
     await this.refreshEnsemble();
     // components that outlived an earlier controller keep no scan; they see the parameters
     await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
@@ -175,9 +180,9 @@ export class Controller {
       { credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES, admissionMs: this.options.admissionMs ?? 10_000 },
       (s) => this.finishScan(s), () => this.ensemble);
     this.scan = scan;
-    this.sequenceJson = sequence.toJSON();
+    this.lastSequence = sequence;
     await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents },
-      this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson)));
+      this.redis.multi().set(this.keys.sequence, sequence.compactJson()));
     const missing = await scan.waitForAdmission();
     if (missing.length) this.logger.warn(`scan ${id} started without ${missing.join(', ')} (they did not adopt it in time)`);
     this.logger.info(`scan ${id}: ${sequence.totalEvents} events over streams ${sequence.streams.join(', ')}`);
@@ -193,7 +198,7 @@ export class Controller {
     await this.scan?.finish();
   }
 
-  get sequence(): unknown { return this.sequenceJson; }
+  get sequence(): TriggerSequence | null { return this.lastSequence; }
 
   progress(): { last_assigned: number; completed_events: number; total_events: number; finished: boolean } {
     return this.scan?.progress() ?? { last_assigned: 0, completed_events: 0, total_events: 0, finished: false };
