@@ -17,6 +17,7 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
+import { checkDumpPrefix } from '../core/dump-path.js';
 import { Scan } from './scan.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 
@@ -30,6 +31,8 @@ export interface ControllerOptions {
   creditBytes?: number;
   livenessMs?: number;
   admissionMs?: number;
+  /** the only directory dump_prefix may name; none: dump_prefix must stay empty */
+  dumpDirectory?: string;
 }
 
 export interface WorkerScaler {
@@ -224,6 +227,7 @@ export class Controller {
   /** Stores a new value (checked against its description), tells every component; returns the new hash. */
   async setParameter(name: string, data: Buffer): Promise<string> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RequestError(400, `parameter names are identifiers, got ${JSON.stringify(name)}`);
+    if (name === DUMP_PREFIX.name) checkDumpPrefix(this.options.dumpDirectory, data.toString('utf8'));
     const description = this.descriptions().find((d) => d.name === name);
     if (description) {
       try {

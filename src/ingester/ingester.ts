@@ -14,6 +14,8 @@ import { ZmqSubscription } from './transports/zmq.js';
 import { blockingConnection, readStream, type StreamEntry } from '../core/redis.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { ScanDumper } from './dumper.js';
+import { openableDumpPath } from '../core/dump-path.js';
+import { DEFAULT_MAX_DUMP_BYTES } from '../core/defaults.js';
 import { WorkerRouter } from './router.js';
 
 export interface IngesterStream {
@@ -29,6 +31,10 @@ export interface IngesterOptions extends ComponentOptions {
   bind?: string;
   /** file that receives every forwarded event (tagged dump format), appended across scans */
   dumpPath?: string;
+  /** the only directory the dump_prefix parameter may dump into; none: no prefix dumps */
+  dumpDirectory?: string;
+  /** bytes one dump file may reach */
+  maxDumpBytes?: number;
 }
 
 interface StreamSource {
@@ -104,7 +110,8 @@ export class Ingester extends Component {
     this.forwarded = this.forwardedReported = this.forwardedBytes = 0;
     const mine = this.opts.streams.filter((s) => scan.streams.includes(s.name));
     const dumpPath = this.opts.dumpPath ?? this.dumpPrefixPath(scan.scan);
-    this.run = new ScanRun(this, scan, mine, dumpPath ? new ScanDumper(dumpPath, this.logger) : undefined);
+    const dumper = dumpPath ? new ScanDumper(dumpPath, { maxBytes: this.opts.maxDumpBytes ?? DEFAULT_MAX_DUMP_BYTES, onProblem: (m) => this.dumpProblem(m) }) : undefined;
+    this.run = new ScanRun(this, scan, mine, dumper);
     this.run.done.catch((e) => this.logger.error(`scan ${scan.scan} stopped: ${e?.stack ?? e}`));
   }
 
@@ -116,7 +123,18 @@ export class Ingester extends Component {
 
   private dumpPrefixPath(scan: string): string | undefined {
     const prefix = this.parameters.dump_prefix?.data.toString();
-    return prefix ? `${prefix}${this.name}-${scan}.cbors` : undefined;
+    if (!prefix) return undefined;
+    try {
+      return openableDumpPath(this.opts.dumpDirectory, prefix, `${this.name}-${scan}.cbors`);
+    } catch (error) {
+      this.dumpProblem(`scan ${scan} is not dumped: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private dumpProblem(message: string): void {
+    this.errors += 1;
+    this.logger.error(message);
   }
 
   /** a stream's upstream for one scan; SUB upstreams stay subscribed from their first scan on */
