@@ -19,6 +19,8 @@ export const DEFAULT_CREDIT_BYTES = 256 * 2 ** 20;
 /** HTTP bodies: JSON requests (maps, scan descriptions) and parameter values (binary files) */
 export const MAX_JSON_BODY = 16 * 2 ** 20;
 export const MAX_PARAMETER_BYTES = 64 * 2 ** 20;
+/** nesting of a JSON body; trigger maps need 7 levels */
+export const MAX_JSON_DEPTH = 100;
 
 /**
  * Caps of every trigger-map announcement (issue 10 item 8): beyond them a request is a mistake or

@@ -28,7 +28,7 @@ export function parseParameter(dtype: ParameterDescription['dtype'], data: Buffe
   if (dtype === 'str') return text();
   // a number's text is short: parsing megabytes of digits (BigInt is quadratic) would stall the process
   if (data.length > MAX_PARAMETER_NUMBER_TEXT) {
-    throw new ParameterValueError(`a ${dtype} value is at most ${MAX_PARAMETER_NUMBER_TEXT} bytes long, got ${data.length} bytes`);
+    throw new ParameterValueError(`${dtype} values are at most ${MAX_PARAMETER_NUMBER_TEXT} bytes long, got ${data.length} bytes`);
   }
   switch (dtype) {
     case 'int': {
