@@ -5,7 +5,7 @@
  * 4xx with a reason, never a 500; the controller keeps answering and its memory stays bounded.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +219,19 @@ describe('hostile input (live controller and reducer)', function () {
     expect((await controller('/api/v1/parameter/dump_prefix', { body: `${dumps}/run2_` })).status).to.equal(200);
     expect((await controller('/api/v1/parameter/dump_prefix', { body: '' })).status).to.equal(200);
     expect(existsSync(join(dumps, '..', 'escape_'))).to.equal(false);
+  });
+
+  it('an ingester ignores a dump_prefix that leads out through a link, and logs and counts it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'hostile-outside-'));
+    symlinkSync(outside, join(dumps, 'link'));
+    const ingesterErrors = async () => (await (await fetch(`${pipeline.controller}/api/v1/config`)).json() as { ingesters: { errors: number }[] }).ingesters[0]!.errors;
+    const before = await ingesterErrors();
+    expect((await controller('/api/v1/parameter/dump_prefix', { body: 'link/run_' })).status, 'lexically inside the directory').to.equal(200);
+    expect((await postJson('/api/v1/sardana_hook', { streams: ['det'], scan: { nb_points: 5 } })).status).to.equal(200);
+    await waitFor('the ingester to count the refused dump', async () => (await ingesterErrors()) > before);
+    expect(pipeline.output.join('')).to.match(/ERROR \[det-ingester\] scan \S+ is not dumped: dump_prefix "link\/run_" leads out of the dump directory .* through a link/);
+    expect(readdirSync(outside)).to.deep.equal([]);
+    expect((await controller('/api/v1/parameter/dump_prefix', { body: '' })).status).to.equal(200);
   });
 
   it('logs no error for clients that cut their upload, and keeps answering', async () => {

@@ -57,7 +57,7 @@ export class TriggerSequence {
   private readonly played: readonly Run[];
   private readonly playedStarts: readonly number[];
 
-  private constructor(userParts: Part[], items: readonly SequenceItemJson[], registry: TagRegistry, allWrap: boolean) {
+  private constructor(userParts: Part[], items: readonly SequenceItemJson[], registry: TagRegistry, allWrap: boolean, stored = false) {
     if (items.length === 0) throw new MappingError('sequence is empty: it must name at least one part');
     const parts = new Map(userParts.map((part) => [part.name, part]));
     const runs: Run[] = [];
@@ -84,7 +84,8 @@ export class TriggerSequence {
     this.totalEvents = runs.reduce((sum, run) => sum + run.repeat * run.part.length, 0);
     if (this.totalEvents > MAP_LIMITS.eventsPerMap) throw describeLimit('events', this.totalEvents, MAP_LIMITS.eventsPerMap);
     this.parts = parts;
-    this.userParts = userParts;
+    // a stored map holds its wrap part among the others (see fromCompact)
+    this.userParts = stored ? userParts.filter((part) => part.name !== WRAP_PART) : userParts;
     this.runs = runs;
     this.played = runs.filter((run) => run.part.length > 0);
     const starts: number[] = [];
@@ -136,7 +137,7 @@ export class TriggerSequence {
     return new TriggerSequence([part], [partName], registry, opts.allWrap ?? true);
   }
 
-  /** The compact form (`compactJson()`, the stored map) read back; the wrap part, if any, is one of its parts. */
+  /** The compact form (`compactJson()`, the stored map) read back; a part named `reserved_start_end` is taken for the wrap part. */
   static fromCompact(json: unknown): TriggerSequence {
     const compact = parseRequest(compactSequenceSchema, json);
     const registry = new TagRegistry();
@@ -144,7 +145,7 @@ export class TriggerSequence {
       if (!('mapping' in part)) return new UniformPart(name, part.uniform.streams, part.uniform.events, registry.get(part.uniform.tags));
       return TriggerSequence.explicitPart(name, parsePart(part.mapping, name), registry);
     });
-    return new TriggerSequence(parts, compact.sequence, registry, false);
+    return new TriggerSequence(parts, compact.sequence, registry, false, true);
   }
 
   /** The part of the index-th instance that has events (instances of parts without events are skipped). */
