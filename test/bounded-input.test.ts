@@ -62,6 +62,43 @@ describe('bounded input: compact trigger maps', () => {
       .to.be.instanceOf(MappingError);
   });
 
+  it('stores runs of entries as runs: a regular million-entry part in a few bytes, any part read back as it was', () => {
+    const regular = TriggerSequence.fromMappingRequest({
+      eiger: Array.from({ length: 1_000_000 }, (_, i) => [{ constraint: Math.floor(i / 10) }]),
+      orca: Array.from({ length: 1_000_000 }, (_, i) => (i < 500_000 ? null : [{ tags: ['fast'], constraint: i }])),
+    });
+    const stored = JSON.parse(regular.compactJson());
+    expect(stored.parts.main.mapping).to.deep.equal({
+      eiger: [{ ramp: { count: 1_000_000, first: 0, every: 10, tags: ['generic'] } }],
+      orca: [{ repeat: 500_000, entry: null }, { ramp: { count: 500_000, first: 500_000, every: 1, tags: ['fast'] } }],
+    });
+    const back = restored(regular);
+    for (const local of [0, 9, 10, 499_999, 500_000, 999_999]) {
+      for (const s of [0, 1]) expect(back.partAt(1).entry(s, local), `${s} ${local}`).to.deep.equal(regular.partAt(1).entry(s, local));
+    }
+    // irregular parts: random blocks, gaps, steps back, other tags, "all" and multi-worker entries
+    let state = 11;
+    const random = (n: number) => { state = (state * 1103515245 + 12345) % 2 ** 31; return state % n; };
+    for (let round = 0; round < 20; round++) {
+      const list = (): unknown[] => {
+        const out: unknown[] = [];
+        let constraint = random(5);
+        while (out.length < 60) {
+          const kind = random(8);
+          const block = 1 + random(4);
+          for (let i = 0; i < block; i++) {
+            out.push(kind === 0 ? null : kind === 1 ? [] : kind === 2 ? [{}] : kind === 3 ? [{ constraint }, { constraint: constraint + 1 }]
+              : [{ tags: kind === 4 ? ['x'] : ['generic'], constraint }]);
+          }
+          constraint += random(4) === 0 ? -1 : 1;
+        }
+        return out.slice(0, 60);
+      };
+      const seq = TriggerSequence.fromMappingRequest({ a: list(), b: list() });
+      expect(restored(seq).toJSON(), `round ${round}`).to.deep.equal(seq.toJSON());
+    }
+  });
+
   it('a uniform map of the points limit costs O(1): a tiny stored form, entries computed when read, no heap per point', () => {
     globalThis.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;

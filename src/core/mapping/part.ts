@@ -47,7 +47,8 @@ export type Entry = readonly VirtualWorker[] | null;
 /** JSON text pieces are about this long: big enough to write fast, small enough to stream */
 export const JSON_CHUNK_CHARS = 64 * 1024;
 
-function entryJson(entry: Entry): string {
+/** an entry in the GET shape */
+export function entryJson(entry: Entry): string {
   if (entry === null) return 'null';
   let out = '[';
   for (let i = 0; i < entry.length; i++) out += `${i ? ',' : ''}{"tags":${entry[i]!.tags.json},"constraint":${entry[i]!.constraint}}`;

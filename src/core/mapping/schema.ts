@@ -109,7 +109,7 @@ function limitError(what: string, count: number, limit: number, unit: string): M
 }
 
 /** Counts entries over all parts of one body against MAP_LIMITS.entries. */
-class EntryBudget {
+export class EntryBudget {
   private used = 0;
 
   take(count: number): void {
@@ -118,27 +118,32 @@ class EntryBudget {
   }
 }
 
+/** Checks one entry and its cap; returns the first wrong node, or null. */
+function checkEntry(entry: unknown, path: PropertyKey[]): WrongNode | null {
+  if (entry === null) return null;
+  if (!Array.isArray(entry)) return new WrongNode(entrySchema, entry, path);
+  if (entry.length > MAP_LIMITS.virtualWorkersPerEntry) {
+    throw limitError(describeLocation(path), entry.length, MAP_LIMITS.virtualWorkersPerEntry, 'virtual workers');
+  }
+  for (let i = 0; i < entry.length; i++) {
+    if (!isVirtualWorker(entry[i])) return new WrongNode(virtualWorkerSchema, entry[i], [...path, i]);
+  }
+  return null;
+}
+
 /** Checks one part body and its caps; returns the first wrong node, or null. */
 function checkPart(part: unknown, path: PropertyKey[], budget: EntryBudget): WrongNode | null {
   if (!isObject(part)) return new WrongNode(partSchema, part, path);
   if (Object.hasOwn(part, '__proto__')) return new WrongNode(namedRecord(z.unknown(), 'stream'), part, path);
-  const where = `part ${pyStr(String(path[1]))}`;
   const streams = Object.keys(part);
-  if (streams.length > MAP_LIMITS.streams) throw limitError(where, streams.length, MAP_LIMITS.streams, 'streams');
+  if (streams.length > MAP_LIMITS.streams) throw limitError(describeLocation(path), streams.length, MAP_LIMITS.streams, 'streams');
   for (const stream of streams) {
     const list = part[stream];
     if (!Array.isArray(list)) return new WrongNode(z.array(entrySchema), list, [...path, stream]);
     budget.take(list.length);
     for (let event = 0; event < list.length; event++) {
-      const entry: unknown = list[event];
-      if (entry === null) continue;
-      if (!Array.isArray(entry)) return new WrongNode(entrySchema, entry, [...path, stream, event]);
-      if (entry.length > MAP_LIMITS.virtualWorkersPerEntry) {
-        throw limitError(`${where}, stream ${pyStr(stream)}, entry ${event}`, entry.length, MAP_LIMITS.virtualWorkersPerEntry, 'virtual workers');
-      }
-      for (let i = 0; i < entry.length; i++) {
-        if (!isVirtualWorker(entry[i])) return new WrongNode(virtualWorkerSchema, entry[i], [...path, stream, event, i]);
-      }
+      const wrong = checkEntry(list[event], [...path, stream, event]);
+      if (wrong) return wrong;
     }
   }
   return null;
@@ -175,6 +180,61 @@ export function parseSequenceRequest(body: unknown): SequenceRequestJson {
   for (const name of names) checkPart(parts[name], ['parts', name], budget)?.throw();
   checkSequenceItems(body.sequence)?.throw();
   return body as unknown as SequenceRequestJson;
+}
+
+/**
+ * Runs in the stored form of an explicit part, beside plain entries: one entry `repeat` times, or
+ * a ramp of one virtual worker whose constraint starts at `first` and grows by one every `every`
+ * events (`[{"constraint": i // 10}]` for a million events is one ramp).
+ */
+const runSchema = z.union([
+  z.strictObject({ repeat: z.int().min(1), entry: entrySchema }),
+  z.strictObject({ ramp: z.strictObject({ count: z.int().min(1), first: z.int(), every: z.int().min(1), tags: z.array(z.string()) }) }),
+]);
+type RunJson = z.output<typeof runSchema>;
+
+/** a stream's entries, as a list or computed from runs */
+export interface EntryList extends Iterable<EntryJson> {
+  readonly length: number;
+}
+
+function* runEntries(items: readonly (EntryJson | RunJson)[]): Generator<EntryJson> {
+  for (const item of items) {
+    if (item === null || Array.isArray(item)) yield item;
+    else if ('repeat' in item) for (let i = 0; i < item.repeat; i++) yield item.entry;
+    else for (let j = 0; j < item.ramp.count; j++) yield [{ tags: item.ramp.tags, constraint: item.ramp.first + Math.floor(j / item.ramp.every) }];
+  }
+}
+
+/** One stream of a stored explicit part (entries and runs), checked, as the entries it stands for. */
+function storedEntries(items: unknown, path: PropertyKey[], budget: EntryBudget): EntryList {
+  if (!Array.isArray(items)) return new WrongNode(z.array(entrySchema), items, path).throw();
+  let length = 0;
+  const parsed = items.map((item: unknown, i): EntryJson | RunJson => {
+    if (item === null || Array.isArray(item)) {
+      checkEntry(item, [...path, i])?.throw();
+      length += 1;
+      return item as EntryJson;
+    }
+    const run = parseRequest(runSchema, item, [...path, i]);
+    const count = 'repeat' in run ? run.repeat : run.ramp.count;
+    if ('ramp' in run && !Number.isSafeInteger(run.ramp.first + Math.ceil(count / run.ramp.every))) {
+      throw new MappingError(`invalid trigger map: ${describeLocation([...path, i])}: constraints beyond the safe integers`);
+    }
+    length += count;
+    return run;
+  });
+  budget.take(length);
+  return { length, [Symbol.iterator]: () => runEntries(parsed) };
+}
+
+/** The `mapping` of a stored explicit part: stream → entries and runs. */
+export function parseStoredPart(mapping: unknown, name: string, budget = new EntryBudget()): Map<string, EntryList> {
+  const path = ['parts', name];
+  if (!isObject(mapping) || Object.hasOwn(mapping, '__proto__')) return new WrongNode(partSchema, mapping, path).throw();
+  const streams = Object.keys(mapping);
+  if (streams.length > MAP_LIMITS.streams) throw limitError(describeLocation(path), streams.length, MAP_LIMITS.streams, 'streams');
+  return new Map(streams.map((stream) => [stream, storedEntries(mapping[stream], [...path, stream], budget)]));
 }
 
 /** `{"uniform": …}`: the generated part of a uniform map, as stored and shown by `?compact=true`. */

@@ -10,7 +10,7 @@ import { ExplicitPart } from './explicit-part.js';
 import { JSON_CHUNK_CHARS, Part, TagRegistry } from './part.js';
 import { pyStr } from './pyrepr.js';
 import {
-  compactSequenceSchema, parsePart, parseRequest, parseSequenceRequest,
+  EntryBudget, compactSequenceSchema, parsePart, parseRequest, parseSequenceRequest, parseStoredPart,
   type PartJson, type SequenceItemJson,
 } from './schema.js';
 import { UniformPart } from './uniform-part.js';
@@ -141,9 +141,11 @@ export class TriggerSequence {
   static fromCompact(json: unknown): TriggerSequence {
     const compact = parseRequest(compactSequenceSchema, json);
     const registry = new TagRegistry();
+    const budget = new EntryBudget();
     const parts = Object.entries(compact.parts).map(([name, part]): Part => {
       if (!('mapping' in part)) return new UniformPart(name, part.uniform.streams, part.uniform.events, registry.get(part.uniform.tags));
-      return TriggerSequence.explicitPart(name, parsePart(part.mapping, name), registry);
+      const lists = parseStoredPart(part.mapping, name, budget);
+      return new ExplicitPart(name, [...lists.keys()], [...lists.values()], registry);
     });
     return new TriggerSequence(parts, compact.sequence, registry, false, true);
   }
