@@ -160,6 +160,80 @@ describe('bounded input: compact trigger maps', () => {
   });
 });
 
+describe('bounded input: large map bodies read in pieces', () => {
+  /** what a body becomes, read in pieces and by JSON.parse as a whole: the map's JSON or the refusal */
+  function bothWays(text: string, kind: 'sequence' | 'mapping'): [string, string] {
+    const body = Buffer.from(text);
+    expect(body.length, 'large enough to be read in pieces').to.be.at.least(1 << 20);
+    const outcome = (build: () => TriggerSequence) => {
+      try {
+        return build().compactJson();
+      } catch (error) {
+        expect(error).to.be.instanceOf(MappingError);
+        // JSON.parse's own words differ between the whole body and a piece of it
+        return (error as Error).message.replace(/^(body is not JSON):.*/s, '$1');
+      }
+    };
+    const whole = () => {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new MappingError(`body is not JSON: ${(error as Error).message}`);
+      }
+      return kind === 'sequence' ? TriggerSequence.fromSequenceRequest(json) : TriggerSequence.fromMappingRequest(json);
+    };
+    return [outcome(() => (kind === 'sequence' ? TriggerSequence.fromSequenceBody(body) : TriggerSequence.fromMappingBody(body))), outcome(whole)];
+  }
+
+  const entries = (count: number, entry: (i: number) => string) => Array.from({ length: count }, (_, i) => entry(i)).join(',');
+  const big = entries(60_000, (i) => `[{"constraint":${i}}]`);
+
+  it('reads what JSON.parse reads, and refuses what it refuses, with the same texts', () => {
+    const mappings = [
+      `{"eiger":[${big}]}`,
+      `{ "eiger" :\r\n\t[ ${big} ] , "orca":[${entries(60_000, (i) => (i % 3 ? 'null' : '[{"tags":["a,]\\"[","b"],"constraint":1,"x":{"y":[1,{"z":"]"}]}}]'))}]}`,
+      `{"\\u0065iger":[${big}]}`,
+      `{"eiger":[${big}],"eiger":[${big.replace('"constraint":5}', '"constraint":5.5}')}]}`,
+      `{"eiger":[${big}],"orca":[${big},[{}]]}`,
+      `{"eiger":[${big.replace('[{"constraint":700}]', '[{"constraint":700},7]')}]}`,
+      `{"eiger":[${big.replace('[{"constraint":59999}]', '[{"tags":[3],"constraint":59999}]')}]}`,
+      `{"__proto__":[${big}]}`,
+      `{"eiger":[${big},]}`, `{"eiger":[${big.replace('},{', '} {')}]}`, `{"eiger":[${big}]`, `{"eiger":[${big}]} x`,
+      `{"eiger":[${big.replace('null', 'nul')}],"orca":[nul]}`, `{"eig\\xer":[${big}]}`, `["eiger",[${big}]]`, `  {"eiger":[${big}]}  `,
+    ];
+    for (const text of mappings) {
+      const [pieces, whole] = bothWays(text, 'mapping');
+      expect(pieces, text.slice(0, 80)).to.equal(whole);
+    }
+    const sequences = [
+      `{"parts":{"a":{"eiger":[${big}]},"b":{"orca":[[],null]}},"sequence":["a",{"part":"b","repeat":3}],"extra":{"k":[1,2]}}`,
+      `{"sequence":["a"],"parts":{"a":{"eiger":[${big}],"orca":[${big.replace(/"constraint"/g, '"tags":["g"],"constraint"')}]}}}`,
+      `{"parts":{"a":{"eiger":[${big}]}},"sequence":[{"part":"a","repeat":0}]}`,
+      `{"parts":{"a":{"eiger":{"k":[${big}]}}},"sequence":["a"]}`,
+      `{"parts":{"a":{"eiger":[${big.replace('[{"constraint":30000}]', '{}')}]}},"sequence":["a"]}`,
+    ];
+    for (const text of sequences) {
+      const [pieces, whole] = bothWays(text, 'sequence');
+      expect(pieces, text.slice(0, 80)).to.equal(whole);
+    }
+  });
+
+  it('builds a million-entry part from its body without the whole tree in memory', () => {
+    const body = Buffer.from(`{"eiger":[${entries(1_000_000, (i) => `[{"constraint":${i}}]`)}]}`);
+    globalThis.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let peak = 0;
+    const started = process.hrtime.bigint();
+    const seq = TriggerSequence.fromMappingBody(body);
+    const millis = Number(process.hrtime.bigint() - started) / 1e6;
+    peak = Math.max(peak, process.memoryUsage().heapUsed - heapBefore);
+    console.log(`      ${(body.length / 2 ** 20).toFixed(0)} MB body read in pieces and built in ${millis.toFixed(0)} ms, heap +${(peak / 2 ** 20).toFixed(0)} MB after`);
+    expect(seq.totalEvents).to.equal(1_000_002);
+    expect(seq.partAt(1).entry(0, 765_432)![0]!.constraint).to.equal(765_432);
+  });
+});
+
 describe('bounded input: parameters and JSON', () => {
   it('refuses number texts beyond the limit before parsing them', () => {
     const digits = Buffer.alloc(50 * 2 ** 20, '9');

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { readBody, readJson } from '../core/http/body.js';
+import { readBody, readJson, readJsonBytes } from '../core/http/body.js';
 import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
 import { MAP_LIMITS } from '../core/defaults.js';
 import { TriggerSequence } from '../core/mapping/index.js';
@@ -52,12 +52,12 @@ export function createControllerApp(controller: Controller, extraRouters: Router
 
   router.get(['/sequence', '/mapping'], (ctx) => sequenceBody(ctx, controller.sequence));
   router.post('/sequence', async (ctx) => {
-    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromSequenceBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/mapping', async (ctx) => {
-    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromMappingBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });

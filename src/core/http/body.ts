@@ -28,16 +28,22 @@ export async function readRequestBody(req: IncomingMessage, limit: number): Prom
 }
 
 export async function readJson(ctx: Koa.Context, limit = MAX_JSON_BODY): Promise<unknown> {
-  if (!ctx.is('application/json')) {
-    throw new HttpError(415, `send JSON as Content-Type: application/json (got ${JSON.stringify(ctx.get('Content-Type') || 'none')})`);
-  }
-  const body = await readBody(ctx, limit);
-  checkJsonDepth(body);
+  const body = await readJsonBytes(ctx, limit);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
     throw new HttpError(400, `body is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** the bytes of a JSON body, not parsed yet (large trigger maps are parsed in pieces) */
+export async function readJsonBytes(ctx: Koa.Context, limit = MAX_JSON_BODY): Promise<Buffer> {
+  if (!ctx.is('application/json')) {
+    throw new HttpError(415, `send JSON as Content-Type: application/json (got ${JSON.stringify(ctx.get('Content-Type') || 'none')})`);
+  }
+  const body = await readBody(ctx, limit);
+  checkJsonDepth(body);
+  return body;
 }
 
 /**

@@ -84,7 +84,7 @@ export function parseRequest<S extends z.ZodType>(schema: S, body: unknown, path
 }
 
 /** The first wrong node of a body: zod describes it, placed at its path. */
-class WrongNode {
+export class WrongNode {
   constructor(readonly schema: z.ZodType, readonly value: unknown, readonly path: PropertyKey[]) {}
 
   throw(): never {
@@ -108,6 +108,11 @@ function limitError(what: string, count: number, limit: number, unit: string): M
   return new MappingError(`${what} has ${count} ${unit}, more than the limit of ${limit} ${unit}`);
 }
 
+/** an entry list read from a large body when it is built (no value JSON.parse makes is iterable but arrays) */
+function isLazyList(value: unknown): value is EntryList {
+  return isObject(value) && typeof (value as Partial<EntryList>)[Symbol.iterator] === 'function';
+}
+
 /** Counts entries over all parts of one body against MAP_LIMITS.entries. */
 export class EntryBudget {
   private used = 0;
@@ -119,7 +124,7 @@ export class EntryBudget {
 }
 
 /** Checks one entry and its cap; returns the first wrong node, or null. */
-function checkEntry(entry: unknown, path: PropertyKey[]): WrongNode | null {
+export function checkEntry(entry: unknown, path: PropertyKey[]): WrongNode | null {
   if (entry === null) return null;
   if (!Array.isArray(entry)) return new WrongNode(entrySchema, entry, path);
   if (entry.length > MAP_LIMITS.virtualWorkersPerEntry) {
@@ -139,6 +144,10 @@ function checkPart(part: unknown, path: PropertyKey[], budget: EntryBudget): Wro
   if (streams.length > MAP_LIMITS.streams) throw limitError(describeLocation(path), streams.length, MAP_LIMITS.streams, 'streams');
   for (const stream of streams) {
     const list = part[stream];
+    if (isLazyList(list)) {
+      budget.take(list.length); // its entries are checked as they are read (map-json.ts)
+      continue;
+    }
     if (!Array.isArray(list)) return new WrongNode(z.array(entrySchema), list, [...path, stream]);
     budget.take(list.length);
     for (let event = 0; event < list.length; event++) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAP_LIMITS } from '../defaults.js';
 import { MappingError } from './errors.js';
 import { ExplicitPart } from './explicit-part.js';
+import { parseMappingBody, parseSequenceBody } from './map-json.js';
 import { JSON_CHUNK_CHARS, Part, TagRegistry } from './part.js';
 import { pyStr } from './pyrepr.js';
 import {
@@ -119,6 +120,16 @@ export class TriggerSequence {
     const registry = new TagRegistry();
     const parts = Object.entries(request.parts).map(([name, json]) => TriggerSequence.explicitPart(name, json, registry));
     return new TriggerSequence(parts, request.sequence, registry, opts.allWrap ?? true);
+  }
+
+  /** `POST /api/v1/sequence` body as bytes: a large one is parsed in pieces (map-json.ts). */
+  static fromSequenceBody(body: Buffer, opts: SequenceOptions = {}): TriggerSequence {
+    return TriggerSequence.fromSequenceRequest(parseSequenceBody(body), opts);
+  }
+
+  /** `POST /api/v1/mapping` body as bytes: a large one is parsed in pieces (map-json.ts). */
+  static fromMappingBody(body: Buffer, opts: SequenceOptions = {}): TriggerSequence {
+    return TriggerSequence.fromMappingRequest(parseMappingBody(body, 'main'), opts);
   }
 
   /** `POST /api/v1/mapping` body: one part, played once as part `main`. */
