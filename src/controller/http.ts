@@ -35,12 +35,17 @@ function sequenceBody(ctx: Koa.Context, sequence: TriggerSequence | null): void 
   else ctx.body = Readable.from(flag(ctx.query, 'compact', false) ? sequence.compactJsonChunks() : sequence.jsonChunks());
 }
 
+function isTrue(value: unknown): boolean {
+  return ['true', '1', 'True'].includes(String(value));
+}
+
 export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
   const app = createHttpApp(controller.logger, security);
   const router = new Router({ prefix: '/api/v1' });
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
-  router.get('/status', (ctx) => { ctx.body = controller.status(); });
+  // per-event lists only when asked: they grow with the scan
+  router.get('/status', (ctx) => { ctx.body = controller.status(isTrue(ctx.query.details)); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
     const raw = ctx.query.intervals;

@@ -35,8 +35,11 @@ export const MAP_LIMITS = {
    * constraint's worker for the scan (8 bytes a point)
    */
   pointsPerScan: 10_000_000,
-  /** events of a whole map, repeats and start/end events included */
-  eventsPerMap: 1_000_000_000,
+  /**
+   * events of a whole map, repeats and start/end events included: the map costs nothing per event,
+   * but a scan's accounting keeps a byte per event once one fails
+   */
+  eventsPerMap: 100_000_000,
   /** part instances the sequence plays, repeats included */
   sequenceLength: 10_000_000,
   /** names and `{part, repeat}` items of a posted sequence */

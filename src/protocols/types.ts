@@ -20,9 +20,25 @@ export interface MessageReader {
 export interface SourceContext {
   stream: string;
   logger: Logger;
-  /** count and log an upstream message that cannot be used; the scan goes on */
+  /** count and log an upstream message that cannot be used and belongs to no event; the scan goes on */
   bad(reason: string): void;
+  /**
+   * the scan is already running (this ingester restarted mid-scan): data messages are taken without
+   * waiting for a start message, which went to the previous ingester
+   */
+  resume?: boolean;
 }
+
+/**
+ * What one scan of a stream yields, in upstream order. `frame` is the protocol's own number of a
+ * data message (0-based), where it has one: the ingester places the message in the event of that
+ * number, so a lost or broken message never shifts the ones after it. A `bad` message is one that
+ * cannot be used but takes its place: its event gets the stream as missing, with the reason.
+ */
+export type UpstreamItem =
+  | { kind: 'start' | 'end'; data: StreamData }
+  | { kind: 'data'; data: StreamData; frame?: number }
+  | { kind: 'bad'; reason: string; frame?: number };
 
 export interface UpstreamProtocol<Parsed = unknown> {
   /** name used in configs and on the CLI, e.g. `stins` */
@@ -30,12 +46,23 @@ export interface UpstreamProtocol<Parsed = unknown> {
   /** StreamData.typ of what the ingester forwards, e.g. `STINS` */
   typ: string;
   transport: Transport;
+  /** data messages carry their frame number (UpstreamItem.frame) */
+  numbered: boolean;
   /**
    * One scan of one stream: drop messages until the protocol's start message, yield it, yield one
-   * StreamData per data event, yield the end message and return. The runtime discards whatever
-   * arrives afterwards until the next scan. Unusable messages go to `ctx.bad` and are skipped.
+   * item per data event, yield the end message and return. The runtime discards whatever arrives
+   * afterwards until the next scan. Unusable messages before the start go to `ctx.bad`; after it,
+   * they are yielded as `bad` items.
    */
-  scan(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData>;
+  scan(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem>;
   /** Turns forwarded StreamData into typed objects; throws a clear Error on malformed input. */
   parse(data: StreamData): Parsed;
+}
+
+/** The data a scan forwards, for readers without a trigger map (replay, detection): bad items go to `ctx.bad`. */
+export async function* streamDataOf(items: AsyncIterable<UpstreamItem>, ctx: Pick<SourceContext, 'bad'>): AsyncGenerator<StreamData> {
+  for await (const item of items) {
+    if (item.kind === 'bad') ctx.bad(item.reason);
+    else yield item.data;
+  }
 }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { readRawCapture } from '../../src/core/capture/index.js';
 import type { StreamData } from '../../src/core/types.js';
-import type { MessageReader, SourceContext, UpstreamProtocol } from '../../src/protocols/types.js';
+import { streamDataOf, type MessageReader, type SourceContext, type UpstreamProtocol } from '../../src/protocols/types.js';
 import { waitFor, type TestPipeline } from './pipeline.js';
 
 /** a MessageReader over a list of messages; `undefined` once they are used up, like a closed upstream */
@@ -56,7 +56,7 @@ export function sourceContext(stream = 'test'): { ctx: SourceContext; bad: strin
 export async function scanReader(protocol: UpstreamProtocol, reader: MessageReader, stream = 'test'): Promise<ReaderScanOutcome> {
   const { ctx, bad, warnings } = sourceContext(stream);
   const events: StreamData[] = [];
-  for await (const event of protocol.scan(reader, ctx)) events.push(event);
+  for await (const event of streamDataOf(protocol.scan(reader, ctx), ctx)) events.push(event);
   return { events, bad, warnings };
 }
 

@@ -173,6 +173,11 @@ export class TriggerSequence {
     return this.played[low]!.part;
   }
 
+  /** runs of parts that have events, in play order */
+  get playedRuns(): readonly { readonly part: Part; readonly repeat: number }[] {
+    return this.played;
+  }
+
   /** part names in play order, wrap entries and repeats written out (for small maps) */
   get sequence(): string[] {
     return this.runs.flatMap((run) => Array<string>(run.repeat).fill(run.part.name));

@@ -8,6 +8,7 @@ export const albaem: UpstreamProtocol<AlbaemMessage> = {
   name: 'albaem',
   typ: ALBAEM_TYP,
   transport: 'zmq-sub',
+  numbered: true,
   scan: scanAlbaem,
   parse: parseAlbaem,
 };

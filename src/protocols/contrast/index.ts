@@ -8,6 +8,7 @@ export const contrast: UpstreamProtocol<ContrastMessage> = {
   name: 'contrast',
   typ: CONTRAST_TYP,
   transport: 'zmq-sub',
+  numbered: false,
   scan: scanContrast,
   parse: parseContrast,
 };

@@ -2,9 +2,8 @@
  * One Contrast scan as the ingester sees it (protocols.md §2.4): started, one running message per
  * point, finished or interrupted. Heartbeats come every 10 s whatever happens and are skipped.
  */
-import type { StreamData } from '../../core/types.js';
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
 import { CONTRAST_TYP, readContrastMessage, type ContrastMessage } from './messages.js';
 
 const ROLES: Record<ContrastMessage['status'], MessageRole> = {
@@ -18,6 +17,6 @@ const rules: SeriesRules<ContrastMessage> = {
   role: (message) => ROLES[message.status],
 };
 
-export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, reader, ctx);
 }

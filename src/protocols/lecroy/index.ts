@@ -8,6 +8,7 @@ export const lecroy: UpstreamProtocol<LecroyPacket> = {
   name: 'lecroy',
   typ: LECROY_TYP,
   transport: 'zmq-sub',
+  numbered: false,
   scan: scanLecroy,
   parse: parseLecroy,
 };

@@ -8,6 +8,7 @@ export const pcap: UpstreamProtocol<PcapMessage> = {
   name: 'pcap',
   typ: PCAP_TYP,
   transport: 'zmq-sub',
+  numbered: true,
   scan: scanPcap,
   parse: parsePcap,
 };
