@@ -175,15 +175,15 @@ export class Controller {
   async partExited(field: string): Promise<void> {
     const instance = this.liveness.instanceOf(field);
     if (!instance) return;
-    this.liveness.forget(field, instance);
-    await this.partEnded({ field, instance, how: 'exited' });
+    const processing = this.liveness.forget(field, instance);
+    await this.partEnded({ field, instance, how: 'exited', processing });
   }
 
   private async partEnded(death: Death): Promise<void> {
     if (this.buried.has(death.instance)) return;
     this.buried.add(death.instance);
     if (death.how !== 'left') this.logger.warn(`${death.field.replace(':', ' ')} ${death.how === 'silent' ? 'stopped beating' : death.how}`);
-    this.scan?.partEnded(death.field, death.instance, death.how === 'silent' ? 'stopped beating' : death.how);
+    this.scan?.partEnded(death.field, death.instance, death.how === 'silent' ? 'stopped beating' : death.how, death.processing);
     await this.redis.removeComponent(this.keys.components, this.keys.alive, death.field, death.instance);
   }
 

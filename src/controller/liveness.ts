@@ -11,19 +11,28 @@ export interface Beat {
   count: number;
   /** how long the part's event loop had not ticked when it beat */
   busyMs: number;
+  /** the event its user code was processing, if any */
+  processing?: number;
 }
 
 export function parseBeat(value: string): Beat | undefined {
-  const [instance, count, busy] = value.split(' ');
+  const [instance, count, busy, event] = value.split(' ');
   if (!instance || !Number.isFinite(Number(count))) return undefined;
-  return { instance, count: Number(count), busyMs: Number(busy) || 0 };
+  const processing = Number(event);
+  return { instance, count: Number(count), busyMs: Number(busy) || 0, ...(Number.isInteger(processing) && processing >= 0 ? { processing } : {}) };
 }
 
 export type Departure = 'silent' | 'restarted' | 'left' | 'exited';
 
-export interface Death { field: string; instance: string; how: Departure }
+export interface Death {
+  field: string;
+  instance: string;
+  how: Departure;
+  /** the event its user code was processing at its last beat */
+  processing?: number;
+}
 
-interface Watched { instance: string; count: number; silentMs: number; busyMs: number }
+interface Watched { instance: string; count: number; silentMs: number; busyMs: number; processing?: number }
 
 /** a round later than this counts as this long: the rest is the controller's or Redis's stall */
 const MAX_ROUND_MS = 1000;
@@ -43,16 +52,16 @@ export class LivenessMonitor {
       const beat = parseBeat(raw);
       if (!beat) continue;
       const known = this.watched.get(field);
-      if (known && known.instance !== beat.instance) deaths.push({ field, instance: known.instance, how: 'restarted' });
+      if (known && known.instance !== beat.instance) deaths.push({ field, instance: known.instance, how: 'restarted', processing: known.processing });
       if (!known || known.instance !== beat.instance || known.count !== beat.count) {
-        this.watched.set(field, { instance: beat.instance, count: beat.count, silentMs: 0, busyMs: beat.busyMs });
+        this.watched.set(field, { instance: beat.instance, count: beat.count, silentMs: 0, busyMs: beat.busyMs, processing: beat.processing });
       } else {
         known.silentMs += elapsed;
       }
     }
     for (const [field, known] of this.watched) {
-      if (!(field in beats)) deaths.push({ field, instance: known.instance, how: 'left' });
-      else if (known.silentMs >= this.livenessMs) deaths.push({ field, instance: known.instance, how: 'silent' });
+      if (!(field in beats)) deaths.push({ field, instance: known.instance, how: 'left', processing: known.processing });
+      else if (known.silentMs >= this.livenessMs) deaths.push({ field, instance: known.instance, how: 'silent', processing: known.processing });
     }
     for (const death of deaths) {
       if (this.watched.get(death.field)?.instance === death.instance) this.watched.delete(death.field);
@@ -60,9 +69,12 @@ export class LivenessMonitor {
     return deaths;
   }
 
-  /** a part known to have ended another way (its process exited under the supervisor) */
-  forget(field: string, instance: string): void {
-    if (this.watched.get(field)?.instance === instance) this.watched.delete(field);
+  /** a part known to have ended another way (its process exited under the supervisor); what it was processing */
+  forget(field: string, instance: string): number | undefined {
+    const known = this.watched.get(field);
+    if (known?.instance !== instance) return undefined;
+    this.watched.delete(field);
+    return known.processing;
   }
 
   /** the live instance of a field, if any */

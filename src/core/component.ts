@@ -125,6 +125,11 @@ export abstract class Component {
     this.redis.disconnect();
   }
 
+  /** tells the controller, with every heartbeat, which event user code works on (-1: none) */
+  protected processingEvent(event: number): void {
+    if (this.heartbeat) this.heartbeat.processing = event;
+  }
+
   /** this part cannot go on (the CLI exits non-zero with the reason, and a supervisor restarts it) */
   protected giveUp(reason: string): void {
     this.logger.error(reason);

@@ -72,6 +72,8 @@ export const reportSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('ingested'), ingester: z.string(), instance: z.string(), forwarded: z.number().int(), bytes: z.number().nonnegative(),
     bad: z.array(z.tuple([z.string(), z.number().int(), z.string()])),
+    /** messages before a series' start (warm-ups, the tail of an earlier series): expected noise */
+    skipped: z.array(z.tuple([z.string(), z.string()])),
   }),
   z.object({ kind: z.literal('finished'), component: z.string(), instance: z.string() }),
 ]);

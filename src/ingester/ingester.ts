@@ -48,6 +48,7 @@ export class Ingester extends Component {
   private forwardedReported = 0;
   private bad: [string, number, string][] = [];
   private badTotal = 0;
+  private skipped: [string, string][] = [];
   private reportTimer?: NodeJS.Timeout;
   /** SUB upstreams, connected from the start: a publisher's first scan must not go to nobody */
   private readonly subscriptions = new Map<string, ZmqSubscription>();
@@ -96,12 +97,13 @@ export class Ingester extends Component {
   }
 
   private async sendCounters(scan = this.scan?.scan): Promise<void> {
-    if (!scan || (!this.bad.length && this.forwarded === this.forwardedReported)) return;
+    if (!scan || (!this.bad.length && !this.skipped.length && this.forwarded === this.forwardedReported)) return;
     const bad = this.bad.splice(0);
+    const skipped = this.skipped.splice(0);
     this.forwardedReported = this.forwarded;
     const positions = this.run?.positions();
     await Promise.all([
-      this.report({ kind: 'ingested', ingester: this.field, instance: this.instanceId, forwarded: this.forwarded, bytes: this.forwardedBytes, bad }, scan),
+      this.report({ kind: 'ingested', ingester: this.field, instance: this.instanceId, forwarded: this.forwarded, bytes: this.forwardedBytes, bad, skipped }, scan),
       positions && this.redis.hset(this.keys.positions(scan), this.field, JSON.stringify(positions)),
     ]);
   }
@@ -118,8 +120,15 @@ export class Ingester extends Component {
       const items = stream.protocol.scan(connection.reader, {
         stream: stream.name, logger: this.logger, resume: adoption.resume,
         bad: here(stream.name),
+        skipped: (reason) => {
+          this.skipped.push([stream.name, reason]);
+          this.logger.debug(`stream ${stream.name}: ${reason}`);
+        },
       });
-      feeds.set(stream.name, new StreamFeed(items, stream.protocol.numbered, { bad: here(stream.name) }));
+      feeds.set(stream.name, new StreamFeed(items, {
+        bad: here(stream.name),
+        warn: (message) => this.logger.warn(`stream ${stream.name}: ${message}`),
+      }));
     }
     const resumeFrom = adoption.resume ? await this.predecessorPositions(scan.scan) : undefined;
     if (adoption.resume) this.logger.warn(`joined scan ${scan.scan} while it runs: resuming${resumeFrom ? ` at ${JSON.stringify(resumeFrom)}` : ''}`);

@@ -4,6 +4,9 @@
  * names, where the protocol numbers frames, else to the next one; so a message that is lost or
  * broken leaves its own slot missing and never shifts the later ones into other events. An end
  * message goes to the stream's last slot wherever it arrives; the slots it skipped are missing.
+ * Frame numbers count from 0 (slot 1). Some detectors count again from 0 within a series (the
+ * Xspress3-mini numbers the frames of each line of a mesh anew): a number lower than the last one
+ * placed restarts the count at the slot being filled.
  */
 import type { StreamData } from '../core/types.js';
 import type { UpstreamItem } from '../protocols/types.js';
@@ -14,6 +17,7 @@ export type SlotFill = { data: StreamData } | { missing: string };
 export interface FeedEvents {
   /** a message that belongs to no slot (arrived after its slot, or a duplicate): counted by the ingester */
   bad(reason: string): void;
+  warn?(message: string): void;
 }
 
 export class StreamFeed {
@@ -23,9 +27,12 @@ export class StreamFeed {
   private endedBecause?: string;
   /** the slot after the last one filled (where a restarted ingester would go on) */
   private filledUpTo = 0;
+  /** slot of frame number 0 */
+  private frameBase = 1;
+  private lastFrame = -1;
+  private renumbered = false;
 
-  constructor(private readonly items: AsyncGenerator<UpstreamItem>, private readonly numbered: boolean,
-    private readonly events: FeedEvents) {}
+  constructor(private readonly items: AsyncGenerator<UpstreamItem>, private readonly events: FeedEvents) {}
 
   /** the fill of `slot`; `last` when it is the stream's last slot in the map (where the end message goes) */
   async fill(slot: number, last: boolean): Promise<SlotFill> {
@@ -51,7 +58,7 @@ export class StreamFeed {
       }
       const itemSlot = this.slotOf(item, slot);
       if (itemSlot === undefined) {
-        // a broken message without a number, of a protocol that numbers frames: it belongs nowhere
+        // bytes that are no message of the protocol: they belong nowhere
         this.peeked = undefined;
         this.events.bad((item as { reason: string }).reason);
         continue;
@@ -67,6 +74,14 @@ export class StreamFeed {
         return { missing: `its frame never arrived (the upstream sent ${what} next)` };
       }
       this.peeked = undefined;
+      if (item.kind === 'bad') {
+        // a good copy of the same frame right after a broken one wins (a retransmission)
+        const next = await this.peek();
+        if (next?.kind === 'data' && next.frame !== undefined && this.slotOf(next, slot) === slot) {
+          this.events.bad(item.reason);
+          continue;
+        }
+      }
       this.filledUpTo = Math.max(this.filledUpTo, slot + 1);
       return item.kind === 'bad' ? { missing: item.reason } : { data: item.data };
     }
@@ -76,8 +91,16 @@ export class StreamFeed {
   private slotOf(item: UpstreamItem, asked: number): number | undefined {
     if (item.kind === 'start') return 0;
     const frame = (item as { frame?: number }).frame;
-    if (frame !== undefined) return frame + 1;
-    if (item.kind === 'bad' && this.numbered) return undefined;
+    if (frame !== undefined) {
+      if (frame < this.lastFrame) {
+        if (!this.renumbered) this.events.warn?.(`frame numbers went back from ${this.lastFrame} to ${frame}: taken as the detector counting anew`);
+        this.renumbered = true;
+        this.frameBase = asked - frame;
+      }
+      this.lastFrame = frame;
+      return frame + this.frameBase;
+    }
+    if (item.kind === 'bad' && !item.point) return undefined;
     return asked;
   }
 

@@ -26,6 +26,8 @@ export interface SeriesRules<Message> {
   frameNumber?(message: Message): number | undefined;
   /** the frame number of a message `read` refused, when its header still tells it */
   frameOfRejected?(frames: Buffer[]): number | undefined;
+  /** whether a message `read` refused is still recognisably a data message (a point of the scan) */
+  isRejectedPoint?(frames: Buffer[]): boolean;
   /**
    * What one data message becomes: usually itself; several events (PCAP chunks split into rows)
    * or one event made of several messages (legacy Xspress3 reads the next two) are possible.
@@ -43,8 +45,8 @@ export async function* scanSeries<Message>(rules: SeriesRules<Message>, reader: 
       message = rules.read(frames);
     } catch (error) {
       const reason = (error as Error).message;
-      if (!inSeries) ctx.bad(`before the start message: ${reason}`);
-      else yield { kind: 'bad', reason, frame: rules.frameOfRejected?.(frames) };
+      if (!inSeries) (ctx.skipped ?? ctx.bad)(`before the start message: ${reason}`);
+      else yield { kind: 'bad', reason, frame: rules.frameOfRejected?.(frames), point: rules.isRejectedPoint?.(frames) };
       continue;
     }
     const role = rules.role(message);
@@ -55,7 +57,7 @@ export async function* scanSeries<Message>(rules: SeriesRules<Message>, reader: 
       continue;
     }
     if (!inSeries) {
-      ctx.bad(`${rules.label} ${role} message before the start message`);
+      (ctx.skipped ?? ctx.bad)(`${rules.label} ${role} message before the start message`);
       continue;
     }
     started = true;
@@ -76,7 +78,7 @@ export async function* scanSeries<Message>(rules: SeriesRules<Message>, reader: 
     try {
       events = await rules.expand(frames, message, reader, ctx);
     } catch (error) {
-      yield { kind: 'bad', reason: (error as Error).message, frame };
+      yield { kind: 'bad', reason: (error as Error).message, frame, point: true };
       continue;
     }
     for (const event of events) yield { kind: 'data', data: { typ: rules.typ, frames: event.frames }, frame: event.frame ?? frame };

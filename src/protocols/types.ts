@@ -23,6 +23,11 @@ export interface SourceContext {
   /** count and log an upstream message that cannot be used and belongs to no event; the scan goes on */
   bad(reason: string): void;
   /**
+   * a message that comes before the start message (a publisher's warm-up, the rest of an earlier
+   * series): counted apart, as expected noise rather than a fault; `bad` when not given
+   */
+  skipped?(reason: string): void;
+  /**
    * the scan is already running (this ingester restarted mid-scan): data messages are taken without
    * waiting for a start message, which went to the previous ingester
    */
@@ -32,13 +37,15 @@ export interface SourceContext {
 /**
  * What one scan of a stream yields, in upstream order. `frame` is the protocol's own number of a
  * data message (0-based), where it has one: the ingester places the message in the event of that
- * number, so a lost or broken message never shifts the ones after it. A `bad` message is one that
- * cannot be used but takes its place: its event gets the stream as missing, with the reason.
+ * number, so a lost or broken message never shifts the ones after it. A `bad` message cannot be
+ * used: with a frame number, or as a `point` (a data message of a protocol without numbers, broken
+ * in its content), it takes its place and its event gets the stream as missing, with the reason;
+ * otherwise (bytes that are no message of the protocol at all) it is reported and takes no place.
  */
 export type UpstreamItem =
   | { kind: 'start' | 'end'; data: StreamData }
   | { kind: 'data'; data: StreamData; frame?: number }
-  | { kind: 'bad'; reason: string; frame?: number };
+  | { kind: 'bad'; reason: string; frame?: number; point?: boolean };
 
 export interface UpstreamProtocol<Parsed = unknown> {
   /** name used in configs and on the CLI, e.g. `stins` */
@@ -46,8 +53,6 @@ export interface UpstreamProtocol<Parsed = unknown> {
   /** StreamData.typ of what the ingester forwards, e.g. `STINS` */
   typ: string;
   transport: Transport;
-  /** data messages carry their frame number (UpstreamItem.frame) */
-  numbered: boolean;
   /**
    * One scan of one stream: drop messages until the protocol's start message, yield it, yield one
    * item per data event, yield the end message and return. The runtime discards whatever arrives

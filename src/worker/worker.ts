@@ -202,12 +202,15 @@ export class Worker extends Component {
     this.opts.onEvent?.(event);
     let result: unknown;
     if (this.instance) {
+      this.processingEvent(event.eventNumber);
       try {
         result = this.instance.processEvent(event, this.parameters);
         if (result instanceof Promise) result = await result;
       } catch (error) {
         this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
         return;
+      } finally {
+        this.processingEvent(-1);
       }
     }
     if (result === undefined || result === null) return this.endedHere(event.eventNumber);

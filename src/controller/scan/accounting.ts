@@ -69,6 +69,8 @@ export class ScanAccounting {
   readonly losses = new ProblemLog();
   readonly missing = new ProblemLog();
   readonly bad = new ProblemLog();
+  /** messages before a series' start: counted, but not a fault of the scan */
+  readonly skipped = new ProblemLog();
   /** data-plane messages refused by the reducer (no token, unknown sender) */
   refused = 0;
   stopped = false;

@@ -58,6 +58,8 @@ export interface ScanIdentity {
 /** events a worker may hold until the ingesters said how large events are */
 const FIRST_CREDIT = 8;
 const FENCE_TIMEOUT_MS = 15_000;
+/** an event that this many workers died processing is not handed to another: it is lost */
+const POISON_DEATHS = 2;
 const TRIM_EVERY_MS = 1000;
 /** routes per assignment stream entry */
 const MAX_ROUTES = 2000;
@@ -65,6 +67,14 @@ const MAX_ROUTES = 2000;
 interface Member {
   instance: string;
   fencing?: { since: number };
+}
+
+/** a dead worker's share of an event that waits for a worker with the tags to join */
+interface Orphan {
+  event: number;
+  from: string;
+  needs: string[];
+  since: number;
 }
 
 export interface ScanProgress {
@@ -103,6 +113,9 @@ export class Scan {
   private readonly deadReducers = new Set<string>();
   /** parts that ended and may come back: field → since */
   private readonly missingParts = new Map<string, number>();
+  /** events whose processing a worker died in, and how many times */
+  private readonly suspects = new Map<number, number>();
+  private orphans: Orphan[] = [];
   private readonly forwarded = new Map<string, { events: number; bytes: number }>();
   private readonly pendingRoutes: EventRoute[] = [];
   /** per stream, its entries so far (the slot of its next frame); a copy at every MAX_ROUTES-th pending route */
@@ -230,7 +243,8 @@ export class Scan {
       case 'ingested':
         this.forwarded.set(report.ingester, { events: report.forwarded, bytes: report.bytes });
         this.sizeCredit();
-        for (const [stream, event, reason] of report.bad) this.accounting.bad.add({ event, component: `${report.ingester.split(':')[1]}/${stream}`, reason });
+        for (const [stream, event, reason] of report.bad) this.accounting.bad.add({ event, component: `${report.ingester}/${stream}`, reason });
+        for (const [stream, reason] of report.skipped) this.accounting.skipped.add({ event: 0, component: `${report.ingester}/${stream}`, reason });
         break;
       case 'finished':
         if (this.ready.get(report.component) === report.instance) this.finishedComponents.add(report.component);
@@ -319,6 +333,7 @@ export class Scan {
       joining.push({ name: w.name, tags: w.tags ?? ['generic'] });
     }
     this.assigner.registerWorkers(joining);
+    if (joining.length && this.orphans.length) this.orphans = this.orphans.filter((orphan) => !this.redo(orphan));
     for (const [name, member] of this.members) {
       if (member.fencing && now - member.fencing.since > FENCE_TIMEOUT_MS) {
         this.port.logger.warn(`scan ${this.id}: the reducer did not answer the fence of ${name} in ${FENCE_TIMEOUT_MS / 1000} s; taking its results as not reduced`);
@@ -327,15 +342,18 @@ export class Scan {
     }
   }
 
-  /** A part ended (from the liveness check, or its process exit). */
-  partEnded(field: string, instance: string, how: string): void {
+  /** A part ended (from the liveness check, or its process exit); `processing`: the event its user code was in. */
+  partEnded(field: string, instance: string, how: string, processing?: number): void {
     if (this.finishSent || this.ready.get(field) !== instance) return;
     const [kind, name] = [field.slice(0, field.indexOf(':')), field.slice(field.indexOf(':') + 1)];
     const { logger } = this.port;
     if (kind === 'worker') {
       const member = this.members.get(name);
       if (member?.instance !== instance || member.fencing) return;
-      logger.error(`worker ${name} ${how} during scan ${this.id}; its unfinished events (${this.assigner.outstanding(name)}) go to other workers`);
+      const during = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : undefined;
+      if (during !== undefined) this.suspects.set(during, (this.suspects.get(during) ?? 0) + 1);
+      logger.error(`worker ${name} ${how} during scan ${this.id}${during === undefined ? '' : ` while processing event ${during}`}; `
+        + `its unfinished events (${this.assigner.outstanding(name)}) go to other workers`);
       member.fencing = { since: Date.now() };
       this.assigner.suspend(name);
       void this.port.announce({ type: 'fence', scan: this.id, instances: [`${field}/${instance}`] })
@@ -364,9 +382,7 @@ export class Scan {
     if (!member?.fencing || `${name}/${member.instance}` !== sender) return;
     this.members.delete(name);
     for (const awaiting of this.awaitingReduce.values()) for (const [event, worker] of awaiting) if (worker === name) awaiting.delete(event);
-    let moved = 0;
-    let lost = 0;
-    const busy = new Set([name, ...[...this.members].filter(([, m]) => m.fencing).map(([n]) => n)]);
+    const outcome = { moved: 0, waiting: 0, lost: 0 };
     for (const event of this.assigner.takeOutstanding(name)) {
       const route = this.routes.get(event);
       const share = route ? Object.keys(route).filter((s) => route[s].includes(name)) : [];
@@ -374,29 +390,50 @@ export class Scan {
       if (needs === null) {
         // only "every worker with these tags": nobody redoes it
         if (this.assigner.releaseShare(event)) this.ended(event);
-        continue;
+      } else if ((this.suspects.get(event) ?? 0) >= POISON_DEATHS) {
+        this.lose(event, name, `${this.suspects.get(event)} workers died while processing it`);
+        outcome.lost += 1;
+      } else if (this.redo({ event, from: name, needs, since: Date.now() })) {
+        outcome.moved += 1;
+      } else {
+        this.orphans.push({ event, from: name, needs, since: Date.now() });
+        outcome.waiting += 1;
       }
-      const replacement = this.assigner.chooseReplacement(needs, busy);
-      if (!replacement || !route) {
-        this.accounting.lost(event, name, replacement ? 'its route was not known' : `worker ${name} ended and no other worker has the tags [${needs.join(', ')}]`);
-        lost += 1;
-        if (this.assigner.releaseShare(event)) this.ended(event);
-        continue;
-      }
-      this.assigner.adopt(event, replacement);
-      const rerouted: StreamRoutes = {};
-      for (const [stream, workers] of Object.entries(route)) {
-        rerouted[stream] = workers.includes(name) ? [...new Set(workers.map((w) => (w === name ? replacement : w)))].sort() : workers;
-      }
-      this.routes.set(event, rerouted);
-      this.pendingReassigned.push({ event, streams: rerouted });
-      moved += 1;
     }
-    this.port.logger.warn(`scan ${this.id}: ${name}'s unfinished events: ${moved} went to other workers, ${lost} lost`);
+    this.port.logger.warn(`scan ${this.id}: ${name}'s unfinished events: ${outcome.moved} went to other workers, `
+      + `${outcome.waiting} wait for a worker, ${outcome.lost} lost`);
   }
 
-  /** parts that did not come back in time: their work is given up */
+  /** hands a dead worker's share of an event to a live worker with the tags; false when there is none */
+  private redo(orphan: Orphan): boolean {
+    const busy = new Set([...this.members].filter(([, m]) => m.fencing).map(([n]) => n));
+    const replacement = this.assigner.chooseReplacement(orphan.needs, busy);
+    const route = this.routes.get(orphan.event);
+    if (!replacement || !route) return false;
+    this.assigner.adopt(orphan.event, replacement);
+    const rerouted: StreamRoutes = {};
+    for (const [stream, workers] of Object.entries(route)) {
+      rerouted[stream] = workers.includes(orphan.from) ? [...new Set(workers.map((w) => (w === orphan.from ? replacement : w)))].sort() : workers;
+    }
+    this.routes.set(orphan.event, rerouted);
+    this.pendingReassigned.push({ event: orphan.event, streams: rerouted });
+    return true;
+  }
+
+  private lose(event: number, worker: string, reason: string): void {
+    this.accounting.lost(event, worker, reason);
+    if (this.assigner.releaseShare(event)) this.ended(event);
+  }
+
+  /** parts that did not come back in time, and events no worker came for: their work is given up */
   private async checkGrace(now: number): Promise<void> {
+    const expired = this.orphans.filter((o) => now - o.since >= this.options.graceMs);
+    if (expired.length) {
+      this.orphans = this.orphans.filter((o) => now - o.since < this.options.graceMs);
+      for (const orphan of expired) {
+        this.lose(orphan.event, orphan.from, `worker ${orphan.from} ended and no worker with the tags [${orphan.needs.join(', ')}] came within ${this.options.graceMs / 1000} s`);
+      }
+    }
     for (const [field, since] of this.missingParts) {
       if (now - since < this.options.graceMs) continue;
       const back = field.startsWith('reducer:') ? !!this.port.ensemble().reducer && [...this.ready.keys()].includes(field) : this.ready.has(field);
@@ -412,6 +449,7 @@ export class Scan {
   /** ends the scan: every event that has not ended is lost, with this reason */
   private async giveUp(reason: string): Promise<void> {
     this.accounting.endReason = reason;
+    for (const orphan of this.orphans.splice(0)) this.lose(orphan.event, orphan.from, reason);
     for (const [worker, events] of this.assigner.outstandingByWorker()) {
       for (const event of events) this.accounting.lost(event, worker, reason);
       this.completed(worker, events);
@@ -512,6 +550,8 @@ export class Scan {
       lost_reasons: a.losses.reasons(),
       missing_reasons: a.missing.reasons(),
       bad_reasons: a.bad.reasons(),
+      skipped_frames: a.skipped.total,
+      skipped_reasons: a.skipped.reasons(),
       refused_messages: a.refused,
       finished_components: [...this.finishedComponents],
     };
@@ -521,6 +561,7 @@ export class Scan {
         lost_event_list: a.losses.tail(1000),
         missing_frame_list: a.missing.tail(1000),
         bad_frame_list: a.bad.tail(1000),
+        skipped_frame_list: a.skipped.tail(1000),
         processing_times: this.load.processingTimes(),
       });
     }

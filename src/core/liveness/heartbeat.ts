@@ -1,8 +1,10 @@
 /**
  * A component's heartbeat, beaten from a thread of its own: user code that keeps the event loop
  * busy for seconds (a slow analysis, a long synchronous finish) must not make the controller think
- * the process died. The thread writes `HSET <alive> <field> "<instance> <count> <busy ms>"` every
- * interval, where `busy ms` is how long the main thread's event loop has not ticked.
+ * the process died. The thread writes `HSET <alive> <field> "<instance> <count> <busy ms> <event>"`
+ * every interval, where `busy ms` is how long the main thread's event loop has not ticked and
+ * `event` the event user code is processing (-1: none), so that the controller knows which event a
+ * worker died on.
  *
  * The thread talks RESP over a plain socket: it runs as an eval'd script (a thread does not inherit
  * the TypeScript loader of the main thread, and this way it loads no module but node's own), and it
@@ -29,6 +31,7 @@ function heartbeatThread(): void {
   const tls = require('node:tls');
   const { redisUrl, key, field, instance, intervalMs, tick } = workerData;
   const loopTick = new Float64Array(tick);
+  const processing = new Int32Array(workerData.processing);
   const url = new URL(redisUrl);
   const db = Number(url.pathname.slice(1) || 0);
   const resp = (...words: string[]) => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
@@ -73,7 +76,7 @@ function heartbeatThread(): void {
     if (!connected || socket.writableLength > 4096) return;
     count += 1;
     const busy = Math.max(0, Date.now() - loopTick[0]);
-    socket.write(resp('HSET', key, field, `${instance} ${count} ${Math.round(busy)}`));
+    socket.write(resp('HSET', key, field, `${instance} ${count} ${Math.round(busy)} ${processing[0]}`));
   };
 
   const timer = setInterval(beat, intervalMs);
@@ -93,22 +96,29 @@ function heartbeatThread(): void {
 export class Heartbeat {
   private readonly thread: Worker;
   private readonly tick = new Float64Array(new SharedArrayBuffer(8));
+  private readonly processingEvent = new Int32Array(new SharedArrayBuffer(4));
   private readonly ticker: NodeJS.Timeout;
   private readonly exited: Promise<void>;
 
   constructor(options: HeartbeatOptions) {
     this.tick[0] = Date.now();
+    this.processingEvent[0] = -1;
     // the main thread's sign of life: how long ago its event loop last ran this
     this.ticker = setInterval(() => { this.tick[0] = Date.now(); }, 100);
     this.ticker.unref();
     const { onRedisDown, ...data } = options;
     // `__name`: the helper esbuild (tsx, for the tests) wraps named functions in; tsc emits none
-    this.thread = new Worker(`var __name = (f) => f; (${heartbeatThread.toString()})()`, { eval: true, workerData: { ...data, tick: this.tick.buffer } });
+    this.thread = new Worker(`var __name = (f) => f; (${heartbeatThread.toString()})()`, { eval: true, workerData: { ...data, tick: this.tick.buffer, processing: this.processingEvent.buffer } });
     this.thread.unref();
     this.thread.on('message', (message: { type: string; down: boolean; reason: string }) => {
       if (message.type === 'redis') onRedisDown?.(message.down, message.reason);
     });
     this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
+  }
+
+  /** the event user code works on now (-1: none); it goes out with every beat */
+  set processing(event: number) {
+    this.processingEvent[0] = event;
   }
 
   /** stops beating and removes the field, so the controller sees a clean leave at once */

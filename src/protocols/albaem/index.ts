@@ -8,7 +8,6 @@ export const albaem: UpstreamProtocol<AlbaemMessage> = {
   name: 'albaem',
   typ: ALBAEM_TYP,
   transport: 'zmq-sub',
-  numbered: true,
   scan: scanAlbaem,
   parse: parseAlbaem,
 };

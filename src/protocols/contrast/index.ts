@@ -8,7 +8,6 @@ export const contrast: UpstreamProtocol<ContrastMessage> = {
   name: 'contrast',
   typ: CONTRAST_TYP,
   transport: 'zmq-sub',
-  numbered: false,
   scan: scanContrast,
   parse: parseContrast,
 };

@@ -8,7 +8,6 @@ export const eigerLegacy: UpstreamProtocol<EigerLegacyPacket> = {
   name: 'eiger-legacy',
   typ: EIGER_LEGACY_TYP,
   transport: 'zmq-pull',
-  numbered: true,
   scan: scanEigerLegacy,
   parse: parseEigerLegacy,
 };

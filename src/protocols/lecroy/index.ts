@@ -8,7 +8,6 @@ export const lecroy: UpstreamProtocol<LecroyPacket> = {
   name: 'lecroy',
   typ: LECROY_TYP,
   transport: 'zmq-sub',
-  numbered: false,
   scan: scanLecroy,
   parse: parseLecroy,
 };

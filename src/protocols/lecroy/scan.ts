@@ -41,7 +41,7 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
       message = readLecroyMessage(frames);
     } catch (error) {
       if (first) yield { kind: 'bad', reason: (error as Error).message };
-      else ctx.bad(`before the start message: ${(error as Error).message}`);
+      else (ctx.skipped ?? ctx.bad)(`before the start message: ${(error as Error).message}`);
       continue;
     }
     if (!first) {
@@ -52,14 +52,14 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
         open = { frames: [first.frame], start: first.start, channels: [] };
         yield { kind: 'start', data: data(prepare) };
       } else {
-        ctx.bad(`LeCroy ${message.kind} message before the start message (PREPARE followed by SEQ START)`);
+        (ctx.skipped ?? ctx.bad)(`LeCroy ${message.kind} message before the start message (PREPARE followed by SEQ START)`);
         prepare = undefined;
       }
       continue;
     }
     switch (message.kind) {
       case 'seqstart':
-        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: SEQ START ${message.message.seqno} arrived before its SEQ END` };
+        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: SEQ START ${message.message.seqno} arrived before its SEQ END`, point: true };
         open = { frames: [frames[0]], start: message.message, channels: [] };
         break;
       case 'traces':
@@ -80,7 +80,7 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
         }
         const problem = incomplete(sequence);
         if (problem) {
-          yield { kind: 'bad', reason: `${problem}; sequence dropped` };
+          yield { kind: 'bad', reason: `${problem}; sequence dropped`, point: true };
           break;
         }
         sequence.frames.push(frames[0]);
@@ -88,7 +88,7 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
         break;
       }
       case 'stop':
-        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: STOP arrived before its SEQ END` };
+        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: STOP arrived before its SEQ END`, point: true };
         yield { kind: 'end', data: data(frames) };
         return;
       case 'prepare':

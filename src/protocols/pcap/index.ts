@@ -8,7 +8,6 @@ export const pcap: UpstreamProtocol<PcapMessage> = {
   name: 'pcap',
   typ: PCAP_TYP,
   transport: 'zmq-sub',
-  numbered: true,
   scan: scanPcap,
   parse: parsePcap,
 };

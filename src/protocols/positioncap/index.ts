@@ -11,7 +11,6 @@ export const positioncap: UpstreamProtocol<PositioncapPacket> = {
   name: 'positioncap',
   typ: POSITIONCAP_TYP,
   transport: 'tcp',
-  numbered: false,
   scan: scanPositioncap,
   parse: (data) => processParser.parse(data),
 };

@@ -40,7 +40,7 @@ export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext
     let skipped = 0;
     let line = await nextLine();
     for (; line !== undefined && !isArmLine(line); line = await nextLine()) skipped += 1;
-    if (skipped) ctx.bad(`skipped ${skipped} PandA line${skipped === 1 ? '' : 's'} before the arm_time header`);
+    if (skipped) (cycles ? ctx.bad : (ctx.skipped ?? ctx.bad))(`skipped ${skipped} PandA line${skipped === 1 ? '' : 's'} before the arm_time header`);
     if (line === undefined) return;
     const block = [line];
     for (line = await nextLine(); line !== undefined; line = await nextLine()) {
@@ -69,7 +69,7 @@ export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext
       try {
         checker.parseFrame(line);
       } catch (error) {
-        yield { kind: 'bad', reason: (error as Error).message };
+        yield { kind: 'bad', reason: (error as Error).message, point: true };
         continue;
       }
       yield { kind: 'data', data: data(line) };

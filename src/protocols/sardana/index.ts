@@ -8,7 +8,6 @@ export const sardana: UpstreamProtocol<SardanaPacket> = {
   name: 'sardana',
   typ: SARDANA_TYP,
   transport: 'http',
-  numbered: true,
   scan: scanSardana,
   parse: parseSardana,
 };

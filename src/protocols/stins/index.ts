@@ -8,7 +8,6 @@ export const stins: UpstreamProtocol<StinsPacket> = {
   name: 'stins',
   typ: STINS_TYP,
   transport: 'zmq-pull',
-  numbered: true,
   scan: scanStins,
   parse: parseStins,
 };

@@ -8,7 +8,6 @@ export const xspress3: UpstreamProtocol<XspressPacket> = {
   name: 'xspress3',
   typ: XSPRESS_TYP,
   transport: 'zmq-sub',
-  numbered: true,
   scan: scanXspress,
   parse: parseXspress,
 };
