@@ -240,6 +240,12 @@ describe('hostile input (live controller and reducer)', function () {
       await abortUpload(pipeline.controllerPort, path, 10_000_000, 1_000_000);
     }
     await abortUpload(pipeline.reducerPort, '/api/v1/result/x', 10_000_000, 100_000);
+    // and one that leaves while the map is written out to it
+    expect((await postJson('/api/v1/sardana_hook', { streams: ['det'], scan: { nb_points: 1_000_000 } })).status).to.equal(200);
+    const leaving = new AbortController();
+    const download = await fetch(`${pipeline.controller}/api/v1/sequence`, { signal: leaving.signal });
+    await download.body!.getReader().read();
+    leaving.abort();
     await stillAnswers();
     await new Promise((r) => setTimeout(r, 300)); // lines logged for the cut uploads would be out by now
     const logged = pipeline.output.join('').slice(before);
