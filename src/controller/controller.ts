@@ -19,6 +19,7 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
+import { checkDumpPrefix } from '../core/dump-path.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 import { LivenessMonitor, type Death } from './liveness.js';
 import { Scan, type ScanOptions, type ScanPort, type ScanProgress } from './scan/scan.js';
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   admissionMs?: number;
   /** how long a part that ended may take to come back before its share of a scan is given up */
   graceMs?: number;
+  /** the only directory dump_prefix may name; none: dump_prefix must stay empty */
+  dumpDirectory?: string;
 }
 
 export interface WorkerScaler {
@@ -91,7 +94,8 @@ export class Controller {
   private mergedDescriptions: ParameterDescription[] = [DUMP_PREFIX];
   private timers: NodeJS.Timeout[] = [];
   scan: Scan | null = null;
-  private sequenceJson: unknown = { parts: {}, sequence: [] };
+  /** the last trigger map posted (GET /api/v1/sequence) */
+  private lastSequence: TriggerSequence | null = null;
   private changingScan: Promise<unknown> = Promise.resolve();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
@@ -115,7 +119,11 @@ export class Controller {
     this.versions = await this.redis.hgetall(this.keys.parameterVersions);
     this.hash = parametersHash(this.versions);
     const sequence = await this.redis.get(this.keys.sequence);
-    if (sequence) this.sequenceJson = JSON.parse(sequence);
+    try {
+      if (sequence) this.lastSequence = TriggerSequence.fromCompact(JSON.parse(sequence));
+    } catch (error) {
+      this.logger.warn(`the stored trigger map cannot be read, GET /api/v1/sequence starts empty: ${error}`);
+    }
     await this.refreshRegistry();
     await this.resumeRunningScan();
     await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
@@ -272,8 +280,8 @@ export class Controller {
     const id = randomUUID();
     const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, this.scanPort(), this.scanOptions());
     this.scan = scan;
-    this.sequenceJson = sequence.toJSON();
-    const tx = this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson));
+    this.lastSequence = sequence;
+    const tx = this.redis.multi().set(this.keys.sequence, sequence.compactJson());
     // the previous scan's keys go now: a scan keeps nothing in Redis beyond the next one
     if (previous) tx.del(...this.keys.scanKeys(previous.id));
     await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents, token: scan.token, streamEnds: streamEnds(sequence) }, tx);
@@ -300,7 +308,7 @@ export class Controller {
     await this.scan?.stopNow();
   }
 
-  get sequence(): unknown { return this.sequenceJson; }
+  get sequence(): TriggerSequence | null { return this.lastSequence; }
 
   progress(): ScanProgress {
     return this.scan?.progress() ?? {
@@ -329,6 +337,7 @@ export class Controller {
   /** Stores a new value (checked against its description), tells every component; returns the new hash. */
   async setParameter(name: string, data: Buffer): Promise<string> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RequestError(400, `parameter names are identifiers, got ${JSON.stringify(name)}`);
+    if (name === DUMP_PREFIX.name) checkDumpPrefix(this.options.dumpDirectory, data.toString('utf8'));
     this.assertRedis();
     const description = this.descriptions().find((d) => d.name === name);
     if (description) {

@@ -1,9 +1,11 @@
 /** The controller's HTTP API: the original's `/api/v1/...` paths and JSON shapes (core.md §6.1). */
+import { Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { readBody, readJson } from '../core/http/body.js';
+import { readBody, readJson, readJsonBytes } from '../core/http/body.js';
 import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
+import { MAP_LIMITS } from '../core/defaults.js';
 import { TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
@@ -13,12 +15,24 @@ import { parseScanDescription, scanMap } from './scan-description.js';
 
 const sardanaHookSchema = z.object({
   streams: z.array(z.string()).min(1, 'streams required'),
-  scan: z.object({ nb_points: z.number().int().positive('nb_points must be positive') }).passthrough(),
+  scan: z.object({
+    nb_points: z.number().int().positive('nb_points must be positive')
+      .max(MAP_LIMITS.pointsPerScan, `nb_points must be at most ${MAP_LIMITS.pointsPerScan} (the limit of points per scan)`),
+  }).passthrough(),
 });
 
-function allWrap(query: Record<string, unknown>): boolean {
-  const value = query.all_wrap;
-  return value === undefined || !['false', '0', 'False'].includes(String(value));
+function flag(query: Record<string, unknown>, name: string, otherwise: boolean): boolean {
+  const value = query[name];
+  return value === undefined ? otherwise : !['false', '0', 'False'].includes(String(value));
+}
+
+const allWrap = (query: Record<string, unknown>) => flag(query, 'all_wrap', true);
+
+/** the map written out from its compact form as the client reads it, or `?compact=true` the compact form */
+function sequenceBody(ctx: Koa.Context, sequence: TriggerSequence | null): void {
+  ctx.type = 'application/json';
+  if (!sequence) ctx.body = { parts: {}, sequence: [] };
+  else ctx.body = Readable.from(flag(ctx.query, 'compact', false) ? sequence.compactJsonChunks() : sequence.jsonChunks());
 }
 
 function isTrue(value: unknown): boolean {
@@ -41,14 +55,14 @@ export function createControllerApp(controller: Controller, extraRouters: Router
     ctx.body = controller.scan?.load.report(intervals, scan) ?? {};
   });
 
-  router.get(['/sequence', '/mapping'], (ctx) => { ctx.body = controller.sequence; });
+  router.get(['/sequence', '/mapping'], (ctx) => sequenceBody(ctx, controller.sequence));
   router.post('/sequence', async (ctx) => {
-    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromSequenceBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/mapping', async (ctx) => {
-    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromMappingBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });

@@ -268,11 +268,11 @@ export class Assigner {
     let constrained = false;
     for (const stream of streams) {
       const s = instance.part.streams.indexOf(stream);
-      const entry = s < 0 ? null : instance.part.entries[s]![local];
+      const entry = s < 0 ? null : instance.part.entry(s, local);
       for (const vw of entry ?? []) {
         if (vw.slot < 0) continue;
         constrained = true;
-        for (const tag of instance.part.constraintTags[vw.slot]!.tags) tags.add(tag);
+        for (const tag of instance.part.constraintTagsOf(vw.slot).tags) tags.add(tag);
       }
     }
     return constrained ? [...tags] : null;
@@ -342,7 +342,7 @@ export class Assigner {
     return this.active.map((instance) => {
       const out: Record<string, string> = {};
       instance.bindings.forEach((worker, slot) => {
-        if (worker) out[String(instance.part.constraints[slot])] = worker.name;
+        if (worker) out[String(instance.part.constraintOf(slot))] = worker.name;
       });
       return out;
     });
@@ -356,13 +356,13 @@ export class Assigner {
   }
 
   private openInstance(): void {
-    while (this.sequenceIndex < this.seq.sequence.length && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
-    if (this.sequenceIndex === this.seq.sequence.length) {
+    while (this.sequenceIndex < this.seq.playedLength && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
+    if (this.sequenceIndex === this.seq.playedLength) {
       this.current = null;
       return;
     }
     const part = this.seq.partAt(this.sequenceIndex);
-    this.current = { part, start: this.frontier, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending: 0 };
+    this.current = { part, start: this.frontier, bindings: [], pending: 0 };
     this.active.push(this.current);
   }
 
@@ -393,8 +393,8 @@ export class Assigner {
     const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
-    for (const list of part.entries) {
-      const entry = list[this.local];
+    for (let s = 0; s < part.streams.length; s++) {
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       for (const vw of entry) {
         if (vw.slot < 0) {
@@ -410,7 +410,7 @@ export class Assigner {
       }
     }
     for (const slot of plan.newSlots) {
-      const tags = part.constraintTags[slot]!;
+      const tags = part.constraintTagsOf(slot);
       const candidates = this.matching(tags).workers;
       // spread: a worker not yet in this event, else one not yet given another constraint of it;
       // a worker already in the event costs no extra credit
@@ -418,7 +418,7 @@ export class Assigner {
         ?? this.leastLoaded(plan, candidates, 'in event, unchosen')
         ?? this.leastLoaded(plan, candidates, 'in event');
       if (!chosen) {
-        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraints[slot]} of part ${pyStr(part.name)}`;
+        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraintOf(slot)} of part ${pyStr(part.name)}`;
         return candidates.length === 0
           ? `event ${this.frontier}: no worker with ${what}`
           : `event ${this.frontier}: waiting for credit of any worker with ${what}`;
@@ -481,7 +481,7 @@ export class Assigner {
     const { part, bindings } = instance;
     const streams: Record<string, readonly string[]> = {};
     for (let s = 0; s < part.streams.length; s++) {
-      const entry = part.entries[s]![this.local];
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       let names: readonly string[];
       if (entry.length === 1) {
