@@ -58,13 +58,6 @@ function mergeComponentDescriptions(ensemble: Ensemble): ParameterDescription[] 
   return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** the trigger map as GET /api/v1/sequence shows it, made a TriggerSequence again (its wrap part included) */
-function storedSequence(json: unknown): TriggerSequence {
-  const { parts, sequence } = json as { parts: Record<string, { mapping: unknown }>; sequence: string[] };
-  const unwrapped = Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part.mapping]));
-  return TriggerSequence.fromSequenceRequest({ parts: unwrapped, sequence }, { allWrap: false });
-}
-
 /** A request the controller refuses; the HTTP layer turns it into a 4xx with `detail`. */
 export class RequestError extends HttpError {}
 
@@ -239,11 +232,9 @@ export class Controller {
     const current = raw ? currentSchema.safeParse(JSON.parse(raw)) : undefined;
     const scan = current?.success ? current.data.scan : null;
     if (!scan || current!.data!.finished) return;
-    let sequence: TriggerSequence;
-    try {
-      sequence = storedSequence(this.sequenceJson);
-    } catch (error) {
-      this.logger.error(`scan ${scan.scan} was running, but its trigger map cannot be read back (${(error as Error).message}); it is left`);
+    const sequence = this.lastSequence;
+    if (!sequence) {
+      this.logger.error(`scan ${scan.scan} was running, but its trigger map cannot be read back; it is left`);
       return;
     }
     this.scan = await Scan.resume({ id: scan.scan, token: scan.token, sequence }, this.ensemble, this.scanPort(), this.scanOptions());

@@ -170,27 +170,39 @@ export class Assigner {
     const unfinished = [...shares.keys()].sort((a, b) => a - b);
     this.active.length = 0;
     this.current = null;
-    this.sequenceIndex = this.seq.sequence.length;
+    this.sequenceIndex = this.seq.playedLength;
     this.local = 0;
+    // runs of repeated parts are walked by arithmetic: only instances with unfinished events, and the frontier's, exist
     let start = 0;
+    let played = 0;
     let next = 0;
-    for (let index = 0; index < this.seq.sequence.length; index++) {
-      const part = this.seq.partAt(index);
-      const end = start + part.length;
-      let pending = 0;
-      while (next < unfinished.length && unfinished[next]! < end) { pending++; next++; }
-      const atFrontier = part.length > 0 && frontier >= start && frontier < end;
-      if (pending || atFrontier) {
-        const instance: PartInstance = { part, start, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending };
-        this.active.push(instance);
-        if (atFrontier) {
-          this.current = instance;
-          this.sequenceIndex = index;
-          this.local = frontier - start;
-          break;
-        }
+    const open = (part: Part, instanceStart: number, index: number, pending: number, atFrontier: boolean) => {
+      const instance: PartInstance = { part, start: instanceStart, bindings: [], pending };
+      this.active.push(instance);
+      if (!atFrontier) return;
+      this.current = instance;
+      this.sequenceIndex = index;
+      this.local = frontier - instanceStart;
+    };
+    for (const { part, repeat } of this.seq.playedRuns) {
+      const end = start + part.length * repeat;
+      while (next < unfinished.length && unfinished[next]! < end) {
+        const k = Math.floor((unfinished[next]! - start) / part.length);
+        const instanceStart = start + k * part.length;
+        let pending = 0;
+        while (next < unfinished.length && unfinished[next]! < instanceStart + part.length) { pending++; next++; }
+        const atFrontier = frontier >= instanceStart && frontier < instanceStart + part.length;
+        open(part, instanceStart, played + k, pending, atFrontier);
+        if (atFrontier) break;
+      }
+      if (this.current) break;
+      if (frontier >= start && frontier < end) {
+        const k = Math.floor((frontier - start) / part.length);
+        open(part, start + k * part.length, played + k, 0, true);
+        break;
       }
       start = end;
+      played += repeat;
     }
     this.frontier = frontier;
     this.remaining.clear();
