@@ -19,6 +19,7 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
+import { ScanHistory } from './history.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 import { LivenessMonitor, type Death } from './liveness.js';
 import { Scan, type ScanProgress } from './scan/scan.js';
@@ -86,6 +87,7 @@ export class Controller {
   scan: Scan | null = null;
   private sequenceJson: unknown = { parts: {}, sequence: [] };
   private changingScan: Promise<unknown> = Promise.resolve();
+  readonly history = new ScanHistory();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
 
@@ -186,6 +188,7 @@ export class Controller {
   }
 
   get components(): Ensemble { return this.ensemble; }
+  get pipeline(): string { return this.options.pipeline; }
 
   /** streams every worker can receive: served by a live ingester */
   availableStreams(): string[] {
@@ -241,6 +244,7 @@ export class Controller {
       admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
     });
     this.scan = scan;
+    this.history.started(scan);
     this.sequenceJson = sequence.toJSON();
     const tx = this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson));
     // the previous scan's keys go now: a scan keeps nothing in Redis beyond the next one
@@ -253,6 +257,7 @@ export class Controller {
   }
 
   private scanFinished(scan: Scan): void {
+    this.history.finished(scan);
     const p = scan.progress();
     const how = p.outcome === 'complete' ? 'complete' : `${p.outcome.replaceAll('_', ' ')}${scan.accounting.endReason ? ` (${scan.accounting.endReason})` : ''}`;
     const line = `scan ${scan.id} ${how}: ${p.completed_events} of ${p.total_events} events completed, ${p.failed_events} failed, `

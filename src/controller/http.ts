@@ -7,7 +7,7 @@ import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
 import { TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
-import { dashboardHtml } from './dashboard.js';
+import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
 
@@ -87,9 +87,6 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   });
   logRoutes(router, controller);
 
-  const root = new Router();
-  root.get('/', (ctx) => { ctx.type = 'html'; ctx.body = dashboardHtml; });
-
-  for (const r of [router, root, ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [router, ...dashboardRouters(controller), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }
