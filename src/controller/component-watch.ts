@@ -4,25 +4,7 @@
  * from the ensemble whenever asked; a restart shows in the service_uuid however rarely one looks.
  */
 import { ensembleEntries, type ComponentEntry, type Ensemble } from '../core/registry.js';
-
-export type ComponentLife = 'up' | 'restarted' | 'gone';
-
-export interface ComponentState {
-  /** `kind:name`, as in the registry */
-  component: string;
-  kind: string;
-  name: string;
-  state: ComponentLife;
-  service_uuid: string;
-  restarts: number;
-  /** ISO 8601: first seen, the last restart, when it was last seen alive */
-  first_seen: string;
-  restarted_at: string | null;
-  last_seen: string;
-  processed_events: number;
-  errors: number;
-  event_rate: number;
-}
+import type { ComponentState } from './api-schemas.js';
 
 /** how long after a restart a component shows as restarted rather than up */
 const RESTART_SHOWN_MS = 60_000;

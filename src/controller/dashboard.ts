@@ -9,19 +9,12 @@ import { ComponentWatch } from './component-watch.js';
 import { ControllerMetrics, metricsRouter } from './metrics.js';
 import { reducerProxyRouter } from './reducer-proxy.js';
 import { webRouter } from './web.js';
-import { HttpError } from '../core/http/errors.js';
-
-function limit(raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new HttpError(400, 'limit must be a positive integer');
-  return n;
-}
+import { scansQuerySchema } from './api-schemas.js';
 
 export function dashboardRouters(controller: Controller): Router[] {
   const watch = new ComponentWatch(() => controller.components);
   const views = new Router({ prefix: '/api/v1' });
-  views.get('/scans', (ctx) => { ctx.body = controller.history.list().slice(0, limit(ctx.query.limit)); });
+  views.get('/scans', (ctx) => { ctx.body = controller.history.list().slice(0, scansQuerySchema.parse(ctx.query).limit); });
   views.get('/components', (ctx) => { ctx.body = watch.states(); });
   return [webRouter(), views, reducerProxyRouter(controller), metricsRouter(controller, new ControllerMetrics(controller, watch))];
 }

@@ -4,14 +4,8 @@
  * go back when a new scan starts.
  */
 import type { Scan } from './scan/scan.js';
+import type { ScanRecord } from './api-schemas.js';
 import { scanCounts, type ScanCounts } from './scan-counts.js';
-
-export interface ScanRecord extends Omit<ScanCounts, 'finished'> {
-  id: string;
-  /** ISO 8601 times; `ended` is null while the scan runs */
-  started: string;
-  ended: string | null;
-}
 
 export type ScanTotals = Pick<ScanCounts, 'last_assigned' | 'completed_events' | 'failed_events' | 'lost_events' | 'missing_frames' | 'bad_frames' | 'bad_frames_by_stream'> & { scans: number };
 

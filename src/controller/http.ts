@@ -1,7 +1,6 @@
 /** The controller's HTTP API: the original's `/api/v1/...` paths and JSON shapes (core.md §6.1). */
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { z } from 'zod';
 import { readBody, readJson } from '../core/http/body.js';
 import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
 import { TriggerSequence } from '../core/mapping/index.js';
@@ -10,15 +9,11 @@ import { RequestError } from './controller.js';
 import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
-
-const sardanaHookSchema = z.object({
-  streams: z.array(z.string()).min(1, 'streams required'),
-  scan: z.object({ nb_points: z.number().int().positive('nb_points must be positive') }).passthrough(),
-});
+import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema } from './api-schemas.js';
+import { openApiRouter } from './openapi.js';
 
 function allWrap(query: Record<string, unknown>): boolean {
-  const value = query.all_wrap;
-  return value === undefined || !['false', '0', 'False'].includes(String(value));
+  return allWrapQuerySchema.parse(query).all_wrap;
 }
 
 function isTrue(value: unknown): boolean {
@@ -34,10 +29,7 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   router.get('/status', (ctx) => { ctx.body = controller.status(isTrue(ctx.query.details)); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
-    const raw = ctx.query.intervals;
-    const intervals = (raw === undefined ? ['1', '10'] : [raw].flat()).map((v) => Number(v));
-    if (intervals.some((n) => !Number.isInteger(n) || n <= 0)) throw new RequestError(400, 'intervals must be positive integers');
-    const scan = !['false', '0', 'False'].includes(String(ctx.query.scan ?? 'true'));
+    const { intervals, scan } = loadQuerySchema.parse(ctx.query);
     ctx.body = controller.scan?.load.report(intervals, scan) ?? {};
   });
 
@@ -87,6 +79,6 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   });
   logRoutes(router, controller);
 
-  for (const r of [router, ...dashboardRouters(controller), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [router, ...dashboardRouters(controller), openApiRouter(), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }

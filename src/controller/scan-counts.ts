@@ -4,8 +4,6 @@
  */
 import type { Scan, ScanProgress } from './scan/scan.js';
 
-export type ScanOutcome = ScanProgress['outcome'];
-
 export interface ScanCounts extends ScanProgress {
   /** bad frames per stream, as far as the scan lists them (its newest 1000) */
   bad_frames_by_stream: Record<string, number>;

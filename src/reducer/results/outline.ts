@@ -3,26 +3,26 @@
  * scalars inline and arrays described, not sent. The dashboard draws its tree from it and then
  * fetches only the leaves it shows, sliced. Bounded: big containers are summarised, not listed.
  */
+import { z } from 'zod';
 import { classify, isRecord } from '../../core/encodable.js';
 
-export interface OutlineNode {
-  /** keys from the root (list indices as numbers) */
-  keys: (string | number)[];
-  /** a JSONPath the result API selects this value with; null when a key cannot be written as one */
-  path: string | null;
-  kind: 'none' | 'bool' | 'number' | 'bigint' | 'string' | 'bytes' | 'array' | 'list' | 'record';
-  /** arrays: their shape; numeric lists: the shape numpy would give them (from the first items) */
-  shape?: number[];
-  /** arrays: their dtype; numeric lists: `number` */
-  dtype?: string;
-  /** scalars, strings cut to STRING_LIMIT characters */
-  value?: number | boolean | string | null;
-  /** containers: their number of items, and whether the outline leaves them out */
-  items?: number;
-  truncated?: boolean;
-}
+export const outlineNodeSchema = z.object({
+  keys: z.array(z.union([z.string(), z.int()])).meta({ description: 'keys from the root (list indices as numbers)' }),
+  path: z.string().nullable().meta({ description: 'the JSONPath that selects this value in /api/v1/result/{jsonpath}; null when a key cannot be written in one' }),
+  kind: z.enum(['none', 'bool', 'number', 'bigint', 'string', 'bytes', 'array', 'list', 'record']),
+  shape: z.array(z.int()).optional().meta({ description: 'arrays: their shape; numeric lists: the shape numpy would give them' }),
+  dtype: z.string().optional().meta({ description: 'arrays: their dtype; numeric lists: number' }),
+  value: z.union([z.number(), z.boolean(), z.string(), z.null()]).optional().meta({ description: 'scalars (strings cut to 200 characters)' }),
+  items: z.int().optional().meta({ description: 'containers and bytes: their length' }),
+  truncated: z.boolean().optional().meta({ description: 'a container too big to list' }),
+}).meta({ id: 'OutlineNode' });
+export type OutlineNode = z.infer<typeof outlineNodeSchema>;
 
-export interface Outline { nodes: OutlineNode[]; truncated: boolean }
+export const outlineSchema = z.object({
+  nodes: z.array(outlineNodeSchema).meta({ description: 'depth first, the root first' }),
+  truncated: z.boolean().meta({ description: 'publish has more values than the outline lists' }),
+}).meta({ id: 'Outline' });
+export type Outline = z.infer<typeof outlineSchema>;
 
 const MAX_NODES = 2000;
 /** a container with more items than this that is not a numeric list is summarised */
