@@ -25,17 +25,13 @@ function shownValue(description, bytes) {
   return `<code>${esc(new TextDecoder().decode(bytes.subarray(0, 500)))}</code>`;
 }
 
-async function currentValue(name) {
-  try {
-    return await getBytes(`/api/v1/parameter/${encodeURIComponent(name)}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+/** the value's bytes; null for a parameter never set (it has no version) */
+async function currentValue(name, versions) {
+  return name in versions ? await getBytes(`/api/v1/parameter/${encodeURIComponent(name)}`) : null;
 }
 
-async function render(descriptions) {
-  const values = await Promise.all(descriptions.map((d) => currentValue(d.name)));
+async function render(descriptions, versions) {
+  const values = await Promise.all(descriptions.map((d) => currentValue(d.name, versions)));
   $('parameters').innerHTML = '<tr><th>name</th><th>type</th><th>default</th><th>current value</th><th>description</th><th>set</th></tr>'
     + descriptions.map((d, i) => `<tr data-parameter="${esc(d.name)}"><td><code>${esc(d.name)}</code></td><td>${esc(d.dtype)}</td>`
       + `<td><code>${esc(d.default ?? '')}</code></td><td class="current">${shownValue(d, values[i])}</td><td>${esc(d.description ?? '')}</td>`
@@ -93,10 +89,10 @@ export async function refreshParameters() {
     // keep what the user is typing: update the current values only
     for (const d of descriptions) {
       const cell = $('parameters').querySelector(`tr[data-parameter="${CSS.escape(d.name)}"] .current`);
-      if (cell) cell.innerHTML = shownValue(d, await currentValue(d.name));
+      if (cell) cell.innerHTML = shownValue(d, await currentValue(d.name, config.parameters_version));
     }
   } else {
-    await render(descriptions);
+    await render(descriptions, config.parameters_version);
   }
   descriptionsText = text;
   shownHash = config.parameters_hash;

@@ -74,6 +74,7 @@ function openPanel(path) {
   const element = document.createElement('div');
   element.className = 'panel';
   element.dataset.path = path;
+  element.dataset.label = label(node);
   element.innerHTML = `<h3><span>${esc(label(node))}</span><span class="info"></span></h3><div class="error"></div><div class="body"></div>`;
   panelBox().append(element);
   const body = element.querySelector('.body');
