@@ -16,33 +16,50 @@ import { scanCounts } from './scan-counts.js';
 const REDIS_TIMEOUT_MS = 1000;
 
 type Labels = Record<string, string>;
+type Values = [Labels, number][];
 
-/** a counter whose value is read, not incremented: set to what the source counted */
-class ReadCounter {
-  private readonly counter: client.Counter;
-  constructor(registry: client.Registry, name: string, help: string, labelNames: string[] = []) {
-    this.counter = new client.Counter({ name, help, labelNames, registers: [registry] });
-  }
+interface MetricSpec { kind: 'counter' | 'gauge'; help: string; labels?: string[] }
 
-  set(values: [Labels, number][]): void {
-    this.counter.reset();
-    for (const [labels, value] of values) this.counter.inc(labels, Math.max(0, value));
-  }
-}
+const METRICS = {
+  dranspose_scans_total: { kind: 'counter', help: 'scans this controller started' },
+  dranspose_events_assigned_total: { kind: 'counter', help: 'events assigned to workers, over all scans' },
+  dranspose_events_completed_total: { kind: 'counter', help: 'events completed (processed or failed), over all scans' },
+  dranspose_events_failed_total: { kind: 'counter', help: 'events whose processing threw, over all scans' },
+  dranspose_events_lost_total: { kind: 'counter', help: 'events lost with a worker that vanished or restarted, over all scans' },
+  dranspose_bad_frames_total: { kind: 'counter', help: 'frames an ingester could not use, by stream, over all scans', labels: ['stream'] },
+  dranspose_scan_events: { kind: 'gauge', help: 'events of the current scan, start and end events included' },
+  dranspose_scan_completed_events: { kind: 'gauge', help: 'events of the current scan completed so far' },
+  dranspose_scan_running: { kind: 'gauge', help: '1 while a scan runs' },
+  dranspose_scan_outcome: { kind: 'gauge', help: 'outcome of the current or last scan (1 for the one that holds)', labels: ['outcome'] },
+  dranspose_worker_processed_events_total: { kind: 'counter', help: 'events a worker process handled', labels: ['worker'] },
+  dranspose_worker_load_ratio: { kind: 'gauge', help: 'busy fraction of a worker over its last 10 events and over the scan', labels: ['worker', 'window'] },
+  dranspose_ingester_forwarded_events_total: { kind: 'counter', help: 'events an ingester process forwarded', labels: ['ingester'] },
+  dranspose_ingester_forwarded_bytes_total: { kind: 'counter', help: 'bytes an ingester forwarded', labels: ['ingester'] },
+  dranspose_reducer_results_total: { kind: 'counter', help: 'results the reducer process handled' },
+  dranspose_component_errors_total: { kind: 'counter', help: 'errors a component process counted (user code, refused input)', labels: ['component'] },
+  dranspose_component_up: { kind: 'gauge', help: '1 for a registered component, 0 for one that went away', labels: ['component'] },
+  dranspose_component_restarts_total: { kind: 'counter', help: 'new processes under a component name', labels: ['component'] },
+  dranspose_redis_roundtrip_seconds: { kind: 'gauge', help: 'time of a Redis PING from the controller' },
+  dranspose_redis_up: { kind: 'gauge', help: '1 when Redis answered a PING within a second' },
+} satisfies Record<string, MetricSpec>;
 
-class ReadGauge {
-  private readonly gauge: client.Gauge;
-  constructor(registry: client.Registry, name: string, help: string, labelNames: string[] = []) {
-    this.gauge = new client.Gauge({ name, help, labelNames, registers: [registry] });
-  }
+type Readings = Record<keyof typeof METRICS, Values>;
 
-  set(values: [Labels, number][]): void {
-    this.gauge.reset();
-    for (const [labels, value] of values) this.gauge.set(labels, value);
-  }
+/** a counter or gauge set to what its source counted when scraped: one value per label set, no others */
+function readMetric(registry: client.Registry, name: string, spec: MetricSpec): (values: Values) => void {
+  const options = { name, help: spec.help, labelNames: spec.labels ?? [], registers: [registry] };
+  const metric = spec.kind === 'counter' ? new client.Counter(options) : new client.Gauge(options);
+  return (values) => {
+    metric.reset();
+    for (const [labels, value] of values) {
+      if (metric instanceof client.Counter) metric.inc(labels, Math.max(0, value));
+      else metric.set(labels, value);
+    }
+  };
 }
 
 const number = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+const one = (value: number): Values => [[{}, value]];
 
 async function redisRoundTrip(controller: Controller): Promise<number | undefined> {
   const start = process.hrtime.bigint();
@@ -62,77 +79,53 @@ async function redisRoundTrip(controller: Controller): Promise<number | undefine
 
 export class ControllerMetrics {
   readonly registry = new client.Registry();
-  private readonly scans; private readonly assigned; private readonly completed; private readonly failed; private readonly lost;
-  private readonly badFrames; private readonly scanEvents; private readonly scanCompleted; private readonly scanRunning;
-  private readonly scanOutcome; private readonly workerProcessed; private readonly workerLoad; private readonly forwardedEvents;
-  private readonly forwardedBytes; private readonly reducerResults; private readonly componentErrors; private readonly componentUp;
-  private readonly componentRestarts; private readonly redisSeconds; private readonly redisUp;
+  private readonly setters: [keyof Readings, (values: Values) => void][];
 
   constructor(private readonly controller: Controller, private readonly watch: ComponentWatch) {
-    const r = this.registry;
-    r.setDefaultLabels({ pipeline: controller.pipeline });
-    client.collectDefaultMetrics({ register: r });
-    this.scans = new ReadCounter(r, 'dranspose_scans_total', 'scans this controller started');
-    this.assigned = new ReadCounter(r, 'dranspose_events_assigned_total', 'events assigned to workers, over all scans');
-    this.completed = new ReadCounter(r, 'dranspose_events_completed_total', 'events completed (processed or failed), over all scans');
-    this.failed = new ReadCounter(r, 'dranspose_events_failed_total', 'events whose processing threw, over all scans');
-    this.lost = new ReadCounter(r, 'dranspose_events_lost_total', 'events lost with a worker that vanished or restarted, over all scans');
-    this.badFrames = new ReadCounter(r, 'dranspose_bad_frames_total', 'frames an ingester could not use, by stream, over all scans', ['stream']);
-    this.scanEvents = new ReadGauge(r, 'dranspose_scan_events', 'events of the current scan, start and end events included');
-    this.scanCompleted = new ReadGauge(r, 'dranspose_scan_completed_events', 'events of the current scan completed so far');
-    this.scanRunning = new ReadGauge(r, 'dranspose_scan_running', '1 while a scan runs');
-    this.scanOutcome = new ReadGauge(r, 'dranspose_scan_outcome', 'outcome of the current or last scan (1 for the one that holds)', ['outcome']);
-    this.workerProcessed = new ReadCounter(r, 'dranspose_worker_processed_events_total', 'events a worker process handled', ['worker']);
-    this.workerLoad = new ReadGauge(r, 'dranspose_worker_load_ratio', 'busy fraction of a worker over its last 10 events and over the scan', ['worker', 'window']);
-    this.forwardedEvents = new ReadCounter(r, 'dranspose_ingester_forwarded_events_total', 'events an ingester process forwarded', ['ingester']);
-    this.forwardedBytes = new ReadCounter(r, 'dranspose_ingester_forwarded_bytes_total', 'bytes an ingester forwarded', ['ingester']);
-    this.reducerResults = new ReadCounter(r, 'dranspose_reducer_results_total', 'results the reducer process handled');
-    this.componentErrors = new ReadCounter(r, 'dranspose_component_errors_total', 'errors a component process counted (user code, refused input)', ['component']);
-    this.componentUp = new ReadGauge(r, 'dranspose_component_up', '1 for a registered component, 0 for one that went away', ['component']);
-    this.componentRestarts = new ReadCounter(r, 'dranspose_component_restarts_total', 'new processes under a component name', ['component']);
-    this.redisSeconds = new ReadGauge(r, 'dranspose_redis_roundtrip_seconds', 'time of a Redis PING from the controller');
-    this.redisUp = new ReadGauge(r, 'dranspose_redis_up', '1 when Redis answered a PING within a second');
+    this.registry.setDefaultLabels({ pipeline: controller.pipeline });
+    client.collectDefaultMetrics({ register: this.registry });
+    this.setters = Object.entries(METRICS).map(([name, spec]) => [name as keyof Readings, readMetric(this.registry, name, spec)]);
   }
 
-  private async refresh(): Promise<void> {
+  private async read(): Promise<Readings> {
     const { controller } = this;
     const totals = controller.history.totals();
-    this.scans.set([[{}, totals.scans]]);
-    this.assigned.set([[{}, totals.last_assigned]]);
-    this.completed.set([[{}, totals.completed_events]]);
-    this.failed.set([[{}, totals.failed_events]]);
-    this.lost.set([[{}, totals.lost_events]]);
-    this.badFrames.set(Object.entries(totals.bad_frames_by_stream).map(([stream, n]) => [{ stream }, n]));
-
     const scan = controller.scan;
     const counts = scan ? scanCounts(scan) : undefined;
-    this.scanEvents.set([[{}, counts?.total_events ?? 0]]);
-    this.scanCompleted.set([[{}, counts?.completed_events ?? 0]]);
-    this.scanRunning.set([[{}, counts && !counts.finished ? 1 : 0]]);
-    this.scanOutcome.set(counts ? [[{ outcome: counts.outcome }, 1]] : []);
-
-    const ensemble = controller.components;
-    this.workerProcessed.set(ensemble.workers.map((w) => [{ worker: w.name }, number(w.processed_events)]));
+    const { ingesters, workers, reducer } = controller.components;
     const load = scan?.load.report([10], true) ?? {};
-    this.workerLoad.set(Object.entries(load).flatMap(([worker, { intervals }]) => Object.entries(intervals)
-      .filter(([, i]) => i.total > 0).map(([window, i]): [Labels, number] => [{ worker, window }, i.active / i.total])));
-    this.forwardedEvents.set(ensemble.ingesters.map((i) => [{ ingester: i.name }, number(i.processed_events)]));
-    this.forwardedBytes.set(ensemble.ingesters.filter((i) => typeof i.forwarded_bytes === 'number')
-      .map((i) => [{ ingester: i.name }, number(i.forwarded_bytes)]));
-    this.reducerResults.set(ensemble.reducer ? [[{}, number(ensemble.reducer.processed_events)]] : []);
-
     const states = this.watch.states();
-    this.componentErrors.set(states.filter((s) => s.state !== 'gone').map((s) => [{ component: s.component }, s.errors]));
-    this.componentUp.set(states.map((s) => [{ component: s.component }, s.state === 'gone' ? 0 : 1]));
-    this.componentRestarts.set(states.map((s) => [{ component: s.component }, s.restarts]));
-
     const seconds = await redisRoundTrip(controller);
-    this.redisSeconds.set(seconds === undefined ? [] : [[{}, seconds]]);
-    this.redisUp.set([[{}, seconds === undefined ? 0 : 1]]);
+    return {
+      dranspose_scans_total: one(totals.scans),
+      dranspose_events_assigned_total: one(totals.last_assigned),
+      dranspose_events_completed_total: one(totals.completed_events),
+      dranspose_events_failed_total: one(totals.failed_events),
+      dranspose_events_lost_total: one(totals.lost_events),
+      dranspose_bad_frames_total: Object.entries(totals.bad_frames_by_stream).map(([stream, n]) => [{ stream }, n]),
+      dranspose_scan_events: one(counts?.total_events ?? 0),
+      dranspose_scan_completed_events: one(counts?.completed_events ?? 0),
+      dranspose_scan_running: one(counts && !counts.finished ? 1 : 0),
+      dranspose_scan_outcome: counts ? [[{ outcome: counts.outcome }, 1]] : [],
+      dranspose_worker_processed_events_total: workers.map((w) => [{ worker: w.name }, number(w.processed_events)]),
+      dranspose_worker_load_ratio: Object.entries(load).flatMap(([worker, { intervals }]) => Object.entries(intervals)
+        .filter(([, i]) => i.total > 0).map(([window, i]): [Labels, number] => [{ worker, window }, i.active / i.total])),
+      dranspose_ingester_forwarded_events_total: ingesters.map((i) => [{ ingester: i.name }, number(i.processed_events)]),
+      // where the ingester reports them
+      dranspose_ingester_forwarded_bytes_total: ingesters.filter((i) => typeof i.forwarded_bytes === 'number')
+        .map((i) => [{ ingester: i.name }, number(i.forwarded_bytes)]),
+      dranspose_reducer_results_total: reducer ? one(number(reducer.processed_events)) : [],
+      dranspose_component_errors_total: states.filter((c) => c.state !== 'gone').map((c) => [{ component: c.component }, c.errors]),
+      dranspose_component_up: states.map((c) => [{ component: c.component }, c.state === 'gone' ? 0 : 1]),
+      dranspose_component_restarts_total: states.map((c) => [{ component: c.component }, c.restarts]),
+      dranspose_redis_roundtrip_seconds: seconds === undefined ? [] : one(seconds),
+      dranspose_redis_up: one(seconds === undefined ? 0 : 1),
+    };
   }
 
   async text(): Promise<string> {
-    await this.refresh();
+    const readings = await this.read();
+    for (const [name, set] of this.setters) set(readings[name]);
     return await this.registry.metrics();
   }
 
