@@ -8,6 +8,7 @@ import { openBrowser, type Browser } from './helpers/browser.js';
 import { startControllerServer } from '../src/controller/server.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/dashboard.ts');
+const ECHO = join(ROOT, 'test/payloads/echo.ts');
 const detector = (source: StinsSource) => [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: source.endpoint }] }];
 
 describe('dashboard (headless Chromium, live pipeline)', function () {
@@ -20,11 +21,13 @@ describe('dashboard (headless Chromium, live pipeline)', function () {
     source = await StinsSource.bind();
     pipeline = await startPipeline({
       ingesters: detector(source),
-      workers: [{ class: `${PAYLOAD}:SumWorker`, count: 2 }],
-      reducer: { class: `${PAYLOAD}:SumReducer` },
+      workers: [{ class: `${ECHO}:EchoWorker`, count: 2 }],
+      reducer: { class: `${PAYLOAD}:PlotReducer` },
     }, { ingesters: 1, workers: 2 });
     browser = await openBrowser();
   });
+
+  beforeEach(() => { browser.errors.length = 0; });
 
   after(async () => {
     await browser?.close();
@@ -102,7 +105,7 @@ describe('dashboard (headless Chromium, live pipeline)', function () {
   it('keeps a 1,000,000-point series and a 2048×2048 image light: it fetches strided slices of them', async function () {
     const bigSource = await StinsSource.bind();
     const big = await startPipeline({
-      ingesters: detector(bigSource), workers: [{ class: `${PAYLOAD}:SumWorker`, count: 1 }], reducer: { class: `${PAYLOAD}:BigReducer` },
+      ingesters: detector(bigSource), workers: [{ class: `${ECHO}:EchoWorker`, count: 1 }], reducer: { class: `${PAYLOAD}:BigReducer` },
     }, { ingesters: 1, workers: 1 });
     const { page } = browser;
     const fetched: { url: URL; bytes: number }[] = [];

@@ -7,6 +7,7 @@ import { StinsSource } from './helpers/stins-source.js';
 import { startControllerServer } from '../src/controller/server.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/dashboard.ts');
+const ECHO = join(ROOT, 'test/payloads/echo.ts');
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 
@@ -36,8 +37,8 @@ describe('metrics and health (live pipeline)', function () {
     source = await StinsSource.bind();
     pipeline = await startPipeline({
       ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: source.endpoint }] }],
-      workers: [{ class: `${PAYLOAD}:SumWorker`, count: 2 }],
-      reducer: { class: `${PAYLOAD}:SumReducer` },
+      workers: [{ class: `${ECHO}:EchoWorker`, count: 2 }],
+      reducer: { class: `${PAYLOAD}:PlotReducer` },
       parameters: { fail_on: 3 },
     }, { ingesters: 1, workers: 2 });
     // the configured value reaches every worker before a scan
@@ -85,10 +86,11 @@ describe('metrics and health (live pipeline)', function () {
     expect(value('dranspose_scan_outcome', { outcome: 'complete_with_errors' })).to.equal(1);
     expect(value('dranspose_scans_total')).to.equal(1);
     // per part, as each part last reported (a heartbeat a second): the workers handled every data
-    // event once and start and end each, the ingester forwarded every event, the reducer took every result
+    // event once and start and end each, the ingester forwarded every event, the reducer took every
+    // result (all but the failed event's)
     const parts = await waitFor('every part to report its counts', async () => {
       const now = await metrics();
-      return now.value('dranspose_worker_processed_events_total') === 30 + 2 * 2 && now.value('dranspose_reducer_results_total') === 29 ? now : undefined;
+      return now.value('dranspose_worker_processed_events_total') === 30 + 2 * 2 && now.value('dranspose_reducer_results_total') === 29 + 2 * 2 ? now : undefined;
     });
     expect(parts.samples.filter((s) => s.name === 'dranspose_worker_processed_events_total').map((s) => s.labels.worker).sort()).to.deep.equal(['worker-1', 'worker-2']);
     expect(parts.value('dranspose_ingester_forwarded_events_total', { ingester: 'detector-ingester' })).to.equal(32);
@@ -109,6 +111,26 @@ describe('metrics and health (live pipeline)', function () {
     expect(scans.map((s) => [s.completed_events, s.failed_events, s.outcome])).to.deep.equal([[12, 1, 'complete_with_errors'], [32, 1, 'complete_with_errors']]);
     expect(scans.every((s) => s.ended !== null)).to.equal(true);
     expect(await pipeline.api('/api/v1/scans?limit=1')).to.have.length(1);
+  });
+
+  it('shows a worker that died and came back as restarted, and counts the events lost with it', async () => {
+    const hash = JSON.parse(await (await pipeline.post('/api/v1/parameter/exit_on', '5')).text());
+    await waitFor('the workers to have the new value', async () =>
+      (await pipeline.api<{ workers: { parameters_hash: string }[] }>('/api/v1/config')).workers.every((w) => w.parameters_hash === hash));
+    await scan(20);
+    type State = { component: string; state: string; restarts: number; restarted_at: string | null };
+    const restarted = await waitFor('the worker to come back', async () =>
+      (await pipeline.api<State[]>('/api/v1/components')).find((c) => c.state === 'restarted'), 30_000);
+    expect(restarted).to.include({ restarts: 1 });
+    expect(restarted.component).to.match(/^worker:worker-[12]$/);
+    expect(restarted.restarted_at).to.be.a('string');
+    const now = await metrics();
+    expect(now.value('dranspose_component_restarts_total', { component: restarted.component })).to.equal(1);
+    expect(now.value('dranspose_component_restarts_total')).to.equal(1);
+    const [last] = await pipeline.api<{ lost_events: number }[]>('/api/v1/scans?limit=1');
+    expect(last.lost_events, 'at least the event it died on').to.be.greaterThan(0);
+    expect(now.value('dranspose_events_lost_total')).to.equal(last.lost_events);
+    await pipeline.post('/api/v1/parameter/exit_on', '-1');
   });
 
   it('answers the probes: alive, and ready once Redis answers and the parts are registered', async () => {

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { OpenAPIV3_1 } from 'openapi-types';
@@ -17,6 +18,7 @@ import { createControllerApp } from '../src/controller/http.js';
 import { createResultRouter } from '../src/reducer/results/router.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/dashboard.ts');
+const ECHO = join(ROOT, 'test/payloads/echo.ts');
 type Document = OpenAPIV3_1.Document;
 type Operation = OpenAPIV3_1.OperationObject;
 
@@ -73,6 +75,17 @@ function registeredRoutes(routers: Router[]): string[] {
     .map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`)));
 }
 
+/** a GET whose path no client library has normalised */
+async function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return await new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    }).on('error', reject);
+  });
+}
+
 function appRouters(app: Koa): Router[] {
   return app.middleware.map((m) => (m as { router?: Router }).router).filter((r): r is Router => r !== undefined);
 }
@@ -88,8 +101,8 @@ describe('OpenAPI documents', function () {
     source = await StinsSource.bind();
     pipeline = await startPipeline({
       ingesters: [{ name: 'detector-ingester', streams: [{ name: 'detector', protocol: 'stins', upstream: source.endpoint }] }],
-      workers: [{ class: `${PAYLOAD}:SumWorker`, count: 1 }],
-      reducer: { class: `${PAYLOAD}:SumReducer` },
+      workers: [{ class: `${ECHO}:EchoWorker`, count: 1 }],
+      reducer: { class: `${PAYLOAD}:PlotReducer` },
     }, { ingesters: 1, workers: 1 });
     await pipeline.setSequence(uniformSequence(['detector'], 5));
     await source.play({ frames: 5, shape: [8, 8] });
@@ -119,6 +132,23 @@ describe('OpenAPI documents', function () {
     const body = controllerDocument.paths!['/api/v1/sequence']!.post!.requestBody as OpenAPIV3_1.RequestBodyObject;
     const schema = body.content['application/json'].schema as OpenAPIV3_1.SchemaObject;
     expect(Object.keys(schema.properties ?? {})).to.deep.equal(['parts', 'sequence']);
+  });
+
+  it('serve the reducer\'s read-only paths through the controller, and nothing else of it', async () => {
+    const direct = await (await fetch(`${pipeline.reducer}/api/v1/result/image?slice=0:2,1:3&format=npy`)).arrayBuffer();
+    const proxied = await fetch(`${pipeline.controller}/api/v1/reducer/result/image?slice=0:2,1:3&format=npy`);
+    expect(proxied.headers.get('content-type')).to.equal('application/x-npy');
+    expect(Buffer.from(await proxied.arrayBuffer())).to.deep.equal(Buffer.from(direct));
+    const missing = await fetch(`${pipeline.controller}/api/v1/reducer/result/nothing_here`);
+    expect(missing.status).to.equal(404);
+    expect((await missing.json() as { detail: string }).detail).to.contain('nothing published');
+    // sent as written (fetch would resolve the dot segments itself): the proxy resolves them, then refuses
+    for (const path of ['/api/v1/reducer/status', '/api/v1/reducer/result/../status', '/api/v1/reducer/result/%2E%2E/%2e%2e/status']) {
+      const { status, body } = await rawGet(pipeline.controllerPort, path);
+      expect(status, path).to.equal(404);
+      expect(JSON.parse(body).detail, path).to.contain('the reducer proxy serves');
+    }
+    expect((await fetch(`${pipeline.controller}/api/v1/reducer/outline`, { method: 'POST' })).status).to.equal(405);
   });
 
   it('every route of the controller\'s document is answered as documented', async () => {

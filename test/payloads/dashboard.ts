@@ -1,36 +1,18 @@
 /**
- * Test classes for the dashboard: the worker sums each image (and fails on request); the reducer
- * publishes what the page draws, a growing 1-D series and an accumulating 2-D image; BigReducer
- * publishes a 1,000,000-point series and a 2048×2048 image.
+ * Reducers for the dashboard's tests, fed by EchoWorker (echo.ts): PlotReducer publishes what the
+ * page draws, a growing 1-D series of image sums and a 2-D image that accumulates every image;
+ * BigReducer a 1,000,000-point series and a 2048×2048 image.
  */
-import type { EventData, NDArray, ParameterDescription, Parameters, ResultData } from '../../src/index.js';
-import { stins } from '../../src/index.js';
+import type { NDArray, Parameters, ResultData } from '../../src/index.js';
+import type { EchoResult } from './echo.js';
 
-export interface SumResult { sum: number; image: NDArray }
-
-export class SumWorker {
-  static describeParameters(): ParameterDescription[] {
-    return [
-      { name: 'label', dtype: 'str', description: 'copied into publish', default: 'none' },
-      { name: 'fail_on', dtype: 'int', description: 'processEvent throws on this event number', default: -1 },
-    ];
-  }
-
-  processEvent(event: EventData, parameters: Parameters): SumResult | undefined {
-    if (event.eventNumber === parameters.fail_on?.value) throw new Error(`asked to fail on event ${event.eventNumber}`);
-    const packet = stins.parse(event.streams.detector);
-    if (packet.kind !== 'image') return undefined;
-    let sum = 0;
-    for (const v of packet.image.data as Uint16Array) sum += v;
-    return { sum, image: packet.image };
-  }
-}
-
-export class SumReducer {
+export class PlotReducer {
   publish: { sums: number[]; image?: NDArray<Float64Array>; label: unknown; results: number } = { sums: [], label: null, results: 0 };
 
-  processResult(result: ResultData<SumResult>, parameters: Parameters): void {
-    const { sum, image } = result.payload;
+  processResult(result: ResultData<EchoResult>, parameters: Parameters): void {
+    const { image, streams } = result.payload;
+    const sum = streams.detector?.sum;
+    if (!image || sum === undefined) return;   // start and end events
     this.publish.sums[result.eventNumber - 1] = sum;
     this.publish.image ??= { data: new Float64Array(image.data.length), shape: image.shape, dtype: 'float64' };
     const total = this.publish.image.data;
@@ -55,11 +37,11 @@ export class BigReducer {
     results: 0,
   };
 
-  processResult(result: ResultData<SumResult>): void {
+  processResult(result: ResultData<EchoResult>): void {
     const n = ++this.publish.results;
     const from = Math.min(SERIES, (n - 1) * STEP);
     const to = Math.min(SERIES, n * STEP);
-    for (let i = from; i < to; i++) this.series[i] = Math.sin(i / 5000) * 100 + result.payload.sum / 1000;
+    for (let i = from; i < to; i++) this.series[i] = Math.sin(i / 5000) * 100 + (result.payload.streams.detector?.sum ?? 0) / 1000;
     this.publish.series = this.series.subarray(0, to);
     // a band of rows brightens with every result (cheap: the reducer stays responsive)
     const image = this.publish.image.data;
