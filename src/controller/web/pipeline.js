@@ -18,7 +18,6 @@ const rateSeries = [[], []];
 const loadSeries = { workers: [], times: [], values: [] };
 let rateChart;
 let loadChart;
-let scanId = null;
 
 function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
@@ -70,7 +69,6 @@ export async function refreshHeader() {
   setCount('count-failed', progress.failed_events ?? current?.failed_events ?? 0);
   setCount('count-lost', progress.lost_events ?? current?.lost_events ?? 0);
   setCount('count-bad', progress.bad_frames ?? current?.bad_frames ?? 0);
-  if (current && current.id !== scanId) scanId = current.id;
   return { running, counts: current };
 }
 
