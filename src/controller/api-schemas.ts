@@ -29,6 +29,11 @@ export const loadQuerySchema = z.object({
   scan: queryFlag(true, 'also report the load over the whole scan'),
 });
 
+export const statusQuerySchema = z.object({
+  details: z.string().optional().transform((value) => ['true', '1', 'True'].includes(value ?? ''))
+    .meta({ description: 'add the latest failed, lost, missing and bad frames with their events, and per-event times (true, 1 or True)' }),
+});
+
 export const scansQuerySchema = z.object({
   limit: z.coerce.number().int().positive().optional().meta({ description: 'the newest N scans only' }),
 });
@@ -37,24 +42,33 @@ export const outcomeSchema = z.enum(['running', 'complete', 'complete_with_error
 
 export const progressSchema = z.object({
   last_assigned: z.int().meta({ description: 'events handed to workers so far' }),
-  completed_events: z.int().meta({ description: 'events processed or failed (start and end events included)' }),
+  completed_events: z.int().meta({ description: 'events processed and reduced (start and end events included)' }),
+  failed_events: z.int().meta({ description: 'events whose processing threw' }),
+  lost_events: z.int().meta({ description: 'events no worker finished (a worker died, the scan was stopped)' }),
+  missing_frames: z.int().meta({ description: 'frames of an event that never came' }),
+  bad_frames: z.int().meta({ description: 'upstream messages that fit no event' }),
   total_events: z.int(),
   finished: z.boolean().meta({ description: 'every component has finished the scan' }),
-  failed_events: z.int().optional(),
-  lost_events: z.int().optional(),
-  bad_frames: z.int().optional(),
-  missing_frames: z.int().optional(),
-  outcome: outcomeSchema.optional(),
+  outcome: outcomeSchema,
 }).meta({ id: 'Progress' });
 
 const problemSchema = z.object({ event: z.int(), component: z.string(), reason: z.string() }).meta({ id: 'Problem' });
 
+const problemList = z.array(problemSchema).optional().meta({ description: 'the latest 1000, with details=true' });
+const reasons = z.record(z.string(), z.int()).optional().meta({ description: 'how many per reason' });
+
 export const statusSchema = z.looseObject({
   mapping_uuid: z.string().nullable(),
   ...progressSchema.shape,
-  failed_events: z.union([z.int(), z.array(problemSchema)]).optional(),
-  lost_events: z.union([z.int(), z.array(problemSchema)]).optional(),
-  bad_frames: z.union([z.int(), z.array(problemSchema)]).optional(),
+  credit: z.int().optional(),
+  failed_reasons: reasons,
+  lost_reasons: reasons,
+  missing_reasons: reasons,
+  bad_reasons: reasons,
+  failed_event_list: problemList,
+  lost_event_list: problemList,
+  missing_frame_list: problemList,
+  bad_frame_list: problemList,
   component_errors: z.record(z.string(), z.number()),
   dropped_frames: z.record(z.string(), z.number()),
 }).meta({ id: 'Status', description: 'progress, assignment, credit in force, problems of the scan' });
@@ -62,7 +76,7 @@ export const statusSchema = z.looseObject({
 const componentEntrySchema = z.looseObject({
   name: z.string(),
   service_uuid: z.string(),
-  seen: z.number().meta({ description: 'ms since the epoch of the last heartbeat' }),
+  seen: z.number().optional().meta({ description: 'ms since the epoch of the last state written' }),
   mapping_uuid: z.string().nullable(),
   parameters_hash: z.string().nullable(),
   processed_events: z.number(),

@@ -9,15 +9,11 @@ import { RequestError } from './controller.js';
 import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
-import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema } from './api-schemas.js';
+import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema, statusQuerySchema } from './api-schemas.js';
 import { openApiRouter } from './openapi.js';
 
 function allWrap(query: Record<string, unknown>): boolean {
   return allWrapQuerySchema.parse(query).all_wrap;
-}
-
-function isTrue(value: unknown): boolean {
-  return ['true', '1', 'True'].includes(String(value));
 }
 
 export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
@@ -26,7 +22,7 @@ export function createControllerApp(controller: Controller, extraRouters: Router
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
   // per-event lists only when asked: they grow with the scan
-  router.get('/status', (ctx) => { ctx.body = controller.status(isTrue(ctx.query.details)); });
+  router.get('/status', (ctx) => { ctx.body = controller.status(statusQuerySchema.parse(ctx.query).details); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
     const { intervals, scan } = loadQuerySchema.parse(ctx.query);

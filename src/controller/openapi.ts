@@ -14,7 +14,7 @@ import { errorBodySchema } from '../core/http/errors.js';
 import { resultPaths } from '../reducer/results/openapi.js';
 import {
   allWrapQuerySchema, componentStateSchema, configSchema, loadQuerySchema, logEntrySchema, loadSchema,
-  progressSchema, readinessSchema, sardanaHookSchema, scanRecordSchema, scansQuerySchema, statusSchema,
+  progressSchema, readinessSchema, sardanaHookSchema, scanRecordSchema, scansQuerySchema, statusQuerySchema, statusSchema,
 } from './api-schemas.js';
 import { scanDescriptionSchema } from './scan-description.js';
 
@@ -50,7 +50,7 @@ const text = (description: string, type: string) => ({ description, content: { [
 
 const paths: ZodOpenApiPathsObject = {
   '/api/v1/config': get('the components (ingesters, workers, reducer) and the parameter versions', json(configSchema, 'the registered components')),
-  '/api/v1/status': get('progress, assignment, credit in force and the problems of the scan', json(statusSchema, 'the scan\'s status')),
+  '/api/v1/status': get('progress, assignment, credit in force and the problems of the scan', json(statusSchema, 'the scan\'s status'), statusQuerySchema),
   '/api/v1/progress': get('events assigned, completed and in all', json(progressSchema, 'the progress of the current scan')),
   '/api/v1/load': get('per worker: busy and total time over the newest events and the scan', json(loadSchema, 'worker load'), loadQuerySchema),
   '/api/v1/sequence': {

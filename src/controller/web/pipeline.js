@@ -4,8 +4,8 @@
 import { esc, getJson, short } from './api.js';
 import { lineChart } from './chart.js';
 
-/** the per-event lists of /api/v1/status are behind this query option (counts are always there) */
-export const STATUS_WITH_LISTS = '/api/v1/status?events=true';
+/** /api/v1/status lists the latest problems with their events only when asked (counts are always there) */
+const STATUS_WITH_LISTS = '/api/v1/status?details=true';
 const HISTORY_SECONDS = 600;
 const RATE_WINDOW_SECONDS = 10;
 const LISTED = 100;
@@ -50,14 +50,13 @@ function setCount(id, value) {
   element.dataset.count = String(value);
 }
 
-/** the header; resolves with whether a scan is running */
+/** the header; resolves with whether a scan is running and the scan's counts */
 export async function refreshHeader() {
-  const [progress, scans] = await Promise.all([getJson('/api/v1/progress'), getJson('/api/v1/scans?limit=1')]);
-  const current = scans[0];
-  const now = Date.now() / 1000;
-  const rate = recordRate(progress, now);
-  const running = !!current && !progress.finished;
-  const outcome = current ? (progress.outcome ?? current.outcome) : 'idle';
+  const progress = await getJson('/api/v1/progress');
+  const rate = recordRate(progress, Date.now() / 1000);
+  const idle = progress.total_events === 0;
+  const running = !idle && !progress.finished;
+  const outcome = idle ? 'idle' : progress.outcome;
   const badge = $('scan-state');
   badge.textContent = outcome.replaceAll('_', ' ');
   badge.className = `badge ${outcome}`;
@@ -66,10 +65,11 @@ export async function refreshHeader() {
   $('scan-counts').textContent = `${progress.completed_events.toLocaleString('en')} / ${progress.total_events.toLocaleString('en')} events`;
   $('count-rate').textContent = running ? `${short(Math.round(rate))} ev/s` : '–';
   $('count-eta').textContent = running && rate > 0 ? duration((progress.total_events - progress.completed_events) / rate) : '–';
-  setCount('count-failed', progress.failed_events ?? current?.failed_events ?? 0);
-  setCount('count-lost', progress.lost_events ?? current?.lost_events ?? 0);
-  setCount('count-bad', progress.bad_frames ?? current?.bad_frames ?? 0);
-  return { running, counts: current };
+  setCount('count-failed', progress.failed_events);
+  setCount('count-lost', progress.lost_events);
+  setCount('count-missing', progress.missing_frames);
+  setCount('count-bad', progress.bad_frames);
+  return { running, counts: progress };
 }
 
 /** worker load over time; sampled every round, whichever tab is shown */
@@ -116,16 +116,16 @@ function renderComponents(components) {
 }
 
 function renderScans(scans) {
-  table($('scans'), ['scan', 'started', 'ended', 'events', 'failed', 'lost', 'bad frames', 'outcome'], scans.map((s) =>
+  table($('scans'), ['scan', 'started', 'ended', 'events', 'failed', 'lost', 'missing frames', 'bad frames', 'outcome'], scans.map((s) =>
     `<tr><td title="${esc(s.id)}">${esc(s.id.slice(0, 8))}</td><td>${esc(time(s.started))}</td><td>${esc(time(s.ended))}</td>`
     + `<td class="num">${s.completed_events} / ${s.total_events}</td><td class="num">${s.failed_events}</td><td class="num">${s.lost_events}</td>`
-    + `<td class="num">${s.bad_frames}</td><td><span class="badge ${esc(s.outcome)}">${esc(s.outcome.replaceAll('_', ' '))}</span></td></tr>`));
+    + `<td class="num">${s.missing_frames}</td><td class="num">${s.bad_frames}</td><td><span class="badge ${esc(s.outcome)}">${esc(s.outcome.replaceAll('_', ' '))}</span></td></tr>`));
 }
 
 function problemTable(title, problems, total) {
   if (!problems?.length && !total) return '';
-  const rows = (problems ?? []).slice(0, LISTED).map((p) => `<tr><td class="num">${p.event}</td><td>${esc(p.component)}</td><td>${esc(p.reason)}</td></tr>`).join('');
-  const more = total > LISTED ? `<p class="hint">the first ${LISTED} of ${total}</p>` : '';
+  const rows = (problems ?? []).slice(-LISTED).map((p) => `<tr><td class="num">${p.event}</td><td>${esc(p.component)}</td><td>${esc(p.reason)}</td></tr>`).join('');
+  const more = total > LISTED ? `<p class="hint">the latest ${LISTED} of ${total}</p>` : '';
   return `<h3>${esc(title)} (${total})</h3><div class="problems-list"><table><tr><th>event</th><th>where</th><th>reason</th></tr>${rows}</table></div>${more}`;
 }
 
@@ -143,17 +143,17 @@ function badFramesByStream(frames) {
 }
 
 async function renderProblems(counts) {
-  const total = (counts?.failed_events ?? 0) + (counts?.lost_events ?? 0) + (counts?.bad_frames ?? 0);
+  const total = (counts?.failed_events ?? 0) + (counts?.lost_events ?? 0) + (counts?.missing_frames ?? 0) + (counts?.bad_frames ?? 0);
   if (!total) {
     $('problems').innerHTML = '<p class="hint">none</p>';
     return;
   }
   const status = await getJson(STATUS_WITH_LISTS);
-  $('problems').innerHTML = problemTable('Failed events', status.failed_events, counts.failed_events)
-    + problemTable('Lost events', status.lost_events, counts.lost_events)
-    + badFramesByStream(status.bad_frames)
-    + problemTable('Bad frames', status.bad_frames, counts.bad_frames)
-    + problemTable('Reducer failures', status.reducer_failures, status.reducer_failures?.length ?? 0);
+  $('problems').innerHTML = problemTable('Failed events', status.failed_event_list, counts.failed_events)
+    + problemTable('Lost events', status.lost_event_list, counts.lost_events)
+    + problemTable('Missing frames', status.missing_frame_list, counts.missing_frames)
+    + badFramesByStream(status.bad_frame_list)
+    + problemTable('Bad frames', status.bad_frame_list, counts.bad_frames);
 }
 
 /** the Pipeline tab, while it is shown */
