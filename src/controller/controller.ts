@@ -20,6 +20,7 @@ import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
 import { checkDumpPrefix } from '../core/dump-path.js';
+import { ScanHistory } from './history.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 import { LivenessMonitor, type Death } from './liveness.js';
 import { Scan, type ScanOptions, type ScanPort, type ScanProgress } from './scan/scan.js';
@@ -90,6 +91,7 @@ export class Controller {
   /** the last trigger map posted (GET /api/v1/sequence) */
   private lastSequence: TriggerSequence | null = null;
   private changingScan: Promise<unknown> = Promise.resolve();
+  readonly history = new ScanHistory();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
 
@@ -194,6 +196,7 @@ export class Controller {
   }
 
   get components(): Ensemble { return this.ensemble; }
+  get pipeline(): string { return this.options.pipeline; }
 
   /** streams every worker can receive: served by a live ingester */
   availableStreams(): string[] {
@@ -272,6 +275,7 @@ export class Controller {
     const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, this.scanPort(), this.scanOptions());
     this.scan = scan;
     this.lastSequence = sequence;
+    this.history.started(scan);
     const tx = this.redis.multi().set(this.keys.sequence, sequence.compactJson());
     // the previous scan's keys go now: a scan keeps nothing in Redis beyond the next one
     if (previous) tx.del(...this.keys.scanKeys(previous.id));
@@ -283,6 +287,7 @@ export class Controller {
   }
 
   private scanFinished(scan: Scan): void {
+    this.history.finished(scan);
     const p = scan.progress();
     const how = p.outcome === 'complete' ? 'complete' : `${p.outcome.replaceAll('_', ' ')}${scan.accounting.endReason ? ` (${scan.accounting.endReason})` : ''}`;
     const line = `scan ${scan.id} ${how}: ${p.completed_events} of ${p.total_events} events completed, ${p.failed_events} failed, `

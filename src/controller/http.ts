@@ -2,31 +2,26 @@
 import { Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { z } from 'zod';
 import { readBody, readJson, readJsonBytes } from '../core/http/body.js';
 import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
 import { MAP_LIMITS } from '../core/defaults.js';
 import { TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
-import { dashboardHtml } from './dashboard.js';
+import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
-
-const sardanaHookSchema = z.object({
-  streams: z.array(z.string()).min(1, 'streams required'),
-  scan: z.object({
-    nb_points: z.number().int().positive('nb_points must be positive')
-      .max(MAP_LIMITS.pointsPerScan, `nb_points must be at most ${MAP_LIMITS.pointsPerScan} (the limit of points per scan)`),
-  }).passthrough(),
-});
+import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema, statusQuerySchema } from './api-schemas.js';
+import { openApiRouter } from './openapi.js';
 
 function flag(query: Record<string, unknown>, name: string, otherwise: boolean): boolean {
   const value = query[name];
   return value === undefined ? otherwise : !['false', '0', 'False'].includes(String(value));
 }
 
-const allWrap = (query: Record<string, unknown>) => flag(query, 'all_wrap', true);
+function allWrap(query: Record<string, unknown>): boolean {
+  return allWrapQuerySchema.parse(query).all_wrap;
+}
 
 /** the map written out from its compact form as the client reads it, or `?compact=true` the compact form */
 function sequenceBody(ctx: Koa.Context, sequence: TriggerSequence | null): void {
@@ -35,23 +30,16 @@ function sequenceBody(ctx: Koa.Context, sequence: TriggerSequence | null): void 
   else ctx.body = Readable.from(flag(ctx.query, 'compact', false) ? sequence.compactJsonChunks() : sequence.jsonChunks());
 }
 
-function isTrue(value: unknown): boolean {
-  return ['true', '1', 'True'].includes(String(value));
-}
-
 export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
   const app = createHttpApp(controller.logger, security);
   const router = new Router({ prefix: '/api/v1' });
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
   // per-event lists only when asked: they grow with the scan
-  router.get('/status', (ctx) => { ctx.body = controller.status(isTrue(ctx.query.details)); });
+  router.get('/status', (ctx) => { ctx.body = controller.status(statusQuerySchema.parse(ctx.query).details); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
-    const raw = ctx.query.intervals;
-    const intervals = (raw === undefined ? ['1', '10'] : [raw].flat()).map((v) => Number(v));
-    if (intervals.some((n) => !Number.isInteger(n) || n <= 0)) throw new RequestError(400, 'intervals must be positive integers');
-    const scan = !['false', '0', 'False'].includes(String(ctx.query.scan ?? 'true'));
+    const { intervals, scan } = loadQuerySchema.parse(ctx.query);
     ctx.body = controller.scan?.load.report(intervals, scan) ?? {};
   });
 
@@ -101,9 +89,6 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   });
   logRoutes(router, controller);
 
-  const root = new Router();
-  root.get('/', (ctx) => { ctx.type = 'html'; ctx.body = dashboardHtml; });
-
-  for (const r of [router, root, ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [router, ...dashboardRouters(controller), openApiRouter(), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }
