@@ -1,6 +1,6 @@
 /**
  * The native decoders: an N-API addon (native/) that `npm ci` builds through
- * scripts/install-native.js, with liblz4 for LZ4 blocks and our SIMD bit-unshuffle. About 7 times
+ * scripts/install-native.js, with liblz4 for LZ4 blocks and our SIMD bit-unshuffle. About 6 times
  * the TypeScript decoders' speed on bslz4 frames (`node bin/run-ts.js scripts/bench/decompression.ts`).
  *
  * Same API and errors as the TypeScript decoders: headers, block plans and output sizes are checked
