@@ -2,9 +2,8 @@
   "targets": [
     {
       "target_name": "dranspose_native",
-      "sources": ["src/addon.c", "src/decode.c", "src/unshuffle.c"],
-      "cflags_c": ["-std=c11", "-O3", "-Wall", "-Wextra"],
-      "libraries": ["-llz4"]
+      "sources": ["src/addon.c", "src/decode.c", "src/lz4_block.c", "src/unshuffle.c"],
+      "cflags_c": ["-std=c11", "-O3", "-Wall", "-Wextra"]
     }
   ]
 }

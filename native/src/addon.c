@@ -54,7 +54,9 @@ static int get_bytes(napi_env env, napi_value value, const char *name, bytes *ou
       || type != napi_uint8_array) {
     return type_error(env, name, "a Uint8Array");
   }
-  out->data = data;
+  /* an empty array may have no memory at all; pointer arithmetic wants some address */
+  static uint8_t no_bytes[1];
+  out->data = data != NULL ? data : no_bytes;
   return 1;
 }
 

@@ -1,12 +1,11 @@
 #include "decode.h"
 
-#include <limits.h>
-#include <lz4.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lz4_block.h"
 #include "unshuffle.h"
 
 static int fail(decode_error *error, const char *format, ...) {
@@ -19,16 +18,7 @@ static int fail(decode_error *error, const char *format, ...) {
 
 int lz4_decode_block(const uint8_t *src, size_t src_len, uint8_t *dst, size_t capacity, size_t *written,
                      decode_error *error) {
-  if (src_len == 0) return fail(error, "LZ4 block is empty");
-  if (src_len > INT_MAX) return fail(error, "LZ4 block of %zu bytes is larger than liblz4 takes", src_len);
-  /* liblz4 counts in int: a larger capacity cannot be used, and only a block that expands beyond it fails */
-  const int room = capacity > INT_MAX ? INT_MAX : (int)capacity;
-  const int decoded = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len, room);
-  if (decoded < 0) {
-    return fail(error, "LZ4 block of %zu bytes is corrupt or decompresses to more than %d bytes", src_len, room);
-  }
-  *written = (size_t)decoded;
-  return 1;
+  return lz4_decode(src, src_len, dst, capacity, written, error->text, sizeof error->text) == NULL;
 }
 
 /* How bitshuffle cuts an array into blocks (as planBlocks in bitshuffle.ts). */
@@ -93,17 +83,13 @@ static int decode_planned_blocks(const uint8_t *blob, size_t blob_len, size_t st
     if (out_len - written < block_bytes) {
       return fail(error, "bslz4 output of %zu bytes has no room for block %zu", out_len, index);
     }
-    if (compressed == 0 || compressed > INT_MAX) {
-      return fail(error, "bslz4 block %zu at offset %zu has an unusable length %u", index, pos, compressed);
+    size_t decoded = 0;
+    char detail[DECODE_ERROR_BYTES / 2];
+    if (lz4_decode(blob + pos + 4, compressed, scratch, block_bytes, &decoded, detail, sizeof detail) != NULL) {
+      return fail(error, "bslz4 block %zu at offset %zu: %s", index, pos, detail);
     }
-    const int decoded = LZ4_decompress_safe((const char *)blob + pos + 4, (char *)scratch, (int)compressed,
-                                            (int)block_bytes);
-    if (decoded < 0) {
-      return fail(error, "bslz4 block %zu at offset %zu: LZ4 data corrupt or longer than %zu bytes", index, pos,
-                  block_bytes);
-    }
-    if ((size_t)decoded != block_bytes) {
-      return fail(error, "bslz4 block %zu at offset %zu decompresses to %d bytes, expected %zu", index, pos, decoded,
+    if (decoded != block_bytes) {
+      return fail(error, "bslz4 block %zu at offset %zu decompresses to %zu bytes, expected %zu", index, pos, decoded,
                   block_bytes);
     }
     unshuffle_block(scratch, out + written, scratch + largest, elements, element_size);
@@ -114,7 +100,7 @@ static int decode_planned_blocks(const uint8_t *blob, size_t blob_len, size_t st
   const size_t leftover = plan->leftover_elements * element_size;
   if (blob_len - pos < leftover) {
     if (complete_only) goto stopped;
-    return fail(error, "bslz4 blob truncated: the %zu unshuffled trailing elements need %zu bytes at offset %zu, only %zu remain",
+    return fail(error, "bslz4 blob truncated: the %zu unshuffled trailing elements needs %zu bytes at offset %zu, only %zu remain",
                 plan->leftover_elements, leftover, pos, blob_len - pos);
   }
   if (out_len - written < leftover) return fail(error, "bslz4 output of %zu bytes has no room for the trailing elements", out_len);
@@ -140,9 +126,6 @@ int bslz4_decode_blocks(const uint8_t *blob, size_t blob_len, size_t start, uint
   if (start > blob_len) return fail(error, "bslz4 blocks start at %zu, after the blob's end (%zu bytes)", start, blob_len);
   /* only blocks that exist need scratch: a corrupt header's huge block length allocates nothing more */
   const size_t largest_elements = plan.full_blocks > 0 ? plan.block_elements : plan.last_elements;
-  if (largest_elements > INT_MAX / element_size) {
-    return fail(error, "bslz4 blocks of %zu %zu-byte elements are larger than liblz4 takes", largest_elements, element_size);
-  }
   const size_t largest = largest_elements * element_size;
   uint8_t *scratch = NULL;
   if (largest > 0 && (scratch = malloc(2 * largest)) == NULL) {

@@ -1,5 +1,5 @@
 /*
- * The decoders behind the addon: LZ4 blocks (liblz4), bitshuffle-LZ4 block sequences and
+ * The decoders behind the addon: LZ4 blocks (lz4_block.c), bitshuffle-LZ4 block sequences and
  * bit-unshuffling of whole arrays. Every length and offset is checked against the buffers given;
  * bad input returns 0 with a message in `error`, never reads or writes outside them.
  */

@@ -68,8 +68,8 @@ export type Bslz4BlocksDecoder = (
   blob: Uint8Array, start: number, plan: BlockPlan, elementSize: number, out: Uint8Array, completeOnly: boolean,
 ) => Bslz4Decoded;
 
-/** The TypeScript blocks decoder; also the reference that the native one (native.ts) defers to. */
-export const decodeBslz4Blocks: Bslz4BlocksDecoder = (blob, start, plan, elementSize, out, completeOnly) => {
+/** The TypeScript blocks decoder (native.ts has the native one). */
+const decodeBslz4Blocks: Bslz4BlocksDecoder = (blob, start, plan, elementSize, out, completeOnly) => {
   const total = blockCount(plan);
   let pos = start;
   let written = 0;

@@ -1,28 +1,30 @@
 /**
  * The native decoders: an N-API addon (native/) that `npm ci` builds through
- * scripts/install-native.js, with liblz4 for LZ4 blocks and our SIMD bit-unshuffle. About 6 times
- * the TypeScript decoders' speed on bslz4 frames (`node bin/run-ts.js scripts/bench/decompression.ts`).
+ * scripts/install-native.js, with our own LZ4 block decoder and SIMD bit-unshuffle in C. About 6
+ * times the TypeScript decoders' speed on bslz4 frames (`node bin/run-ts.js scripts/bench/decompression.ts`).
  *
- * Same API and errors as the TypeScript decoders: headers, block plans and output sizes are checked
- * by the same TypeScript code, and any data the addon refuses is decoded again by the TypeScript
- * decoder, the reference for what is accepted and for the message. liblz4 says only "corrupt",
- * and it also refuses blocks that break LZ4's end-of-block rules (the last match 12 bytes or more
- * before the end), which no conforming encoder writes but the TypeScript decoder reads.
+ * Same API, verdicts and messages as the TypeScript decoders (test/compression-native.test.ts
+ * holds them to it): headers, block plans and output sizes are checked by the same TypeScript
+ * code, and the C code refuses exactly what lz4.ts and bslz4.ts refuse, with their words; its
+ * refusals are rethrown here as their error classes.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defaultBlockElements, planBlocks, wholeElements, type BlockPlan } from './bitshuffle.js';
-import { bslz4Decoders, decodeBslz4Blocks, type Bslz4BlocksDecoder } from './bslz4.js';
+import { Bslz4Error, bslz4Decoders, type Bslz4BlocksDecoder } from './bslz4.js';
 import type { Decoders } from './decoders.js';
-import { lz4Decompressor, lz4DecompressBlock, type Lz4BlockDecoder } from './lz4.js';
+import { Lz4Error, lz4Decompressor, type Lz4BlockDecoder } from './lz4.js';
 import { outputBytes } from './output.js';
 
 export type SimdLevel = 'avx2' | 'sse2' | 'scalar';
 
 /** The addon's functions (native/src/addon.c); they read and write the arrays given, never copy. */
 export interface NativeAddon {
-  /** decodes into dst[dstStart, dstEnd); returns the end index */
+  /**
+   * decodes into dst[dstStart, dstEnd) and returns the end index; unlike the TypeScript decoder it
+   * may also overwrite up to 32 bytes after that end, inside the window (it copies in 16-byte chunks)
+   */
   lz4DecodeBlock(src: Uint8Array, dst: Uint8Array, dstStart: number, dstEnd: number): number;
   bslz4DecodeBlocks(
     blob: Uint8Array, start: number, out: Uint8Array, elementSize: number, blockElements: number,
@@ -49,9 +51,14 @@ export function loadNativeAddon(path = NATIVE_ADDON_PATH): LoadedAddon {
   }
 }
 
-/** what the addon throws for data it cannot decode (its TypeErrors and RangeErrors are bugs of ours) */
-function isRefusedData(err: unknown): boolean {
-  return (err as { code?: unknown } | undefined)?.code === 'ERR_DRANSPOSE_CORRUPT';
+/** the addon's refusals of data as `Failure`s (its TypeErrors and RangeErrors are bugs of ours) */
+function refusalsAs<T>(Failure: new (message: string) => Error, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if ((err as { code?: unknown } | undefined)?.code === 'ERR_DRANSPOSE_CORRUPT') throw new Failure((err as Error).message);
+    throw err;
+  }
 }
 
 function elementsOf(plan: BlockPlan): number {
@@ -59,24 +66,13 @@ function elementsOf(plan: BlockPlan): number {
 }
 
 export function nativeDecoders(addon: NativeAddon): Decoders {
-  const decompressBlock: Lz4BlockDecoder = (src, dst, dstStart = 0, dstEnd = dst.length) => {
-    try {
-      return addon.lz4DecodeBlock(src, dst, dstStart, dstEnd);
-    } catch (err) {
-      if (!isRefusedData(err)) throw err;
-      return lz4DecompressBlock(src, dst, dstStart, dstEnd);
-    }
-  };
+  const decompressBlock: Lz4BlockDecoder = (src, dst, dstStart = 0, dstEnd = dst.length) =>
+    refusalsAs(Lz4Error, () => addon.lz4DecodeBlock(src, dst, dstStart, dstEnd));
 
   const decodeBlocks: Bslz4BlocksDecoder = (blob, start, plan, elementSize, out, completeOnly) => {
-    try {
-      const [blocks, bytesConsumed, written] = addon.bslz4DecodeBlocks(
-        blob, start, out, elementSize, plan.blockElements, elementsOf(plan), completeOnly);
-      return { data: written === out.length ? out : out.subarray(0, written), blocks, bytesConsumed };
-    } catch (err) {
-      if (!isRefusedData(err)) throw err;
-      return decodeBslz4Blocks(blob, start, plan, elementSize, out, completeOnly);
-    }
+    const [blocks, bytesConsumed, written] = refusalsAs(Bslz4Error, () => addon.bslz4DecodeBlocks(
+      blob, start, out, elementSize, plan.blockElements, elementsOf(plan), completeOnly));
+    return { data: written === out.length ? out : out.subarray(0, written), blocks, bytesConsumed };
   };
 
   const bitUnshuffle = (src: Uint8Array, elementSize: number, blockElements = defaultBlockElements(elementSize)): Uint8Array => {
