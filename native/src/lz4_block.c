@@ -5,23 +5,38 @@
 
 #define MIN_MATCH 4
 
+/* the fewest whole periods of `distance` (< 8) bytes that span 8: 8-byte chunks copied from that far back repeat the period */
+static inline size_t period_stride(size_t distance) {
+  return distance * ((8 + distance - 1) / distance);
+}
+
 /*
  * Copies a match of `length` bytes from `distance` bytes back, exactly. The copy runs forward, so
- * a distance shorter than the length repeats the last `distance` bytes, as LZ4 means it.
+ * a distance shorter than the length repeats the last `distance` bytes, as LZ4 means it: chunks
+ * are only read from bytes already written (a distance below 8 first lays down 8 bytes one by
+ * one, then copies from a whole number of periods back, at least 8 bytes).
  */
 static void copy_match_exact(uint8_t *op, size_t distance, size_t length) {
   const uint8_t *from = op - distance;
   size_t i = 0;
-  if (distance >= 8) {
+  if (distance == 1) {
+    memset(op, *from, length);
+    return;
+  }
+  if (distance >= 16) {
+    for (; i + 16 <= length; i += 16) memcpy(op + i, from + i, 16);
+  } else if (distance >= 8) {
     for (; i + 8 <= length; i += 8) memcpy(op + i, from + i, 8);
+  } else {
+    for (; i < 8 && i < length; i++) op[i] = from[i];
+    for (const size_t stride = period_stride(distance); i + 8 <= length; i += 8) memcpy(op + i, op + i - stride, 8);
   }
   for (; i < length; i++) op[i] = from[i];
 }
 
 /*
- * The same, in chunks that may write up to 15 bytes past the match: the caller checked that they
- * are inside the output, where later sequences overwrite them. Chunks only read bytes already
- * written: from 16 or 8 bytes back, or, for a shorter distance, from the period laid down first.
+ * The same in whole chunks, which may write up to 15 bytes past the match: the caller checked
+ * that they are inside the output, where later sequences overwrite them.
  */
 static inline void copy_match_fast(uint8_t *op, size_t distance, size_t length) {
   uint8_t *const end = op + length;
@@ -46,7 +61,7 @@ static inline void copy_match_fast(uint8_t *op, size_t distance, size_t length) 
     for (size_t i = 0; i < 8; i++) op[i] = from[i];
 #endif
     /* then 8-byte chunks from a whole number of periods back, at least 8 bytes */
-    const size_t stride = distance * ((8 + distance - 1) / distance);
+    const size_t stride = period_stride(distance);
     for (op += 8; op < end; op += 8) memcpy(op, op - stride, 8);
   }
 }
@@ -90,7 +105,7 @@ const char *lz4_decode(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
      * and the output the only check left is the offset's (the block cannot end inside this
      * sequence, so neither "ends with a match" nor a truncation can occur).
      */
-    if (token < 0xf0 && (token & 15) != 15 && iend - ip >= 18 && oend - op >= 48) {
+    if ((token < 0xf0) & ((token & 15) != 15) & (iend - ip >= 18) & (oend - op >= 48)) {
       const size_t literals = token >> 4;
       memcpy(op, ip, 16);
       ip += literals;
@@ -98,8 +113,16 @@ const char *lz4_decode(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
       const size_t offset = (size_t)ip[0] | ((size_t)ip[1] << 8);
       if (offset == 0 || offset > (size_t)(op - dst)) return bad_offset(offset, ip - src, op - dst, detail, detail_len);
       ip += 2;
-      copy_match_fast(op, offset, (token & 15) + MIN_MATCH);
-      op += (token & 15) + MIN_MATCH;
+      /* at most 18 bytes: from 8 or more bytes back, three 8-byte chunks without a loop */
+      const size_t length = (token & 15) + MIN_MATCH;
+      if (offset >= 8) {
+        memcpy(op, op - offset, 8);
+        memcpy(op + 8, op + 8 - offset, 8);
+        memcpy(op + 16, op + 16 - offset, 8);
+      } else {
+        copy_match_fast(op, offset, length);
+      }
+      op += length;
       continue;
     }
 
