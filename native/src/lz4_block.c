@@ -81,6 +81,17 @@ static inline void copy_literals(uint8_t *op, const uint8_t *ip, size_t length, 
   }
 }
 
+/* adds a length's extension bytes (a byte of 255 says another follows); false if the block ends inside them */
+static inline int extend_length(const uint8_t **ip, const uint8_t *iend, size_t *length) {
+  unsigned byte;
+  do {
+    if (*ip == iend) return 0;
+    byte = *(*ip)++;
+    *length += byte;
+  } while (byte == 255);
+  return 1;
+}
+
 static const char *bad_offset(size_t offset, ptrdiff_t at, ptrdiff_t decoded, char *detail, size_t detail_len) {
   snprintf(detail, detail_len, "LZ4 block has a bad match offset %zu at byte %td (%td bytes decoded)", offset, at,
            decoded);
@@ -127,16 +138,9 @@ const char *lz4_decode(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
     }
 
     size_t literals = token >> 4;
-    if (literals == 15) {
-      unsigned byte;
-      do {
-        if (ip == iend) {
-          snprintf(detail, detail_len, "LZ4 block truncated in a literal length at byte %zu", (size_t)(ip - src));
-          return detail;
-        }
-        byte = *ip++;
-        literals += byte;
-      } while (byte == 255);
+    if (literals == 15 && !extend_length(&ip, iend, &literals)) {
+      snprintf(detail, detail_len, "LZ4 block truncated in a literal length at byte %zu", (size_t)(ip - src));
+      return detail;
     }
     if ((size_t)(iend - ip) < literals) {
       snprintf(detail, detail_len, "LZ4 block truncated: %zu literals at byte %zu run past its end (%zu bytes)",
@@ -162,16 +166,9 @@ const char *lz4_decode(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
     if (offset == 0 || offset > (size_t)(op - dst)) return bad_offset(offset, ip - 2 - src, op - dst, detail, detail_len);
 
     size_t length = token & 15;
-    if (length == 15) {
-      unsigned byte;
-      do {
-        if (ip == iend) {
-          snprintf(detail, detail_len, "LZ4 block truncated in a match length at byte %zu", (size_t)(ip - src));
-          return detail;
-        }
-        byte = *ip++;
-        length += byte;
-      } while (byte == 255);
+    if (length == 15 && !extend_length(&ip, iend, &length)) {
+      snprintf(detail, detail_len, "LZ4 block truncated in a match length at byte %zu", (size_t)(ip - src));
+      return detail;
     }
     length += MIN_MATCH;
     if ((size_t)(oend - op) < length) {
