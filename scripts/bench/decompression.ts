@@ -247,14 +247,14 @@ function measureC(cases: Case[], repeats: number, seconds: number): Map<string, 
 }
 
 export interface DecompressionOptions {
-  /** timed repeats per implementation and case (default 7) */
+  /** timed repeats per implementation and case (default 5) */
   repeats?: number;
-  /** seconds per repeat (default 0.5) */
+  /** CPU seconds per repeat (default 0.3) */
   seconds?: number;
 }
 
 /** Every implementation on every case, with the C reference of the case first. */
-export function measureDecompression({ repeats = 7, seconds = 0.5 }: DecompressionOptions = {}): DecompressionResult[] {
+export function measureDecompression({ repeats = 5, seconds = 0.3 }: DecompressionOptions = {}): DecompressionResult[] {
   const eiger = eigerPixels();
   const cases = [stinsCase('bslz4'), eigerCase('bslz4', eiger), stinsCase('lz4'), eigerCase('lz4', eiger)];
   const loaded = loadNativeAddon();
@@ -290,7 +290,7 @@ const statsText = (s: Stats | undefined) => (s ? `${fmt(s.median)} [${fmt(s.min)
  * "median [min–max]".
  */
 export function decompressionRows(quick: boolean): string[][] {
-  const results = measureDecompression(quick ? { repeats: 3, seconds: 0.2 } : {});
+  const results = measureDecompression(quick ? { repeats: 3, seconds: 0.1 } : {});
   return results.filter((r) => !r.implementation.startsWith('C: ')).map((r) => {
     const reference = results.find((c) => c.case === r.case && c.implementation.startsWith('C: '))!;
     const target = r.implementation.startsWith('native') ? '≥ 1.5 GB/s, ≥ 0.8 × C' : '';
