@@ -74,7 +74,7 @@ describe('faults: parts killed mid-scan, Redis stalls, slow user code', function
 
   it('a worker killed with SIGKILL: its unfinished events go to the other worker, nothing is lost, each event is reduced once', async () => {
     const p = await start();
-    const progress = await scanWith(async () => process.kill(await pidOf(p, 'workers', 'worker-1'), 'SIGKILL'));
+    const progress = await scanWith(async () => { process.kill(await pidOf(p, 'workers', 'worker-1'), 'SIGKILL'); });
     expect(progress, JSON.stringify(await scanProblems(p))).to.deep.include({ completed_events: FRAMES + 2, lost_events: 0, failed_events: 0, outcome: 'complete' });
     const events = await p.result<Events>('events');
     for (let e = 1; e <= FRAMES; e++) expect(events[e], `event ${e}`).to.have.length(1);
@@ -83,7 +83,7 @@ describe('faults: parts killed mid-scan, Redis stalls, slow user code', function
 
   it('the ingester killed with SIGKILL: its successor resumes by frame number; frames lost with it are counted missing, nothing shifts', async () => {
     const p = await start();
-    const progress = await scanWith(async () => process.kill(await pidOf(p, 'ingesters'), 'SIGKILL'));
+    const progress = await scanWith(async () => { process.kill(await pidOf(p, 'ingesters'), 'SIGKILL'); });
     expectEveryEventAccounted(progress);
     expect(progress.lost_events, JSON.stringify(await scanProblems(p))).to.equal(0);
     const events = await p.result<Events>('events');
@@ -103,7 +103,7 @@ describe('faults: parts killed mid-scan, Redis stalls, slow user code', function
 
   it('the reducer killed with SIGKILL: the results it never reduced are counted lost, exactly, and the scan ends', async () => {
     const p = await start();
-    const progress = await scanWith(async () => process.kill(await pidOf(p, 'reducer'), 'SIGKILL'));
+    const progress = await scanWith(async () => { process.kill(await pidOf(p, 'reducer'), 'SIGKILL'); });
     expectEveryEventAccounted(progress);
     expect(progress.outcome).to.be.oneOf(['incomplete', 'complete']);
     const { lost } = await scanProblems(p);
