@@ -204,3 +204,69 @@ describe('faults: a controller killed and a new one started, with every other pa
     expect((successor as ChildProcess & { output: string[] }).output.join('')).to.match(/resuming scan .* after a controller restart/);
   });
 });
+
+describe('faults: the pipeline\'s Redis pauses, then goes away and comes back', function () {
+  this.timeout(180_000);
+  let redis: ChildProcess | undefined;
+  let redisPort: number;
+  let pipeline: TestPipeline | undefined;
+  let eiger: StinsSource | undefined;
+
+  const startRedis = async (): Promise<ChildProcess> => {
+    const server = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitFor('the private Redis', async () => (await run('redis-cli', ['-p', String(redisPort), 'ping']).catch(() => ({ stdout: '' }))).stdout.trim() === 'PONG');
+    return server;
+  };
+
+  after(async () => {
+    await pipeline?.stop();
+    eiger?.close();
+    if (redis) {
+      redis.kill('SIGCONT');
+      await stopProcess(redis);
+    }
+  });
+
+  it('a 6 s pause declares nobody dead and loses nothing; an outage is one line per part, 503 with the reason, and recovery', async () => {
+    redisPort = await freePort();
+    redis = await startRedis();
+    eiger = await StinsSource.bind();
+    const url = `redis://127.0.0.1:${redisPort}`;
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
+      workers: echoWorkers(2), reducer: echoReducer,
+    }, { ingesters: 1, workers: 2 }, url);
+    const p = pipeline;
+    await p.setSequence(uniformSequence(['eiger'], 400));
+    const playing = eiger.play({ frames: 400, shape: [8, 8], rate: 100 });
+    await waitFor('100 events', async () => (await p.progress()).completed_events >= 100, 60_000, 20);
+    redis.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 6000));
+    redis.kill('SIGCONT');
+    await playing;
+    expect(await p.waitForFinish(60_000)).to.deep.include({ completed_events: 402, lost_events: 0, outcome: 'complete' });
+    expect(p.output.join(''), 'nobody was declared dead').to.not.match(/stopped beating|exited during scan/);
+
+    // Redis goes away: every part says so once, requests that need it are refused with the reason
+    redis.kill('SIGKILL');
+    await new Promise((r) => redis!.once('exit', r));
+    const refused = await waitFor('a 503', async () => {
+      const response = await p.post('/api/v1/parameter/label', 'during');
+      return response.status === 503 ? response : undefined;
+    }, 30_000, 200);
+    expect((await refused.json()).detail).to.match(/Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unreachable/);
+    expect(await p.progress(), 'reads that need no Redis still answer').to.include({ finished: true });
+    redis = await startRedis();
+    await waitFor('Redis back in every part', async () => (p.output.join('').match(/is reachable again/g) ?? []).length >= 5, 60_000, 200);
+    const log = p.output.join('');
+    const lost = (log.match(/is unreachable \(/g) ?? []).length;
+    expect(lost, 'one line per part (controller, ingester, 2 workers, reducer) when Redis went').to.equal(5);
+    expect(log).to.not.match(/Unhandled error event/);
+    await waitFor('parameters accepted again', async () => (await p.post('/api/v1/parameter/label', 'after')).status === 200, 30_000, 200);
+    const stopping = Date.now();
+    await p.stop();
+    expect(p.exited, 'run stops on SIGTERM').to.equal(0);
+    expect(Date.now() - stopping).to.be.below(10_000);
+    pipeline = undefined;
+  });
+});

@@ -68,6 +68,8 @@ const REGISTRY_MS = 250;
 const DEFAULTS_MS = 1_000;
 const DEFAULT_LIVENESS_MS = 5_000;
 const DEFAULT_GRACE_MS = 30_000;
+/** how long a request waits for Redis before it is answered 503 */
+const REDIS_REQUEST_MS = 5_000;
 /** keys of a finished scan stay this long, for a look after the fact */
 const FINISHED_SCAN_TTL_MS = 10 * 60_000;
 
@@ -215,9 +217,9 @@ export class Controller {
       versions: this.versions,
       hash: this.hash,
     };
-    await tx.set(this.keys.current, JSON.stringify(current))
+    await this.redisWork(tx.set(this.keys.current, JSON.stringify(current))
       .xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update))
-      .exec();
+      .exec());
   }
 
   // ---- scans -------------------------------------------------------------------------------
@@ -327,7 +329,7 @@ export class Controller {
   async getParameter(name: string): Promise<Buffer | null> {
     const version = this.versions[name];
     if (!version) return null;
-    return await this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version));
+    return await this.redisWork(this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version)));
   }
 
   /** Stores a new value (checked against its description), tells every component; returns the new hash. */
@@ -352,6 +354,13 @@ export class Controller {
   private assertRedis(): void {
     const problem = this.redisProblem;
     if (problem) throw new HttpError(503, problem);
+  }
+
+  /** Redis work a request waits for, bounded: a Redis that stalls gives a 503, not a hanging request */
+  private async redisWork<T>(work: Promise<T>): Promise<T> {
+    const done = await within(REDIS_REQUEST_MS, work.then((value) => ({ value })));
+    if (!done) throw new HttpError(503, this.redisProblem ?? `Redis did not answer within ${REDIS_REQUEST_MS / 1000} s`);
+    return done.value;
   }
 
   /** new versions of these values, written and announced together */

@@ -42,8 +42,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Deletes every key under a test's prefix (SCAN, never KEYS or FLUSH on the shared server). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
@@ -140,7 +140,7 @@ export class TestPipeline {
 }
 
 /** Writes a configuration for this test and starts `dranspose run` on it. */
-export async function startPipeline(spec: PipelineSpec, expected?: Expected): Promise<TestPipeline> {
+export async function startPipeline(spec: PipelineSpec, expected?: Expected, redisUrl = REDIS_URL): Promise<TestPipeline> {
   const name = `t${randomUUID().slice(0, 8)}`;
   const prefix = `dranspose:test-${name}:`;
   const controllerPort = await freePort();
@@ -159,7 +159,7 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected): Pr
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
   if (expected) {
     try {
