@@ -46,6 +46,9 @@ export interface SupervisorEnvironment {
   redisUrl: string;
   pipeline: string;
   keyPrefix?: string;
+  /** the parts' HTTP servers take the same token and CORS origins as the controller */
+  token?: string;
+  corsOrigins?: string[];
 }
 
 export interface SupervisorEvents {
@@ -79,7 +82,7 @@ export function childSpecs(config: PipelineConfig): ChildSpec[] {
   }
   config.workers.forEach((group) => { for (let i = 0; i < group.count; i++) specs.push(workerSpec(config, group, i)); });
   for (const d of config.debug_workers) {
-    specs.push({ name: d.name, args: ['debug-worker', '--name', d.name, '--tags', d.tags.join(','), '--port', String(d.port), '--keep', String(d.keep)], field: `worker:${d.name}` });
+    specs.push({ name: d.name, args: ['debug-worker', '--name', d.name, '--tags', d.tags.join(','), '--port', String(d.port), '--host', d.host, '--keep', String(d.keep)], field: `worker:${d.name}` });
   }
   const r = config.reducer;
   const reducerArgs = ['reducer', '--port', String(r.port), '--host', r.host, '--bind', r.bind ?? DEFAULT_ZMQ_BIND];
@@ -156,6 +159,8 @@ export class Supervisor {
       DRANSPOSE_REDIS_URL: this.environment.redisUrl,
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
+      ...(this.environment.token ? { DRANSPOSE_TOKEN: this.environment.token } : {}),
+      ...(this.environment.corsOrigins?.length ? { DRANSPOSE_CORS_ORIGINS: this.environment.corsOrigins.join(',') } : {}),
     };
     const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeArgsFor(spec.args[0]), BIN, ...spec.args]];
     // the IPC channel closes when this process dies, however it dies, and the child then stops
