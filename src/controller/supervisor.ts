@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../core/config.js';
-import { splitClassSpec } from '../core/loader.js';
+import { absoluteClassSpec } from '../core/loader.js';
 import { nodeArgsFor } from '../core/node-flags.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
@@ -34,10 +34,9 @@ export interface SupervisorEnvironment {
   keyPrefix?: string;
 }
 
-/** a class spec with its module path made absolute, so the child need not share our directory */
+/** a class spec with its file made absolute, so the child need not share our directory */
 function classPath(config: PipelineConfig, spec: string): string {
-  const { modulePath, exportName } = splitClassSpec(spec);
-  return `${resolve(config.baseDir, modulePath)}:${exportName}`;
+  return absoluteClassSpec(spec, config.baseDir);
 }
 
 export function workerSpec(config: PipelineConfig, group: PipelineConfig['workers'][number], index: number): ChildSpec {

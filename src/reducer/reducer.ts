@@ -8,7 +8,7 @@ import { decode } from 'cbor-x';
 import Router from '@koa/router';
 import { Component, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo } from '../core/messages.js';
-import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
+import type { ReducerClass, ReducerInstance } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
@@ -109,8 +109,11 @@ export class Reducer extends Component {
     const sender = `${source.worker}/${source.instance}`;
     for (let i = 0; i < events.length; i++) {
       try {
-        const result: ResultData = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash, payload: decode(bodies[i]) };
-        const pending = this.instance?.processResult(result, this.parameters);
+        const meta = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash };
+        // a Python reducer takes the CBOR body as it came
+        const pending = this.instance?.processEncodedResult
+          ? this.instance.processEncodedResult({ ...meta, payload: bodies[i] }, this.parameters)
+          : this.instance?.processResult({ ...meta, payload: decode(bodies[i]) }, this.parameters);
         if (pending instanceof Promise) await pending;
       } catch (error) {
         this.errors += 1;

@@ -14,6 +14,8 @@ import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
 import { noteReceived } from '../core/received-memory.js';
+import { EncodedResult } from '../core/encoded-result.js';
+import { TickClock, tickClockKey } from './tick.js';
 
 export interface WorkerOptions extends ComponentOptions {
   name: string;
@@ -61,6 +63,7 @@ export class Worker extends Component {
   private idleSince = performance.now();
   private reportTimer?: NodeJS.Timeout;
   private lastEvent: number | null = null;
+  private clock?: TickClock;
 
   constructor(private readonly opts: WorkerOptions) {
     super('worker', opts.name, opts);
@@ -173,7 +176,8 @@ export class Worker extends Component {
     let result: unknown;
     if (this.instance) {
       try {
-        result = this.instance.processEvent(event, this.parameters);
+        const tick = await this.clock!.tick(this.instance.getTickInterval?.(this.parameters));
+        result = this.instance.processEvent(event, this.parameters, tick);
         if (result instanceof Promise) result = await result;
       } catch (error) {
         this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
@@ -188,7 +192,8 @@ export class Worker extends Component {
   private async queueResult(scan: string, event: number, payload: unknown): Promise<boolean> {
     let body: Buffer;
     try {
-      body = encode(payload);
+      // a Python worker's result comes encoded already, and goes on as it is
+      body = payload instanceof EncodedResult ? payload.body : encode(payload);
     } catch (error) {
       this.failEvent(event, `result cannot be encoded: ${(error as Error).message}`);
       return false;
@@ -237,6 +242,7 @@ export class Worker extends Component {
     this.flushReport();
     this.assembler.clear();
     this.resultCount = 0;
+    this.clock = new TickClock(this.redis, tickClockKey(this.keys.prefix, scan.scan));
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
     const early = this.early.filter((m) => m.scan === scan.scan);
