@@ -35,6 +35,10 @@ class StreamData:
     def __repr__(self) -> str:
         return f"StreamData(typ={self.typ!r}, frames=<{self.length} frames>)"
 
+    def __setstate__(self, state: Any) -> None:
+        # the original's pydantic models pickle their fields under "__dict__"
+        self.__dict__.update(state.get("__dict__", state) if isinstance(state, dict) else state)
+
 
 class EventData:
     def __init__(self, event_number: int, streams: Optional[dict[str, StreamData]] = None) -> None:
@@ -62,6 +66,10 @@ class EventData:
     def __repr__(self) -> str:
         return f"EventData(event_number={self.event_number}, streams={self.streams!r})"
 
+    def __setstate__(self, state: Any) -> None:
+        # the original's pydantic models pickle their fields under "__dict__"
+        self.__dict__.update(state.get("__dict__", state) if isinstance(state, dict) else state)
+
 
 class InternalWorkerMessage:
     def __init__(self, event_number: int, streams: Optional[dict[str, StreamData]] = None,
@@ -72,6 +80,10 @@ class InternalWorkerMessage:
 
     def get_all_frames(self) -> list[Any]:
         return [frame for stream in self.streams.values() for frame in stream.frames]
+
+    def __setstate__(self, state: Any) -> None:
+        # the original's pydantic models pickle their fields under "__dict__"
+        self.__dict__.update(state.get("__dict__", state) if isinstance(state, dict) else state)
 
 
 class ResultData:

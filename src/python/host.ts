@@ -65,6 +65,13 @@ const STDERR_KEPT = 20;
 /** Python log lines start with their level (the host's logging format) */
 const LEVELS: Record<string, 'error' | 'warn' | 'info' | 'debug'> = { CRITICAL: 'error', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug' };
 
+const live = new Set<PythonHost>();
+
+/** stops every payload host of this process (a CLI job that is done, so that the process can exit) */
+export function closeAllHosts(): void {
+  for (const host of live) host.close();
+}
+
 export class PythonHost {
   private readonly lanes = new Map<LaneName, Lane>();
   private readonly recentOutput: string[] = [];
@@ -92,6 +99,7 @@ export class PythonHost {
     const args = ['-m', 'dranspose.host', '--kind', kind, ...names.flatMap((name, i) => ['--lane', `${name}=${lanes[i].endpoint}`])];
     const child = spawn(pythonInterpreter(), args, { cwd, env: pythonEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
     const host = new PythonHost(kind, child, lanes, dir, logger);
+    live.add(host);
     host.watch();
     return host;
   }
@@ -124,6 +132,7 @@ export class PythonHost {
 
   /** stops the child: closing its standard input runs the payload's close(context) there */
   close(): void {
+    live.delete(this);
     this.closing = true;
     this.child.stdin?.end();
     for (const lane of this.lanes.values()) lane.socket.close();

@@ -26,6 +26,7 @@ class Instance:
     def __init__(self) -> None:
         self.ready = threading.Event()
         self.obj: Any = None
+        self.context: dict[str, Any] = {}
         self.error: Optional[str] = None
 
 
@@ -35,8 +36,8 @@ class Session:
         self.cls: Optional[type] = None
         self.described: dict[str, ParameterBase] = {}
         self.parameters: dict[str, WorkParameter] = {}
-        # kept across scans, as the original's `context`
-        self.context: dict[str, Any] = {}
+        # kept across scans, as the original's `context`: one per component name (replay runs several workers here)
+        self.contexts: dict[str, dict[str, Any]] = {}
         self.instances: dict[int, Instance] = {}
         self.latest: Optional[Instance] = None
         self.reported: set[tuple[str, int]] = set()
@@ -95,10 +96,11 @@ class Session:
 
     def new(self, header: dict[str, Any], frames: list[Any]) -> Reply:
         instance = Instance()
+        instance.context = self.contexts.setdefault(header["state"].get("name", ""), {})
         self.instances[header["instance"]] = instance
         state = WorkerState(**header["state"]) if self.kind == "worker" else ReducerState(**header["state"])
         try:
-            instance.obj = construct(self.cls, parameters=self.parameters, context=self.context, state=state)  # type: ignore[arg-type]
+            instance.obj = construct(self.cls, parameters=self.parameters, context=instance.context, state=state)  # type: ignore[arg-type]
             self.latest = instance
         except Exception as error:
             instance.error = f"constructing {self.cls.__name__} failed: {self.describe(error)}"  # type: ignore[union-attr]
@@ -195,7 +197,7 @@ class Session:
         obj = self.latest.obj if self.latest else None
         if obj is not None and hasattr(obj, "close"):
             try:
-                call_positional(obj.close, self.context)
+                call_positional(obj.close, self.latest.context)  # type: ignore[union-attr]
             except Exception as error:
                 logger.error("close(context) failed: %s", self.describe(error))
 
