@@ -53,7 +53,7 @@ async function demo(options: DemoOptions): Promise<void> {
     bar.stop();
     await sending;
     const seconds = (Date.now() - started) / 1000;
-    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
+    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
     const status = controller.status() as { failed_event_count?: number; bad_frame_count?: number };
     process.stdout.write([
       `demo: ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
