@@ -59,7 +59,7 @@ class Session:
         """One line: type, message and where in the payload it happened; the first traceback of each place is logged."""
         frames = traceback.extract_tb(error.__traceback__)
         own = os.path.dirname(os.path.dirname(__file__))
-        user = [f for f in frames if not f.filename.startswith(own)] or frames
+        user = [f for f in frames if not f.filename.startswith(own)]
         where = f" ({os.path.basename(user[-1].filename)}:{user[-1].lineno} in {user[-1].name})" if user else ""
         if user and (user[-1].filename, user[-1].lineno) not in self.reported:
             self.reported.add((user[-1].filename, user[-1].lineno))
