@@ -20,6 +20,10 @@ REQUIRED_METHOD = {"worker": "process_event", "reducer": "process_result"}
 READ_ATTEMPTS = 3
 
 
+class PayloadUnavailable(Exception):
+    """The payload object could not be constructed; its reason was logged once at construction."""
+
+
 class Instance:
     """One payload object; lanes other than main wait until main has constructed it."""
 
@@ -50,7 +54,7 @@ class Session:
         try:
             frames = self.take_parameters(header, frames)
             return self.ops[header["op"]](header, frames)
-        except LoadError as error:
+        except (LoadError, PayloadUnavailable) as error:
             return {"error": str(error)}, []
         except Exception as error:  # user code: reported to the Node side, which counts it
             return {"error": self.describe(error)}, []
@@ -95,9 +99,8 @@ class Session:
                 "has": has}, []
 
     def new(self, header: dict[str, Any], frames: list[Any]) -> Reply:
-        instance = Instance()
+        instance = self.instances.setdefault(header["instance"], Instance())
         instance.context = self.contexts.setdefault(header["state"].get("name", ""), {})
-        self.instances[header["instance"]] = instance
         state = WorkerState(**header["state"]) if self.kind == "worker" else ReducerState(**header["state"])
         try:
             instance.obj = construct(self.cls, parameters=self.parameters, context=instance.context, state=state)  # type: ignore[arg-type]
@@ -111,12 +114,11 @@ class Session:
         return self.tick_interval(instance.obj), []
 
     def payload(self, header: dict[str, Any]) -> Any:
-        instance = self.instances.get(header["instance"])
-        if instance is None:
-            raise LookupError(f"no payload instance {header['instance']}")
+        # the timer and read lanes may ask before the main lane has constructed it
+        instance = self.instances.setdefault(header["instance"], Instance())
         instance.ready.wait()
         if instance.error:
-            raise RuntimeError(instance.error)
+            raise PayloadUnavailable(instance.error)
         return instance.obj
 
     def tick_interval(self, obj: Any) -> dict[str, Any]:
@@ -152,7 +154,10 @@ class Session:
         return {}, []
 
     def finish(self, header: dict[str, Any], frames: list[Any]) -> Reply:
-        obj = self.payload(header)
+        try:
+            obj = self.payload(header)
+        except PayloadUnavailable:
+            return {}, []  # nothing was constructed, so nothing finishes (as for a TypeScript class)
         if hasattr(obj, "finish"):
             call_positional(obj.finish, self.parameters)
         return {}, []
