@@ -155,17 +155,19 @@ export function createHdf5Router(getPublish: () => unknown): Router {
     if (!described) throw new ResultError(404, 'Dataset not found');
     return { path, dataset: described };
   };
-  /** the attributes of the object at `path`: the root's `_attrs`, else its parent's `<name>_attrs` */
-  const attributesOf = async (path: readonly string[]): Promise<Record<string, unknown>> => {
-    const parent = await view().read(path.slice(0, -1), true);
-    const key = path.length ? `${path[path.length - 1]}${ATTRS}` : ATTRS;
-    const attributes = parent.found && isRecord(parent.value) ? parent.value[key] : undefined;
-    return isRecord(attributes) ? attributes : {};
-  };
-  const pathOf = (collection: Collection, id: string): string[] => {
+  /** the attributes of the object at `path`: the root's `_attrs`, else its parent's `<name>_attrs`; 404 if no such object */
+  const attributesOf = async (collection: Collection, id: string): Promise<Record<string, unknown>> => {
+    const notFound = collection === 'groups' ? 'Group not found' : 'Dataset not found';
     const path = pathOfId(collection, id);
-    if (!path) throw new ResultError(404, collection === 'groups' ? 'Group not found' : 'Dataset not found');
-    return path;
+    if (!path || (collection === 'datasets' && path.length === 0)) throw new ResultError(404, notFound);
+    const parent = await view().read(path.slice(0, -1), true);
+    const siblings = parent.found && isRecord(parent.value) ? parent.value : undefined;
+    const name = path[path.length - 1];
+    if (name !== undefined && (!siblings || !Object.hasOwn(siblings, name) || isRecord(siblings[name]) !== (collection === 'groups'))) {
+      throw new ResultError(404, notFound);
+    }
+    const attributes = siblings?.[name === undefined ? ATTRS : `${name}${ATTRS}`];
+    return isRecord(attributes) ? attributes : {};
   };
   const link = (path: readonly string[], title: string, value: unknown) => {
     const collection: Collection = isRecord(value) ? 'groups' : 'datasets';
@@ -186,7 +188,7 @@ export function createHdf5Router(getPublish: () => unknown): Router {
   router.get('/groups/:id', async (ctx) => {
     const { path, children } = await group(ctx.params.id);
     sendJson(ctx, { ...stamps(), root: ROOT_ID, id: ctx.params.id, linkCount: links(path, children).length,
-      attributeCount: Object.keys(await attributesOf(path)).length });
+      attributeCount: Object.keys(await attributesOf('groups', ctx.params.id)).length });
   });
   router.get('/groups/:id/links', async (ctx) => {
     const { path, children } = await group(ctx.params.id);
@@ -200,8 +202,8 @@ export function createHdf5Router(getPublish: () => unknown): Router {
   });
 
   router.get('/datasets/:id', async (ctx) => {
-    const { path, dataset: { shape, type } } = await dataset(ctx.params.id);
-    sendJson(ctx, { ...stamps(), id: ctx.params.id, attributeCount: Object.keys(await attributesOf(path)).length, shape, type,
+    const { dataset: { shape, type } } = await dataset(ctx.params.id);
+    sendJson(ctx, { ...stamps(), id: ctx.params.id, attributeCount: Object.keys(await attributesOf('datasets', ctx.params.id)).length, shape, type,
       creationProperties: { allocTime: 'H5D_ALLOC_TIME_LATE', fillTime: 'H5D_FILL_TIME_IFSET', layout: { class: 'H5D_CONTIGUOUS' } } });
   });
   router.get('/datasets/:id/value', async (ctx) => {
@@ -225,11 +227,11 @@ export function createHdf5Router(getPublish: () => unknown): Router {
 
   for (const collection of ['groups', 'datasets'] as const) {
     router.get(`/${collection}/:id/attributes`, async (ctx) => {
-      const attributes = await attributesOf(pathOf(collection, ctx.params.id));
+      const attributes = await attributesOf(collection, ctx.params.id);
       sendJson(ctx, { attributes: Object.entries(attributes).flatMap(([name, value]) => attribute(name, value, false) ?? []) });
     });
     router.get(`/${collection}/:id/attributes/:name`, async (ctx) => {
-      const attributes = await attributesOf(pathOf(collection, ctx.params.id));
+      const attributes = await attributesOf(collection, ctx.params.id);
       const found = Object.hasOwn(attributes, ctx.params.name) ? attribute(ctx.params.name, attributes[ctx.params.name], true) : undefined;
       if (!found) throw new ResultError(404, 'Attribute not found');
       sendJson(ctx, found);
