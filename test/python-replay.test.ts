@@ -22,10 +22,11 @@ const XRD_MEANS_3_7 = [8.88888888888889, 8.666666666666666, 8.11111111111111, 6.
 const PYTHON_ENV = { ...process.env, PYTHONPATH: join(ROOT, 'python') };
 
 /** runs `dranspose replay` in `cwd`; the publish it wrote, and what it printed */
-async function replay<T = Record<string, unknown>>(args: string[], cwd = ROOT): Promise<{ publish: T; stderr: string }> {
+async function replay<T = Record<string, unknown>>(args: string[], cwd = ROOT): Promise<{ publish: T; text: string; stderr: string }> {
   const out = join(mkdtempSync(join(tmpdir(), 'py-replay-')), 'publish.json');
   const { stderr } = await run(process.execPath, [BIN, 'replay', ...args, '--result', out], { cwd });
-  return { publish: JSON.parse(readFileSync(out, 'utf8')) as T, stderr };
+  const text = readFileSync(out, 'utf8');
+  return { publish: JSON.parse(text) as T, text, stderr };
 }
 
 function means(reduced: Record<string, number>): number[] {
@@ -128,9 +129,10 @@ with open(sys.argv[4], "wb") as out:
     expect((sequential['1'].lecroy.max as number[][])[0].slice(0, 3)).to.deep.equal([0.02266473765757837, 0.025125668939836032, 0.020950874800291786]);
     expect((sequential['2'].lecroy.max as number[][])[0][0]).to.equal(0.022609806155742262);
 
-    const albaem = (await packets(`albaem:${fixture(this, 'albaem-dump.cbors')}`)).publish.events;
-    // the 64-bit timestamp stays exact on the way (a JSON.parse here rounds it, so it is compared as text)
-    expect(albaem['1'].albaem).to.deep.include({ frame: 0, channel1: -2.8302592615927417e-11 });
+    const albaem = await packets(`albaem:${fixture(this, 'albaem-dump.cbors')}`);
+    expect(albaem.publish.events['1'].albaem).to.deep.include({ frame: 0, channel1: -2.8302592615927417e-11 });
+    // the 64-bit timestamp (beyond 2^53) stays exact on the way; JSON.parse would round it, so it is read as text
+    expect(albaem.text).to.include('"acquired":1704807770443944912');
 
     const panda = (await packets(`pcap:${fixture(this, 'pcap-zmq.cbors')}`)).publish.events;
     const rows = Object.values(panda).map((e) => e.pcap as { frame: number; energy: number });
