@@ -1,0 +1,88 @@
+/**
+ * Bench row: a Python worker (numpy ROI sum of 512×512 uint16 STINS images) against the same work
+ * in TypeScript, both fed by this process through their WorkerInstance, as a worker does: the
+ * Python one pays the hop to its payload host (frames out as they are, CBOR result back). Reports
+ * events/s min/median/max over repeats and CPU per event (this process plus the Python child).
+ * Alone: `node bin/run-ts.js scripts/bench/python-worker.ts [--quick]`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encode } from 'cbor-x';
+import { EncodedResult } from '../../src/core/encoded-result.js';
+import { loadWorkerClass } from '../../src/core/loader.js';
+import { createLogger } from '../../src/core/logging.js';
+import type { EventData, WorkerClass } from '../../src/core/types.js';
+import { closeAllHosts } from '../../src/python/host.js';
+import { stinsSeriesMessages } from '../../src/protocols/stins/emulator.js';
+import { IMAGE_SHAPE } from './roi.js';
+
+const TS_WORKER = `${fileURLToPath(new URL('./roi-payload.ts', import.meta.url))}:RoiWorker`;
+const PY_WORKER = `${fileURLToPath(new URL('./roi_payload.py', import.meta.url))}:RoiWorker`;
+const IMAGES = 16;
+const CLOCK_TICKS = 100;
+
+interface Run { perSecond: number; cpuMicros: number }
+
+/** CPU seconds of this process's children (the Python payload host), from /proc */
+function childrenCpuSeconds(): number {
+  let total = 0;
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  for (const pid of children) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+  return total;
+}
+
+async function measure(workerClass: WorkerClass, events: EventData[], count: number): Promise<Run> {
+  const worker = new workerClass({ parameters: {}, state: {}, logger: createLogger('bench'), name: 'bench-worker' });
+  const cpu = process.cpuUsage();
+  const childCpu = childrenCpuSeconds();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const result = await worker.processEvent(events[i % events.length], {}, false);
+    // what the worker sends: a TypeScript result is encoded here, a Python one arrives encoded
+    if (!(result instanceof EncodedResult)) encode(result);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6 + childrenCpuSeconds() - childCpu;
+  return { perSecond: count / seconds, cpuMicros: (cpuSeconds / count) * 1e6 };
+}
+
+function summary(runs: Run[]): { min: number; median: number; max: number; cpu: number } {
+  const rates = runs.map((r) => r.perSecond).sort((a, b) => a - b);
+  const cpus = runs.map((r) => r.cpuMicros).sort((a, b) => a - b);
+  return { min: rates[0], median: rates[Math.floor(rates.length / 2)], max: rates[rates.length - 1], cpu: cpus[Math.floor(cpus.length / 2)] };
+}
+
+export async function pythonWorkerRows(quick: boolean): Promise<string[][]> {
+  const messages = stinsSeriesMessages({ frames: IMAGES, shape: IMAGE_SHAPE, dtype: 'uint16' }).slice(1, IMAGES + 1);
+  const events: EventData[] = messages.map((frames, i) => ({ eventNumber: i + 1, streams: { det: { typ: 'STINS', frames } } }));
+  const [tsClass, pyClass] = [await loadWorkerClass(TS_WORKER), await loadWorkerClass(PY_WORKER)];
+  const count = quick ? 300 : 2000;
+  const repeats = quick ? 3 : 5;
+  const runs: Record<'ts' | 'py', Run[]> = { ts: [], py: [] };
+  await measure(tsClass, events, 100);
+  await measure(pyClass, events, 100);
+  // interleaved, so that a busy moment of the machine hits both alike
+  for (let r = 0; r < repeats; r++) {
+    runs.ts.push(await measure(tsClass, events, count));
+    runs.py.push(await measure(pyClass, events, count));
+  }
+  closeAllHosts();
+  const [ts, py] = [summary(runs.ts), summary(runs.py)];
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const spread = (s: typeof ts) => `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+  return [
+    ['worker 512×512 uint16 ROI sum: TypeScript vs Python (events/s min / median / max)', spread(ts), spread(py), (py.median / ts.median).toFixed(2), '≥ 0.80'],
+    ['worker 512×512 uint16 ROI sum: CPU per event (µs, this process + Python host)', fmt(ts.cpu), fmt(py.cpu), (py.cpu / ts.cpu).toFixed(2), ''],
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.env.LOG_LEVEL ??= 'warn';
+  const rows = [['measure', 'TypeScript', 'Python', 'ratio', 'target'], ...await pythonWorkerRows(process.argv.includes('--quick'))];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  process.stdout.write(`${rows.map((row) => row.map((cell, i) => (i ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ')).join('\n')}\n`);
+}
