@@ -6,8 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import net from 'node:net';
 
 const PYTHON = '/usr/bin/python3';
-const PACKAGES = ['python3-tango', 'python3-taurus', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests'];
-const IMPORTS = 'import tango, taurus, numpy, zmq, cbor2, lz4, requests';
+// bitshuffle: Python payloads' bslz4 images (Debian names the package without python3-)
+const PACKAGES = ['python3-tango', 'python3-taurus', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests', 'bitshuffle'];
+const IMPORTS = 'import tango, taurus, numpy, zmq, cbor2, lz4, requests, bitshuffle';
 
 function pythonReady() {
   return spawnSync(PYTHON, ['-c', IMPORTS], { stdio: 'ignore' }).status === 0;

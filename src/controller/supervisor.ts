@@ -105,6 +105,7 @@ export class Supervisor {
       DRANSPOSE_REDIS_URL: this.environment.redisUrl,
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
+      ...(this.config.python ? { DRANSPOSE_PYTHON: this.config.python } : {}),
     };
     const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeArgsFor(spec.args[0]), BIN, ...spec.args]];
     // the IPC channel closes when this process dies, however it dies, and the child then stops

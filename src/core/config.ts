@@ -59,6 +59,8 @@ export const pipelineConfigSchema = z.strictObject({
   debug_workers: z.array(debugWorkerSchema).default([]),
   reducer: reducerSchema.prefault({}),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** the interpreter of Python payload classes (default /usr/bin/python3, or DRANSPOSE_PYTHON) */
+  python: z.string().optional(),
   tango: z.strictObject({
     device: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'domain/family/member'),
     port: port.default(45450),
