@@ -31,12 +31,16 @@ class Model:
 
     @classmethod
     def _fields(cls) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            for name, annotation in vars(klass).get("__annotations__", {}).items():
-                if typing.get_origin(annotation) is not typing.ClassVar:
-                    fields[name] = annotation
-        return fields
+        # computed once per class: models are built per event
+        cached = cls.__dict__.get("_field_cache")
+        if cached is None:
+            cached = {}
+            for klass in reversed(cls.__mro__):
+                for name, annotation in vars(klass).get("__annotations__", {}).items():
+                    if typing.get_origin(annotation) is not typing.ClassVar:
+                        cached[name] = annotation
+            cls._field_cache = cached
+        return cached
 
     @classmethod
     def matches(cls, values: dict[str, Any]) -> bool:
