@@ -26,6 +26,7 @@ async function loadInHost(kind: HostKind, spec: string, cwd: string, logger: Log
   const host = await PythonHost.start(kind, cwd, logger);
   try {
     const { header } = await host.call('main', { op: 'load', spec });
+    host.makeFatal();
     return { host, name: String(header.name), descriptions: header.descriptions as ParameterDescription[], has: new Set(header.has as string[]) };
   } catch (error) {
     host.close();

@@ -78,14 +78,18 @@ export class PythonHost {
   private closing = false;
   /** parameter versions the child has, so that each request carries only what changed */
   private readonly sentVersions = new Map<string, string>();
-  /** what happens when the child dies unasked; by default this process ends (a worker without its payload is dead) */
-  onExit: (description: string) => void;
+  /** what happens when the child dies unasked, besides failing what was pending (see makeFatal) */
+  onExit?: (description: string) => void;
 
   private constructor(readonly kind: HostKind, private readonly child: ChildProcess, lanes: Lane[], private readonly dir: string,
     private readonly logger: Logger) {
     lanes.forEach((lane, i) => this.lanes.set((['main', 'timer', 'read'] as const)[i], lane));
+  }
+
+  /** from now on the child's death ends this process: a worker without its payload is a dead worker */
+  makeFatal(): void {
     this.onExit = (description) => {
-      logger.error(description);
+      this.logger.error(description);
       process.stderr.write(`dranspose: ${description}\n`);
       process.exit(70);
     };
@@ -149,7 +153,7 @@ export class PythonHost {
       for (const lane of this.lanes.values()) lane.failAll(error);
       if (!this.closing) {
         this.close();
-        this.onExit(description);
+        this.onExit?.(description);
       }
     };
     child.on('error', (error) => died(`cannot start ${pythonInterpreter()} for the Python ${this.kind} host: ${error.message}`));
