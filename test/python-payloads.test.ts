@@ -10,9 +10,13 @@ import { emulatedImage } from '../src/protocols/stins/emulator.js';
 import { ROOT, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
 import { PYTHON, run } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
+import { fixture } from './helpers/fixtures.js';
+import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
+import { captureMessages, CONTRAST_DUMP_XY, setSequenceAndWait } from './helpers/upstream-harness.js';
 
 const ROI = join(ROOT, 'test/payloads/python/stins_roi.py');
 const COLLECT = join(ROOT, 'test/payloads/collect.ts');
+const PACKETS = join(ROOT, 'test/payloads/python/packets.py');
 const SHAPE = [16, 12];
 const FRAMES = 12;
 
@@ -140,5 +144,29 @@ print(json.dumps({"matches": len(whole), "profile": [type(profile).__name__, str
     await p.setSequence(uniformSequence(['det'], 6));
     await source!.play({ frames: 6, shape: SHAPE });
     await waitFor('the worker to report its Python host dead', async () => /the Python worker host \(pid \d+\) exited with code 3/.test(p.output.join('')));
+  });
+
+  it('maps a live Contrast + Xspress3-mini scan with the Python middlewares (pickles, spectra) and a Python reducer', async function () {
+    const scan = await captureMessages(fixture(this, 'contrast-dump.cbors'));
+    const spectra = await captureMessages(fixture(this, 'xspress3mini-dump20.cbors'));
+    const players: ZmqPlayer[] = [await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0'), await bindZmqPlayer('zmq-sub', 'tcp://127.0.0.1:0')];
+    try {
+      pipeline = await startPipeline({
+        ingesters: [
+          { name: 'contrast-ingester', streams: [{ name: 'contrast', protocol: 'contrast', upstream: players[0].endpoint }] },
+          { name: 'xspress3-ingester', streams: [{ name: 'xspress3', protocol: 'xspress3', upstream: players[1].endpoint }] },
+        ],
+        workers: [{ class: `${PACKETS}:PacketWorker`, count: 2 }], reducer: { class: `${PACKETS}:FluorescenceReducer` },
+      }, { ingesters: 2, workers: 2 });
+      await setSequenceAndWait(pipeline, uniformSequence(['contrast', 'xspress3'], 20));
+      await Promise.all([players[0].play(scan, { warmup: 3, rate: 1000 }), players[1].play(spectra, { warmup: 3, rate: 1000 })]);
+      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+      const map = await pipeline.result<{ x: Record<string, number>; y: Record<string, number>; roi1: Record<string, number> }>('map');
+      const events = Array.from({ length: 20 }, (_, i) => String(i + 1));
+      expect(events.map((e) => map.roi1[e])).to.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
+      expect(events.map((e) => [map.x[e], map.y[e]])).to.deep.equal(CONTRAST_DUMP_XY);
+    } finally {
+      for (const player of players) player.close();
+    }
   });
 });
