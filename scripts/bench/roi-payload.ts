@@ -16,3 +16,13 @@ export class RoiWorker {
     return { roi };
   }
 }
+
+/** The reducer of the pipeline measurement: counts results and notes when the last one came. */
+export class RoiCountReducer {
+  publish = { results: 0, lastAt: 0 };
+
+  processResult(): void {
+    this.publish.results += 1;
+    this.publish.lastAt = performance.timeOrigin + performance.now();
+  }
+}

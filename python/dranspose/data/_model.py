@@ -7,50 +7,55 @@ import copy
 import json
 import typing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, Optional
 
 _MISSING = object()
+
+
+class _Field(NamedTuple):
+    name: str
+    annotation: Any
+    default: Any
+    literals: Optional[tuple[Any, ...]]
 
 
 class Model:
     extra: typing.ClassVar[bool] = True
 
     def __init__(self, **values: Any) -> None:
-        for name, annotation in self._fields().items():
-            value = values.pop(name, _MISSING)
+        for field in self._fields():
+            value = values.pop(field.name, _MISSING)
             if value is _MISSING:
+                if field.default is _MISSING:
+                    raise ValueError(f"{type(self).__name__}: field {field.name!r} is required")
                 # a fresh copy of a list or dict default, which would otherwise be shared by every instance
-                value = copy.copy(getattr(type(self), name, _MISSING))
-            if value is _MISSING:
-                raise ValueError(f"{type(self).__name__}: field {name!r} is required")
-            setattr(self, name, _check(type(self).__name__, name, annotation, value))
+                value = copy.copy(field.default)
+            setattr(self, field.name, _check(type(self).__name__, field, value))
         if values and not self.extra:
             raise ValueError(f"{type(self).__name__}: unexpected fields {sorted(values)}")
         for name, value in values.items():
             setattr(self, name, value)
 
     @classmethod
-    def _fields(cls) -> dict[str, Any]:
-        # computed once per class: models are built per event
+    def _fields(cls) -> tuple[_Field, ...]:
+        # worked out once per class: models are built for every event
         cached = cls.__dict__.get("_field_cache")
         if cached is None:
-            cached = {}
+            annotations: dict[str, Any] = {}
             for klass in reversed(cls.__mro__):
                 for name, annotation in vars(klass).get("__annotations__", {}).items():
                     if typing.get_origin(annotation) is not typing.ClassVar:
-                        cached[name] = annotation
+                        annotations[name] = annotation
+            cached = tuple(_Field(name, annotation, getattr(cls, name, _MISSING),
+                                  typing.get_args(annotation) if typing.get_origin(annotation) is Literal else None)
+                           for name, annotation in annotations.items())
             cls._field_cache = cached
         return cached
 
     @classmethod
     def matches(cls, values: dict[str, Any]) -> bool:
         """Whether the discriminating Literal fields of `values` fit this class."""
-        for name, annotation in cls._fields().items():
-            if typing.get_origin(annotation) is Literal:
-                value = values.get(name, getattr(cls, name, _MISSING))
-                if value not in typing.get_args(annotation):
-                    return False
-        return True
+        return all(values.get(f.name, f.default) in f.literals for f in cls._fields() if f.literals is not None)
 
     def model_dump(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -65,17 +70,18 @@ class Model:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
 
-def _check(model: str, name: str, annotation: Any, value: Any) -> Any:
-    if typing.get_origin(annotation) is Literal and value not in typing.get_args(annotation):
-        raise ValueError(f"{model}: {name} must be one of {typing.get_args(annotation)}, got {value!r}")
+def _check(model: str, field: _Field, value: Any) -> Any:
+    annotation = field.annotation
+    if field.literals is not None:
+        if value not in field.literals:
+            raise ValueError(f"{model}: {field.name} must be one of {field.literals}, got {value!r}")
+        return value
     if annotation is datetime and isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if annotation is int and isinstance(value, bool):
-        raise ValueError(f"{model}: {name} must be an integer, got {value!r}")
-    if annotation in (int, float, str) and not isinstance(value, annotation):
-        if annotation is float and isinstance(value, int):
+    if annotation in (int, float, str) and (not isinstance(value, annotation) or (annotation is int and isinstance(value, bool))):
+        if annotation is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        raise ValueError(f"{model}: {name} must be {annotation.__name__}, got {value!r}")
+        raise ValueError(f"{model}: {field.name} must be {annotation.__name__}, got {value!r}")
     return value
 
 
