@@ -80,6 +80,19 @@ describe('reducer result API', function () {
     expect(body.detail).to.match(detail);
   }
 
+  describe('the list of matches (the original 0.1), and ?single', function () {
+    it('answers every path with the list of its matches unless single=true', async function () {
+      const plain = async (path: string) => await (await fetch(base + path)).json();
+      expect(await plain('/count')).to.deep.equal([42]);
+      expect(await plain('/$.nested.deep.value')).to.deep.equal(['x']);
+      expect(await plain('/$.nope')).to.deep.equal([]);
+      expect(await plain('/$.nested.list[*]')).to.deep.equal([[1, 2, 3], [4, 5, 6]]);
+      expect(await plain('/image?slice=1,0:2')).to.deep.equal([imageRows[1].slice(0, 2)]);
+      expect(await plain('/count?single=true')).to.equal(42);
+      expect((await fetch(`${base}/$.nope?single=true`)).status).to.equal(404);
+    });
+  });
+
   describe('JSON', function () {
     it('gives the whole publish for an empty path, / and $', async function () {
       for (const path of ['', '/', '/$']) {
