@@ -22,9 +22,9 @@ const XRD_MEANS_3_7 = [8.88888888888889, 8.666666666666666, 8.11111111111111, 6.
 const PYTHON_ENV = { ...process.env, PYTHONPATH: join(ROOT, 'python') };
 
 /** runs `dranspose replay` in `cwd`; the publish it wrote, and what it printed */
-async function replay<T = Record<string, unknown>>(args: string[], cwd = ROOT): Promise<{ publish: T; text: string; stderr: string }> {
+async function replay<T = Record<string, unknown>>(args: string[], cwd = ROOT, env = process.env): Promise<{ publish: T; text: string; stderr: string }> {
   const out = join(mkdtempSync(join(tmpdir(), 'py-replay-')), 'publish.json');
-  const { stderr } = await run(process.execPath, [BIN, 'replay', ...args, '--result', out], { cwd });
+  const { stderr } = await run(process.execPath, [BIN, 'replay', ...args, '--result', out], { cwd, env });
   const text = readFileSync(out, 'utf8');
   return { publish: JSON.parse(text) as T, text, stderr };
 }
@@ -36,12 +36,15 @@ function means(reduced: Record<string, number>): number[] {
 describe('dranspose replay with Python payloads', function () {
   this.timeout(120_000);
 
-  it('loads dotted classes from the working directory and gives numpy results value by value', async function () {
+  it('loads dotted classes from the working directory and gives numpy results value by value; close(context) at the end', async function () {
     const dump = fixture(this, 'dump_xrd.cbors');
+    const marker = join(mkdtempSync(join(tmpdir(), 'py-close-')), 'closed.txt');
     const { publish, stderr } = await replay<{ reduced: Record<string, number>; rows: number[]; images: Record<string, number[][]>;
       meta: Record<string, unknown>; timer_calls: number; finished: boolean; map: { x: number[] } }>(
-      ['-w', 'xrd:CornerWorker', '-r', 'xrd:CornerReducer', '-f', dump], PAYLOADS);
+      ['-w', 'xrd:CornerWorker', '-r', 'xrd:CornerReducer', '-f', dump], PAYLOADS, { ...process.env, XRD_CLOSE_MARKER: marker });
     expect(stderr).to.match(/replay: 11 events, 11 results, 0 failures/);
+    // the latest instance's close(context), when the process ends (both replay workers live in one Python host)
+    expect(readFileSync(marker, 'utf8')).to.match(/^replay-worker-\d closed after 1 scans\n$/);
     expect(means(publish.reduced)).to.deep.equal(XRD_MEANS);
     expect(publish.images.frame0.slice(0, 3)).to.deep.equal([[1, 18, 0, 7, 17, 19, 17, 6, 0, 18], [19, 0, 19, 12, 3, 0, 4, 14, 19, 0],
       [0, 17, 6, 0, 6, 11, 6, 0, 5, 18]]);
