@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { createHttpApp, listen } from '../src/core/http/app.js';
 import { createLogger } from '../src/core/logging.js';
-import { createResultRouter } from '../src/reducer/results/router.js';
+import { createHdf5Router } from '../src/reducer/results/hdf5.js';
 
 const id = (kind: 'g' | 'd', path: string) => `${kind}-h5dict-${Buffer.from(path, 'utf8').toString('hex').toUpperCase()}`;
 
@@ -34,7 +34,7 @@ describe('HDF5 REST (h5pyd, silx, h5web)', function () {
   let base: string;
 
   before(async function () {
-    const router = createResultRouter(() => publish);
+    const router = createHdf5Router(() => publish);
     const app = createHttpApp(createLogger('hdf5-test'));
     app.use(router.routes()).use(router.allowedMethods());
     let port: number;

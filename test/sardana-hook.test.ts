@@ -80,7 +80,7 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   it('legacy /api/v1/sardana_hook: the exact payload of a Sardana pre-scan hook makes one event per point', async () => {
-    const response = await pipeline.post('/api/v1/sardana_hook', SARDANA_PAYLOAD);
+    const response = await pipeline.post('/api/v1/sardana_hook', SARDANA_PAYLOAD, { json: true });
     expect(response.status).to.equal(200);
     expect(await response.json()).to.match(/^[0-9a-f-]{36}$/);
     expect(await pipeline.api('/api/v1/sequence')).to.deep.equal({

@@ -18,6 +18,7 @@ import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
+import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
 import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
@@ -73,7 +74,9 @@ export class Reducer extends Component {
     const app = createHttpApp(this.logger, this.opts.security);
     const status = new Router().get('/api/v1/status', (ctx) => { ctx.body = true; });
     const results = createResultRouter(() => this.publish);
-    app.use(status.routes()).use(results.routes()).use(results.allowedMethods());
+    // HDF5 REST (h5pyd, silx, h5web) at the root, as the original 0.2
+    const hdf5 = createHdf5Router(() => this.publish);
+    app.use(status.routes()).use(results.routes()).use(results.allowedMethods()).use(hdf5.routes());
     ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? DEFAULT_REDUCER_PORT, this.opts.httpHost));
     this.receive().catch((e) => { if (!this.socket.closed) this.logger.error(`result receive: ${e}`); });
     this.reportTimer = setInterval(() => { void this.sendReduced(); }, REPORT_INTERVAL_MS);

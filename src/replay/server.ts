@@ -11,6 +11,7 @@ import { createLogger } from '../core/logging.js';
 import { newVersion, workParameter } from '../core/parameters.js';
 import type { ParameterDescription, Parameters, ReducerInstance } from '../core/types.js';
 import { createResultRouter } from '../reducer/results/router.js';
+import { createHdf5Router } from '../reducer/results/hdf5.js';
 
 export interface ReplayServer {
   port: number;
@@ -39,7 +40,8 @@ export async function startReplayServer(port: number, descriptions: Map<string, 
       ctx.type = 'application/json';
     });
   const results = createResultRouter(() => reducer?.publish ?? {});
-  app.use(routes.routes()).use(results.routes()).use(results.allowedMethods());
+  const hdf5 = createHdf5Router(() => reducer?.publish ?? {});
+  app.use(routes.routes()).use(results.routes()).use(results.allowedMethods()).use(hdf5.routes());
   const { server, port: bound } = await listen(app, port, host) as { server: Server; port: number };
   return {
     port: bound,

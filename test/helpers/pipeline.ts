@@ -61,6 +61,7 @@ export interface PipelineSpec {
   parameters?: Record<string, unknown>;
   controller?: Record<string, unknown>;
   tango?: Record<string, unknown>;
+  dumps?: Record<string, unknown>;
 }
 
 export interface Expected { ingesters: number; workers: number }
@@ -153,6 +154,7 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected): Pr
     reducer: { port: reducerPort, host: '127.0.0.1', ...spec.reducer },
     parameters: spec.parameters ?? {},
     ...(spec.tango ? { tango: spec.tango } : {}),
+    ...(spec.dumps ? { dumps: spec.dumps } : {}),
   };
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');

@@ -3,14 +3,16 @@
  * `publish` the path selects, sliced and encoded as the client asks (see respond.ts). As in the
  * original 0.1, the answer is the list of all matches (`result[0]` is a definite path's value);
  * `?single=true` answers a definite path with its value alone. `GET /api/v1/result/pickle` is the
- * original's whole-publish pickle. The HDF5 REST routes of hdf5.ts are mounted beside them.
+ * original's whole-publish pickle; `GET /api/v1/outline` what `publish` holds, without the arrays
+ * (outline.ts); `GET /api/v1/openapi.json` this API described. The HDF5 REST routes are hdf5.ts.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { createHdf5Router } from './hdf5.js';
-import { publishView } from './remote-publish.js';
+import { publishView, readWholePublish } from './remote-publish.js';
 import { ResultError } from './result-error.js';
 import { type ResultFormatName, respondWithValue } from './respond.js';
+import { outlinePublish } from './outline.js';
+import { reducerOpenApiDocument } from './openapi.js';
 import { selectResult, type Selection } from './select.js';
 import { parseSlice, sliceLeaves } from './slice.js';
 
@@ -23,6 +25,9 @@ export function createResultRouter(getPublish: () => unknown): Router {
     respondWithValue(ctx, sliceSelection(selection, path, ctx.query.slice, single), format);
   };
   router.get('/api/v1/result/pickle', (ctx) => answer(ctx, '$', { format: 'pickle', single: true }));
+  // a Python reducer's publish is read whole for its outline
+  router.get('/api/v1/outline', async (ctx) => { ctx.body = outlinePublish(await readWholePublish(getPublish())); });
+  router.get('/api/v1/openapi.json', (ctx) => { ctx.body = reducerOpenApiDocument(); });
   // a RegExp route, because a JSONPath may hold any character, '/' included
   router.get(/^\/api\/v1\/result(?:\/(.*))?$/, async (ctx) => {
     let path: string;
@@ -33,8 +38,6 @@ export function createResultRouter(getPublish: () => unknown): Router {
     }
     await answer(ctx, path, { single: isTrue(ctx.query.single) });
   });
-  const hdf5 = createHdf5Router(getPublish);
-  router.use(hdf5.routes());
   return router;
 }
 

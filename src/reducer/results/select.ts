@@ -19,6 +19,8 @@ export type Selection = { definite: true; found: true; value: unknown } | { defi
  */
 export async function selectResult(view: PublishView, path: string): Promise<Selection> {
   const expression = rooted(path);
+  // jsonpath-plus marks its own subexpressions `#<n>` in the path: a key with one would become another step or undefined
+  if (/#\d/u.test(expression)) throw new ResultError(400, `bad JSONPath ${JSON.stringify(expression)}: '#' followed by a digit cannot be selected`);
   const steps = JSONPath.toPathArray(expression).slice(1);
   const plain = steps.findIndex((step) => !isPlainStep(step));
   const prefix = steps.slice(0, plain < 0 ? steps.length : plain).map((step) => (step.startsWith('`') ? step.slice(1) : step));
