@@ -128,7 +128,6 @@ export class Reducer extends Component {
 
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
-    let reduced = this.reducedSince.get(sender);
     for (let i = 0; i < events.length; i++) {
       // checked per result: a fence may arrive while user code awaits
       if (this.fenced.has(sender)) return;
@@ -145,6 +144,8 @@ export class Reducer extends Component {
         this.failed.push([events[i], sender, reason]);
         this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
       }
+      // looked up per result: a report sent while user code awaited started a new list
+      let reduced = this.reducedSince.get(sender);
       if (!reduced) this.reducedSince.set(sender, reduced = []);
       reduced.push(events[i]);
       this.processed += 1;
