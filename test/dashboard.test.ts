@@ -1,5 +1,6 @@
 /** The dashboard in headless Chromium against a live pipeline (`dranspose run`). */
 import { expect } from 'chai';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ROOT, REDIS_URL, deletePrefix, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
@@ -140,19 +141,19 @@ describe('dashboard (headless Chromium, live pipeline)', function () {
   it('asks for the token when the controller has one, and sends it as a bearer token', async () => {
     const name = `t${randomUUID().slice(0, 8)}`;
     const keyPrefix = `dranspose:test-${name}:`;
-    const server = await startControllerServer({ pipeline: name, keyPrefix, redisUrl: REDIS_URL, port: 0, host: '127.0.0.1', security: { token: 'sesame' } });
+    const server = await startControllerServer({ pipeline: name, keyPrefix, redisUrl: REDIS_URL, port: 0, host: '127.0.0.1', security: { token: 'sesame' }, dumpDirectory: tmpdir() });
     const { page } = browser;
     try {
       await page.goto(`http://127.0.0.1:${server.port}/#parameters`);
       const row = page.locator('tr[data-parameter="dump_prefix"]');
-      await row.locator('input[data-name="dump_prefix"]').fill('/tmp/dumps-');
+      await row.locator('input[data-name="dump_prefix"]').fill(join(tmpdir(), 'dumps-'));
       await row.locator('button[data-set="dump_prefix"]').click();
       await waitFor('the page to ask for the token', async () => await page.locator('#token-box').isVisible());
       await page.locator('#token').fill('sesame');
       await page.locator('#token').press('Tab');
       await row.locator('button[data-set="dump_prefix"]').click();
       await waitFor('the page to confirm', async () => (await row.locator('.outcome').textContent()) === 'set');
-      expect(await fetch(`http://127.0.0.1:${server.port}/api/v1/parameter/dump_prefix`).then((r) => r.text())).to.equal('/tmp/dumps-');
+      expect(await fetch(`http://127.0.0.1:${server.port}/api/v1/parameter/dump_prefix`).then((r) => r.text())).to.equal(join(tmpdir(), 'dumps-'));
     } finally {
       await server.close();
       await deletePrefix(keyPrefix);
