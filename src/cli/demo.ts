@@ -49,7 +49,7 @@ async function demo(options: DemoOptions): Promise<void> {
     progress.stop();
     await sending;
     const seconds = (Date.now() - started) / 1000;
-    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
+    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
     const p = controller.progress();
     process.stdout.write([
       `demo: scan ${p.outcome.replaceAll('_', ' ')}: ${p.completed_events} of ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,

@@ -64,6 +64,8 @@ export const pipelineConfigSchema = z.strictObject({
   debug_workers: z.array(debugWorkerSchema).default([]),
   reducer: reducerSchema.prefault({}),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** the interpreter of Python payload classes (default /usr/bin/python3, or DRANSPOSE_PYTHON) */
+  python: z.string().optional(),
   /** where the dump_prefix parameter may make ingesters write (relative to the config file), and how much */
   dumps: z.strictObject({
     directory: z.string().min(1).optional(),
