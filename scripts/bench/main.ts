@@ -1,172 +1,392 @@
 /**
- * `npm run bench`: the raw zeromq chain and the real pipeline measured in one run on the same
- * upstream, and their ratio. Numbers are reported, never asserted.
+ * `npm run bench`: the real pipeline (`dranspose run`, its own Redis, real child processes, the
+ * production credit and flags) against raw zeromq chains that do the same forwarding without
+ * coordination, in one run on the same upstream, and rows of real work. Numbers are reported,
+ * never asserted: one table on stdout, and as JSON and Markdown in .bench/.
+ *
+ *   npm run bench [-- --quick] [--repeats N] [--only TEXT] [--profile] [--max-load L] [--load-wait S]
+ *
+ * Every chain is timed from the first message its detector sends (once every process of the chain
+ * said it is ready) to its reducer's last result. A row repeats (default 3, --quick 1), the chains
+ * in turn, and shows min / median / max, the CPU µs per event of every process (/proc) and the
+ * load average when the row started. --profile also writes CPU profiles of every part for the 64 B
+ * rows and summarises them by function (.bench/profiles.md).
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePipelineConfig } from '../../src/core/config.js';
-import { TriggerSequence } from '../../src/core/mapping/index.js';
-import { runPipeline, type RunningPipeline } from '../../src/cli/run.js';
-import { now, percentiles } from './frames.js';
-import { benchChild, startRawChain, startRawReducer, type BenchChild } from './raw-chain.js';
+import { bslz4FrameSet, now, percentiles } from './frames.js';
+import { jsDecoders, type Decoders } from '../../src/core/compression/decoders.js';
+import { loadNativeAddon, nativeDecoders } from '../../src/core/compression/native.js';
+import { benchChild, startRawReducer, type RawMode } from './raw-chain.js';
+import { BenchRedis } from './pipeline.js';
+import { PipelineBench, RawBench, cpuText, perEvent, type Run, type Workload } from './chains.js';
+import { fmt, markdownTable, spread, spreadText, textTable, type Row } from './table.js';
+import { CpuMeter, load1, rssMb } from './proc.js';
+import { profileClock, profileMarkdown, summariseProfiles, type PartProfile } from './profile.js';
 import { parseRows } from './parse.js';
+import { decompressionRows } from './decompression.js';
+import { pythonWorkerRows } from './python-worker.js';
+import { announceRows } from './announce.js';
 
-const PAYLOAD = fileURLToPath(new URL('./payload.ts', import.meta.url));
-const SENDER = fileURLToPath(new URL('./sender.ts', import.meta.url));
-const RESULT_SENDER = fileURLToPath(new URL('./result-sender.ts', import.meta.url));
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const PAYLOAD = here('./payload.ts');
+const ROI_PAYLOAD = here('./roi-payload.ts');
+const RESULT_SENDER = here('./result-sender.ts');
+const OUT = join(process.cwd(), '.bench');
 const MiB = 1 << 20;
 
-interface Case { name: string; payload: number; events: number; batch: number; rate?: number; unit: 'events/s' | 'GB/s' | 'latency' | 'results/s' }
-
-const quick = process.argv.includes('--quick');
+const argv = process.argv.slice(2);
+const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = argv.includes('--quick');
+const profiling = argv.includes('--profile');
+const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
+const only = option('--only');
+/** a row waits (up to --load-wait seconds) for the 1-minute load to fall below this */
+const maxLoad = Number(option('--max-load') ?? 4);
+const loadWaitS = Number(option('--load-wait') ?? (quick ? 0 : 180));
 const scale = (n: number) => (quick ? Math.ceil(n / 10) : n);
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-const ALL_CASES: Case[] = [
-  { name: '64 B frames, batched map (i // 10)', payload: 64, events: scale(100_000), batch: 10, unit: 'events/s' },
-  { name: '64 B frames, one constraint per event', payload: 64, events: scale(50_000), batch: 1, unit: 'events/s' },
-  { name: '1 MiB frames', payload: MiB, events: scale(4_000), batch: 1, unit: 'GB/s' },
-  { name: '4 MiB frames', payload: 4 * MiB, events: scale(1_000), batch: 1, unit: 'GB/s' },
-  { name: 'latency at 1 kHz, 2 KiB frames', payload: 2048, events: scale(3_000), batch: 1, rate: 1000, unit: 'latency' },
-  // events = results sent straight to the reducer; batch = results per message, as workers send them
-  { name: 'reducer, results from a stand-in worker', payload: 0, events: scale(200_000), batch: 64, unit: 'results/s' },
-];
-const CASES = ALL_CASES.filter((c) => !only || c.name.includes(only));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The detector process: one per chain, so sending never competes with the controller. */
-class Sender {
-  private constructor(private readonly child: BenchChild, readonly endpoint: string) {}
+const rows: Row[] = [];
 
-  static async start(): Promise<Sender> {
-    const child = benchChild(SENDER, []);
-    return new Sender(child, await child.line('endpoint'));
+/** waits for the machine to calm down (others share it); returns the load the row starts at */
+async function rowLoad(): Promise<number> {
+  const deadline = Date.now() + loadWaitS * 1000;
+  while (load1() > maxLoad && Date.now() < deadline) {
+    process.stderr.write(`bench: load ${fmt(load1(), 1)} > ${maxLoad}, waiting…\n`);
+    await sleep(15_000);
   }
-
-  /** sends header, `events` images and the end message; resolves with the time of the first send */
-  async send(c: Case): Promise<number> {
-    const sent = this.child.line('sent');
-    this.child.proc.stdin!.write(`send ${c.payload} ${c.events} ${c.rate ?? 0}\n`);
-    return Number(await sent);
-  }
-
-  close(): void {
-    this.child.proc.kill();
-  }
+  return load1();
 }
 
-interface Measured { seconds: number; latencies: number[] }
+const wanted = (name: string) => !only || name.includes(only);
 
-async function measureRaw(c: Case): Promise<Measured> {
-  const sender = await Sender.start();
-  const chain = await startRawChain(sender.endpoint, c.events + 2, c.batch);
-  await sleep(500);
-  const started = await sender.send(c);
-  const result = await chain.done;
-  chain.close();
-  sender.close();
-  return { seconds: (result.at - started) / 1000, latencies: result.latencies };
+// ---- rows -----------------------------------------------------------------------------------------
+
+interface ChainCase extends Workload { name: string; unit: 'events/s' | 'GB/s' | 'latency'; target?: string; cpuTarget?: boolean; single?: boolean }
+
+const CHAIN_CASES: ChainCase[] = [
+  { name: '64 B events, batched map (i // 10)', kind: 'bytes', payload: 64, events: scale(100_000), batch: 10, unit: 'events/s', target: '≥ 0.8 × batched; CPU ≤ 1.4×', single: true },
+  { name: '64 B events, one constraint per event', kind: 'bytes', payload: 64, events: scale(50_000), batch: 1, unit: 'events/s', target: '≥ 0.8 × batched; CPU ≤ 1.4×', single: true },
+  { name: '1 MiB frames', kind: 'bytes', payload: MiB, events: scale(4_000), batch: 1, unit: 'GB/s', target: '≥ 0.9 × batched', single: true },
+  { name: '4 MiB frames', kind: 'bytes', payload: 4 * MiB, events: scale(1_000), batch: 1, unit: 'GB/s', target: '≥ 0.9 × batched', single: true },
+  { name: 'latency at 1 kHz, 2 KiB frames', kind: 'bytes', payload: 2048, events: quick ? 1000 : 3000, batch: 1, rate: 1000, unit: 'latency', target: 'p99 < 5 ms', single: true },
+];
+
+function rateOf(c: Workload & { unit: string }, run: Run): number {
+  return c.unit === 'GB/s' ? ((run.events - 2) * c.payload) / run.seconds / 1e9 : run.events / run.seconds;
 }
 
-async function measurePipeline(pipeline: RunningPipeline, sender: Sender, reducerPort: number, c: Case): Promise<Measured> {
-  const { controller } = pipeline.server;
-  const entries = Array.from({ length: c.events }, (_, i) => [{ constraint: Math.floor(i / c.batch) }]);
-  await controller.setSequence(TriggerSequence.fromSequenceRequest({ parts: { main: { bench: entries } }, sequence: ['main'] }));
-  const started = await sender.send(c);
-  // the end is the reducer's own time of its last result, so this only has to notice the finish,
-  // and polls rarely enough not to take the CPU from the parts it measures
-  while (!controller.scan?.isFinishSent) await sleep(50);
-  // measured, like the raw chain, up to the reducer's last result; the finish report comes after
-  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { latencies: number[]; lastAt: number };
-  return { seconds: (publish.lastAt - started) / 1000, latencies: publish.latencies };
+async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
+  const load = await rowLoad();
+  process.stderr.write(`bench: ${c.name} (${c.events} events × ${repeats}, load ${fmt(load, 1)})…\n`);
+  const single = c.single ? await RawBench.start('single', ['bench'], c.batch) : undefined;
+  const batched = await RawBench.start('batched', ['bench'], c.batch);
+  const runs = { single: [] as Run[], batched: [] as Run[], pipeline: [] as Run[] };
+  try {
+    for (let r = 0; r < repeats; r++) {
+      if (single) runs.single.push(await single.run(c));
+      runs.batched.push(await batched.run(c));
+      runs.pipeline.push(await main.run(c));
+    }
+  } finally {
+    single?.close();
+    batched.close();
+  }
+  const reference = cpuText(runs.batched);
+  const cpu = { cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text };
+  if (c.unit === 'latency') {
+    const quantiles = (list: Run[]) => list.map((run) => percentiles(run.latencies));
+    const [s, b, p] = [quantiles(runs.single), quantiles(runs.batched), quantiles(runs.pipeline)];
+    for (const q of ['p50', 'p99'] as const) {
+      const [ss, bs, ps] = [spread(s.map((x) => x[q])), spread(b.map((x) => x[q])), spread(p.map((x) => x[q]))];
+      rows.push({
+        measure: `${c.name}: ${q} (ms)`, load, single: spreadText(ss, 2), reference: spreadText(bs, 2), measured: spreadText(ps, 2),
+        ratio: fmt(ps.median / bs.median, 2), ...cpu, target: q === 'p99' ? c.target : '', data: { single: ss, batched: bs, pipeline: ps },
+      });
+    }
+    return;
+  }
+  const digits = c.unit === 'GB/s' ? 2 : 0;
+  const [s, b, p] = [runs.single, runs.batched, runs.pipeline].map((list) => spread(list.map((run) => rateOf(c, run))));
+  rows.push({
+    measure: `${c.name} (${c.unit})`, load, single: single ? spreadText(s!, digits) : '', reference: spreadText(b!, digits), measured: spreadText(p!, digits),
+    ratio: fmt(p!.median / b!.median, 2), ...cpu, target: c.target, data: { single: s, batched: b, pipeline: p, runs },
+  });
 }
 
 /**
- * The reducer alone: a stand-in worker pushes results in the workers' wire format, to the raw
- * chain's reducer one per message, to the pipeline's reducer in batches as real workers send them.
+ * The reducer alone: a stand-in worker pushes tiny results in the workers' wire format, to the raw
+ * reducers (one result per message; 64 per message) and to the pipeline's reducer in batches of 64
+ * as real workers send them, for a scan whose events never come.
  */
-async function measureReducer(pipeline: RunningPipeline, reducerPort: number, c: Case): Promise<{ raw: number; real: number }> {
-  const sender = benchChild(RESULT_SENDER, []);
+async function reducerRow(main: PipelineBench): Promise<void> {
+  const load = await rowLoad();
+  const results = scale(200_000);
+  process.stderr.write(`bench: reducer (${results} results × ${repeats})…\n`);
+  const sender = benchChild(RESULT_SENDER, ['result-sender']);
   await sender.line('ready');
   const send = async (endpoint: string, scan: string, token: string, batch: number) => {
     const sent = sender.line('sent');
     const started = now();
-    sender.proc.stdin!.write(`send ${endpoint} ${scan} ${token} ${c.events} ${batch}\n`);
+    sender.proc.stdin!.write(`send ${endpoint} ${scan} ${token} ${results} ${batch}\n`);
     await sent;
     return started;
   };
-  const rawReducer = await startRawReducer(c.events);
-  const rawStarted = await send(rawReducer.endpoint, 'raw', 'raw', 1);
-  const raw = c.events / (((await rawReducer.done).at - rawStarted) / 1000);
-  rawReducer.close();
-
-  // a scan whose events never come: the reducer takes the stand-in's results for it
-  const { controller } = pipeline.server;
-  const scan = await controller.setSequence(TriggerSequence.uniform(['bench'], 1));
-  await controller.scan!.waitForAdmission();
-  const reducerUrl = controller.components.reducer!.url as string;
-  const started = await send(reducerUrl, scan, controller.scan!.token, c.batch);
-  const reduced = async () => (await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/results?single=true`).then((r) => r.json())) as number;
-  // timed, like the raw reducer, to the reducer's own time of its last result
-  while (await reduced() < c.events) await sleep(50);
-  const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { lastAt: number };
-  const real = c.events / ((lastAt - started) / 1000);
-  await controller.stopScan();
+  const raw = async (mode: RawMode, batch: number): Promise<Run> => {
+    const reducer = await startRawReducer(mode, 0);
+    const meter = new CpuMeter({ reducer: reducer.pid });
+    const done = reducer.expect(results);
+    const started = await send(reducer.endpoint, 'raw', 'raw', batch);
+    const { at } = await done;
+    const run = { seconds: (at - started) / 1000, events: results, cpu: perEvent(meter.read(), results), latencies: [] };
+    reducer.close();
+    return run;
+  };
+  const runs = { single: [] as Run[], batched: [] as Run[], pipeline: [] as Run[] };
+  const { pipeline } = main;
+  for (let r = 0; r < repeats; r++) {
+    runs.single.push(await raw('single', 1));
+    runs.batched.push(await raw('batched', 64));
+    const scan = await pipeline.announce('/api/v1/sardana_hook', { streams: ['bench'], scan: { nb_points: 1 } });
+    const pids = pipeline.pids();
+    const meter = new CpuMeter({ controller: pids.controller!, redis: pids.redis!, reducer: pids.reducer! });
+    const started = await send(pipeline.reducerEndpoint, scan, await pipeline.token(), 64);
+    while ((await pipeline.publish<number>('results')) < results) await sleep(50);
+    const { lastAt } = await pipeline.publish<{ lastAt: number }>();
+    runs.pipeline.push({ seconds: (lastAt - started) / 1000, events: results, cpu: perEvent(meter.read(), results), latencies: [] });
+    await pipeline.post('/api/v1/stop', {});
+    await pipeline.finished();
+  }
   sender.proc.kill();
-  return { raw, real };
+  const [s, b, p] = [runs.single, runs.batched, runs.pipeline].map((list) => spread(list.map((run) => results / run.seconds)));
+  const reference = cpuText(runs.batched);
+  rows.push({
+    measure: 'reducer alone, results from a stand-in worker (results/s)', load, single: spreadText(s!), reference: spreadText(b!), measured: spreadText(p!),
+    ratio: fmt(p!.median / b!.median, 2), cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text, data: { single: s, batched: b, pipeline: p },
+  });
 }
 
-function value(c: Case, m: Measured): number {
-  const events = c.events + 2;
-  return c.unit === 'GB/s' ? (c.events * c.payload) / m.seconds / 1e9 : events / m.seconds;
+/** two ingesters, one stream each, every event made of both: the workers reassemble it */
+async function twoIngestersRow(redis: BenchRedis): Promise<void> {
+  const load = await rowLoad();
+  const w: Workload = { kind: 'bytes', payload: 64, events: scale(50_000), batch: 10 };
+  process.stderr.write(`bench: two ingesters (${w.events} events × ${repeats})…\n`);
+  const two = await PipelineBench.start(redis, 'two', [['a'], ['b']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
+  const batched = await RawBench.start('batched', ['a', 'b'], w.batch);
+  const runs = { batched: [] as Run[], pipeline: [] as Run[] };
+  try {
+    for (let r = 0; r < repeats; r++) {
+      runs.batched.push(await batched.run(w));
+      runs.pipeline.push(await two.run(w));
+    }
+  } finally {
+    batched.close();
+    await two.stop();
+  }
+  const [b, p] = [runs.batched, runs.pipeline].map((list) => spread(list.map((run) => run.events / run.seconds)));
+  const reference = cpuText(runs.batched);
+  rows.push({
+    measure: 'two ingesters reassembling each 64 B + 64 B event, i // 10 (events/s)', load, reference: spreadText(b!), measured: spreadText(p!),
+    ratio: fmt(p!.median / b!.median, 2), cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text, data: { batched: b, pipeline: p },
+  });
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** images per second one core decodes with `decoders`, as a worker's stins.parse does (CPU time, so per core) */
+function decodeAlone(decoders: Decoders): number {
+  const images = bslz4FrameSet();
+  const blobs = Array.from({ length: 8 }, (_, i) => images.image(i)[1]!);
+  const cpu = process.cpuUsage();
+  let count = 0;
+  for (let used = 0; used < (quick ? 0.3 : 1) * 1e6; count++) {
+    decoders.bslz4Decode(blobs[count % blobs.length]!, 4);
+    if (count % 16 === 0) { const u = process.cpuUsage(cpu); used = u.user + u.system; }
+  }
+  const u = process.cpuUsage(cpu);
+  return count / ((u.user + u.system) / 1e6);
+}
+
+/**
+ * Real work: a worker that decompresses 512×512 uint32 bslz4 STINS images and sums an ROI, with 1
+ * and 2 workers, against what one core decodes alone; the native decoder (the default) and, unless
+ * --quick, the TypeScript one (DRANSPOSE_NATIVE=0).
+ */
+async function bslz4Rows(redis: BenchRedis): Promise<void> {
+  const w: Workload = { kind: 'bslz4', payload: 512 * 512 * 4, events: quick ? 1000 : 3000, batch: 10 };
+  const loaded = loadNativeAddon();
+  const backends: [string, Decoders, NodeJS.ProcessEnv][] = [
+    ...(loaded.addon && process.env.DRANSPOSE_NATIVE !== '0' ? [['native', nativeDecoders(loaded.addon), {}] as [string, Decoders, NodeJS.ProcessEnv]] : []),
+    ...(quick && loaded.addon ? [] : [['TypeScript (DRANSPOSE_NATIVE=0)', jsDecoders, { DRANSPOSE_NATIVE: '0' }] as [string, Decoders, NodeJS.ProcessEnv]]),
+  ];
+  for (const [backend, decoders, env] of backends) {
+    const alone = decodeAlone(decoders);
+    for (const count of [1, 2]) {
+      const load = await rowLoad();
+      process.stderr.write(`bench: bslz4 worker, ${backend}, ${count} worker(s) (${w.events} events × ${repeats})…\n`);
+      const bench = await PipelineBench.start(redis, `bslz4-${count}`, [['det']], { class: `${ROI_PAYLOAD}:RoiWorker`, count }, `${ROI_PAYLOAD}:RoiCountReducer`, env);
+      const runs: Run[] = [];
+      try {
+        await bench.run({ ...w, events: 200 });
+        for (let r = 0; r < repeats; r++) runs.push(await bench.run(w));
+      } finally {
+        await bench.stop();
+      }
+      const rate = spread(runs.map((run) => run.events / run.seconds));
+      rows.push({
+        measure: `STINS 512×512 uint32 bslz4 worker (decompress + ROI sum), ${backend}, ${count} worker${count > 1 ? 's' : ''} (events/s; reference: decompression alone on one core)`,
+        load, reference: `${fmt(alone)} (${fmt((alone * w.payload) / 1e9, 2)} GB/s)`, measured: `${spreadText(rate)} (${fmt((rate.median * w.payload) / 1e9, 2)} GB/s)`,
+        ratio: fmt(rate.median / alone, 2), cpuMeasured: cpuText(runs).text, data: { alone, rate },
+      });
+    }
+  }
+}
+
+/** start-up: `dranspose run` spawned → every part registered → first event reduced; the raw chain: spawned → ready */
+async function startupRow(redis: BenchRedis): Promise<void> {
+  const load = await rowLoad();
+  process.stderr.write(`bench: start-up × ${repeats}…\n`);
+  const registered: number[] = [];
+  const first: number[] = [];
+  const raw: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const bench = await RawBench.start('batched', ['bench'], 1);
+    raw.push(bench.chain.readyAt - bench.chain.spawnedAt);
+    bench.close();
+    const started = await PipelineBench.start(redis, 'startup', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
+    const { pipeline } = started;
+    registered.push(pipeline.registeredAt - pipeline.spawnedAt);
+    await started.run({ kind: 'bytes', payload: 64, events: 1, batch: 1 }, { path: '/api/v1/sardana_hook', body: { streams: ['bench'], scan: { nb_points: 1 } } });
+    first.push((await pipeline.publish<{ lastAt: number }>()).lastAt - pipeline.spawnedAt);
+    await started.stop();
+  }
+  const [w, r, f] = [raw, registered, first].map(spread);
+  rows.push({ measure: 'start-up: spawned → every part registered (ms)', load, reference: spreadText(w!), measured: spreadText(r!), ratio: fmt(r!.median / w!.median, 2), data: { raw: w, registered: r } });
+  rows.push({ measure: 'start-up: spawned → first event reduced (ms; POST of a 1-event map, admission included)', load, measured: spreadText(f!), data: { first: f } });
+}
+
+/** scans of growing length on the main pipeline (the Sardana hook's uniform map): flat CPU per event, flat memory? */
+async function scanLengthRows(main: PipelineBench): Promise<void> {
+  const lengths = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+  for (const events of lengths) {
+    const load = await rowLoad();
+    const times = events >= 1_000_000 ? Math.min(repeats, 2) : repeats;
+    process.stderr.write(`bench: scan of ${events} events × ${times}…\n`);
+    const runs: Run[] = [];
+    const redisBytes: number[] = [];
+    const peaks: number[] = [];
+    let rss: Record<string, number> = {};
+    for (let r = 0; r < times; r++) {
+      const before = await main.pipeline.redis.usedMemory();
+      let peak = before;
+      const sampling = setInterval(() => { main.pipeline.redis.usedMemory().then((m) => { peak = Math.max(peak, m); }, () => undefined); }, 250);
+      const run = await main.run({ kind: 'bytes', payload: 64, events, batch: 1 }, { path: '/api/v1/sardana_hook', body: { streams: ['bench'], scan: { nb_points: events } } });
+      clearInterval(sampling);
+      runs.push(run);
+      peaks.push((peak - before) / MiB);
+      redisBytes.push((await main.pipeline.scanRedisBytes(run.scan)) / MiB);
+      rss = Object.fromEntries(Object.entries(main.pipeline.pids()).map(([part, pid]) => [part, rssMb(pid) ?? NaN]));
+    }
+    const rate = spread(runs.map((run) => run.events / run.seconds));
+    const rssText = Object.entries(rss).map(([part, mb]) => `${part.replace('worker ', '')} ${fmt(mb)}`).join(' · ');
+    rows.push({
+      measure: `scan of ${fmt(events)} events, 64 B, uniform map (events/s; Redis MB: scan keys at the end, peak growth; RSS MB after)`, load,
+      measured: spreadText(rate), ratio: '', cpuMeasured: cpuText(runs).text,
+      reference: `Redis ${fmt(spread(redisBytes).median, 2)} MB, peak +${fmt(spread(peaks).median, 1)} MB; RSS ${rssText}`,
+      target: events >= 1_000_000 ? 'Redis < 5 MB per scan' : '', data: { rate, redisBytes, peaks, rss, runs: runs.map(({ seconds, events: n, cpu }) => ({ seconds, events: n, cpu })) },
+    });
+  }
+}
+
+/** CPU profiles of every part for the 64 B rows: pipeline and batched raw chain, cut to the timed run */
+async function profileRows(redis: BenchRedis): Promise<string> {
+  const sections: string[] = [];
+  for (const c of CHAIN_CASES.filter((x) => x.payload === 64)) {
+    process.stderr.write(`bench: profiling ${c.name}…\n`);
+    const dir = mkdtempSync(join(OUT, 'profile-'));
+    const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim() };
+    const profiled = async (what: string, start: () => Promise<{ pids: Record<string, number>; run: () => Promise<Run>; stop: () => Promise<void> }>) => {
+      const chain = await start();
+      await chain.run();                       // warm-up: compiled and connected, as in the timed rows
+      const from = profileClock();
+      const run = await chain.run();
+      const to = profileClock();
+      await chain.stop();
+      await sleep(1000);
+      const summaries: PartProfile[] = summariseProfiles(dir, chain.pids, from, to);
+      sections.push(profileMarkdown(`${c.name}: ${what} (${fmt(run.events / run.seconds)} events/s)`, summaries, run.events));
+    };
+    await profiled('pipeline', async () => {
+      const p = await PipelineBench.start(redis, 'profile', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`, env);
+      return { pids: p.pipeline.pids(), run: () => p.run(c), stop: () => p.stop() };
+    });
+    await profiled('raw chain, batched', async () => {
+      const b = await RawBench.start('batched', ['bench'], c.batch, env);
+      return { pids: b.chain.pids, run: () => b.run(c), stop: async () => b.close() };
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return sections.join('\n');
+}
+
+/** rows of the other bench modules: [measure, reference, ours, ratio, target] */
+function foreignRows(list: string[][], load: number): Row[] {
+  return list.map(([measure, reference, measured, ratio, target]) => ({ measure: measure!, load, reference, measured, ratio, target }));
+}
 
 async function main(): Promise<void> {
-  const sender = await Sender.start();
-  const reducerPort = 5801;
-  const config = parsePipelineConfig({
-    name: `bench-${process.pid}`,
-    // BENCH_CREDIT tries another credit than the default
-    controller: { port: 5800, host: '127.0.0.1', ...(process.env.BENCH_CREDIT ? { credit: Number(process.env.BENCH_CREDIT) } : {}) },
-    ingesters: [{ name: 'bench-ingester', streams: [{ name: 'bench', protocol: 'stins', upstream: sender.endpoint }] }],
-    workers: [{ class: `${PAYLOAD}:BenchWorker`, count: 2 }],
-    reducer: { class: `${PAYLOAD}:BenchReducer`, port: reducerPort, host: '127.0.0.1' },
-  }, process.cwd(), 'bench');
-  process.env.LOG_LEVEL ??= 'warn';
-  const pipeline = await runPipeline(config);
-  const { controller } = pipeline.server;
-  while (controller.components.workers.length < 2 || !controller.components.reducer || !controller.components.ingesters.length) await sleep(100);
-  const rows: string[][] = [['measure', 'raw zmq chain', 'pipeline', 'ratio', 'target']];
-  const targets: Record<string, string> = {
-    '64 B frames, batched map (i // 10)': '≥ 40,000 events/s',
-    '64 B frames, one constraint per event': '≥ 20,000 events/s',
-    '1 MiB frames': '≥ 0.85 × raw',
-    '4 MiB frames': '≥ 0.85 × raw',
+  mkdirSync(OUT, { recursive: true });
+  const startedAt = new Date();
+  const conditions = {
+    date: startedAt.toISOString(), node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    native: process.env.DRANSPOSE_NATIVE === '0' ? 'off (DRANSPOSE_NATIVE=0)' : 'default', quick, repeats, loadAtStart: load1(),
   };
-  for (const c of CASES) {
-    process.stderr.write(`bench: ${c.name} (${c.events} events)…\n`);
-    if (c.unit === 'results/s') {
-      const { raw, real } = await measureReducer(pipeline, reducerPort, c);
-      rows.push([`${c.name} (results/s)`, fmt(raw), fmt(real), fmt(real / raw, 2), '≥ 50,000']);
-      continue;
+  process.stderr.write(`bench: ${JSON.stringify(conditions)}\n`);
+  const redis = await BenchRedis.start();
+  let profiles = '';
+  try {
+    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer') || wanted('scan of')) {
+      const main = await PipelineBench.start(redis, 'main', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
+      try {
+        // warm-up: the parts compile their hot paths before anything is timed
+        await main.run({ kind: 'bytes', payload: 64, events: 2000, batch: 10 });
+        for (const c of CHAIN_CASES) if (wanted(c.name)) await chainRow(main, c);
+        if (wanted('reducer')) await reducerRow(main);
+        if (wanted('scan of')) await scanLengthRows(main);
+      } finally {
+        await main.stop();
+      }
     }
-    const raw = await measureRaw(c);
-    const real = await measurePipeline(pipeline, sender, reducerPort, c);
-    if (c.unit === 'latency') {
-      const [r, p] = [percentiles(raw.latencies), percentiles(real.latencies)];
-      rows.push([`${c.name}: p50 (ms)`, fmt(r.p50, 2), fmt(p.p50, 2), fmt(p.p50 / r.p50, 2), '']);
-      rows.push([`${c.name}: p99 (ms)`, fmt(r.p99, 2), fmt(p.p99, 2), fmt(p.p99 / r.p99, 2), '< 5 ms']);
-      continue;
+    if (wanted('two ingesters')) await twoIngestersRow(redis);
+    if (wanted('bslz4')) await bslz4Rows(redis);
+    if (wanted('start-up')) await startupRow(redis);
+    if (wanted('announce')) {
+      const load = await rowLoad();
+      for (const [measure, ms, cpu, rss, sequenceKb, allKb] of await announceRows({ repeats })) {
+        rows.push({ measure: `${measure} (ms; controller CPU ms; RSS +MB; Redis kB)`, load, measured: `${ms} ms`, ratio: '', cpuMeasured: `CPU ${cpu} ms`,
+          reference: `RSS +${rss} MB; Redis map ${sequenceKb} kB, all keys ${allKb} kB`, target: '< 1 s, < 100 MB' });
+      }
     }
-    const [r, p] = [value(c, raw), value(c, real)];
-    rows.push([`${c.name} (${c.unit})`, fmt(r, c.unit === 'GB/s' ? 2 : 0), fmt(p, c.unit === 'GB/s' ? 2 : 0), fmt(p / r, 2), targets[c.name] ?? '']);
+    if (wanted('decompress')) rows.push(...foreignRows(decompressionRows(quick), await rowLoad()));
+    if (wanted('parse')) rows.push(...foreignRows(await parseRows(quick), await rowLoad()));
+    if (wanted('Python')) rows.push(...foreignRows(await pythonWorkerRows(quick), await rowLoad()));
+    if (profiling) profiles = await profileRows(redis);
+  } finally {
+    redis.stop();
   }
-  await pipeline.stop();
-  sender.close();
-  for (const row of await parseRows(quick)) rows.push(row);
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  process.stdout.write(`\n${rows.map((r) => r.map((cell, i) => (i ? (cell ?? '').padStart(widths[i]) : (cell ?? '').padEnd(widths[i]))).join('  ')).join('\n')}\n`);
+  const text = textTable(rows);
+  process.stdout.write(`\n${text}\n`);
+  const finished = { ...conditions, seconds: (Date.now() - startedAt.getTime()) / 1000, loadAtEnd: load1() };
+  writeFileSync(join(OUT, 'bench.json'), JSON.stringify({ conditions: finished, rows }, null, 1));
+  writeFileSync(join(OUT, 'bench.md'), `Measured ${finished.date}, Node ${finished.node}, ${finished.cpus}, load ${fmt(finished.loadAtStart, 1)} at the start and `
+    + `${fmt(finished.loadAtEnd, 1)} at the end, ${repeats} repeat(s), ${fmt(finished.seconds)} s.\n\n${markdownTable(rows)}\n`);
+  if (profiles) {
+    writeFileSync(join(OUT, 'profiles.md'), profiles);
+    process.stdout.write(`\nCPU profiles of the 64 B rows: .bench/profiles.md\n`);
+  }
+  process.stdout.write(`\nwritten: .bench/bench.json, .bench/bench.md\n`);
   process.exit(0);
 }
 

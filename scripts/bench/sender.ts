@@ -1,11 +1,12 @@
 /**
  * The benchmark's detector, in a process of its own: binds a PUSH socket, prints its endpoint,
- * then for every `send <payload> <events> <rate>` line on stdin sends a STINS series and prints
- * `sent <start time>`.
+ * then for every `send <kind> <payload> <events> <rate>` line on stdin sends a STINS series (kind
+ * `bytes`: uncompressed images of `payload` bytes; `bslz4`: 512×512 uint32 compressed images) and
+ * prints `sent <start time>`. A rate of 0 sends as fast as the receiver takes them.
  */
 import { createInterface } from 'node:readline';
 import * as zmq from 'zeromq';
-import { frameSet, now } from './frames.js';
+import { bslz4FrameSet, frameSet, now, type FrameSet } from './frames.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -13,10 +14,13 @@ const socket = new zmq.Push({ sendHighWaterMark: 10_000 });
 await socket.bind('tcp://127.0.0.1:*');
 process.stdout.write(`endpoint ${socket.lastEndpoint}\n`);
 
+const sets = new Map<string, FrameSet>();
 for await (const line of createInterface({ input: process.stdin })) {
-  const [command, payload, events, rate] = line.split(' ');
+  const [command, kind, payload, events, rate] = line.split(' ');
   if (command !== 'send') continue;
-  const frames = frameSet(Number(payload));
+  const key = `${kind} ${payload}`;
+  if (!sets.has(key)) sets.set(key, kind === 'bslz4' ? bslz4FrameSet() : frameSet(Number(payload)));
+  const frames = sets.get(key)!;
   const interval = Number(rate) ? 1000 / Number(rate) : 0;
   const started = now();
   await socket.send(frames.header());

@@ -1,0 +1,96 @@
+/**
+ * Where each process of a chain spends its CPU: the `.cpuprofile` files that `node --cpu-prof`
+ * writes at exit, cut to the timed window (profile timestamps and `process.hrtime` read the same
+ * monotonic clock) and summed by function (self time) and by module. The profile sees the main
+ * JavaScript thread only: zeromq's I/O thread and V8's GC helper threads are in the /proc CPU
+ * figures but not here.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface CallFrame { functionName: string; url: string; lineNumber: number }
+interface ProfileNode { id: number; callFrame: CallFrame }
+interface CpuProfile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
+
+export interface Hotspot { name: string; ms: number; share: number }
+
+export interface PartProfile {
+  part: string;
+  /** busy main-thread ms in the window (idle excluded) */
+  busyMs: number;
+  functions: Hotspot[];
+  modules: Hotspot[];
+}
+
+/** the now of the profiles' clock, µs */
+export function profileClock(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** where a script is: a package, a file of ours, or node's own */
+function moduleOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return 'node internals';
+  const path = url.replace(/^file:\/\//, '');
+  const packaged = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  if (packaged) return packaged[1]!;
+  return path.startsWith(ROOT) ? relative(ROOT, path) : path;
+}
+
+function ranked(totals: Map<string, number>, busy: number, top: number): Hotspot[] {
+  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, ms: us / 1000, share: busy ? us / 1000 / busy : 0 }));
+}
+
+/** one profile's busy time in [from, to] (µs of `profileClock`), by function and by module */
+export function summariseProfile(part: string, profile: CpuProfile, from: number, to: number, top = 15): PartProfile {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const byFunction = new Map<string, number>();
+  const byModule = new Map<string, number>();
+  let at = profile.startTime;
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i]!;
+    if (at < from || at > to) continue;
+    // a sample stands for the time until the next one
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    const frame = nodes.get(profile.samples[i]!)!;
+    if (frame.functionName === '(idle)') continue;
+    busy += us;
+    const where = moduleOf(frame.url, frame.functionName);
+    const name = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${where}:${frame.lineNumber + 1}` : ''}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    byModule.set(where, (byModule.get(where) ?? 0) + us);
+  }
+  return { part, busyMs: busy / 1000, functions: ranked(byFunction, busy / 1000, top), modules: ranked(byModule, busy / 1000, top) };
+}
+
+/** every profile in `dir` whose process is one of `pids` (part → pid) */
+export function summariseProfiles(dir: string, pids: Record<string, number>, from: number, to: number): PartProfile[] {
+  const partOf = new Map(Object.entries(pids).map(([part, pid]) => [pid, part]));
+  const summaries: PartProfile[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    // CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile
+    const part = partOf.get(Number(file.split('.')[3]));
+    if (!part) continue;
+    summaries.push(summariseProfile(part, JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, from, to));
+  }
+  return summaries.sort((a, b) => a.part.localeCompare(b.part));
+}
+
+/** Markdown: per part, the functions and modules it spent its busy time in, µs per event */
+export function profileMarkdown(title: string, summaries: PartProfile[], events: number): string {
+  const perEvent = (ms: number) => ((ms * 1000) / events).toFixed(1);
+  const lines = [`### ${title}`, ''];
+  for (const s of summaries) {
+    lines.push(`**${s.part}**: ${s.busyMs.toFixed(0)} ms busy on the main thread, ${perEvent(s.busyMs)} µs per event`, '');
+    lines.push('| self time by function | µs/event | share |', '| --- | ---: | ---: |');
+    for (const f of s.functions) lines.push(`| \`${f.name}\` | ${perEvent(f.ms)} | ${(100 * f.share).toFixed(1)} % |`);
+    lines.push('', '| by module | µs/event | share |', '| --- | ---: | ---: |');
+    for (const m of s.modules.slice(0, 8)) lines.push(`| ${m.name} | ${perEvent(m.ms)} | ${(100 * m.share).toFixed(1)} % |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
