@@ -125,7 +125,7 @@ async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
  */
 async function reducerRow(main: PipelineBench): Promise<void> {
   const load = await rowLoad();
-  const results = scale(200_000);
+  const results = quick ? 100_000 : 500_000;
   process.stderr.write(`bench: reducer (${results} results × ${repeats})…\n`);
   const sender = benchChild(RESULT_SENDER, ['result-sender']);
   await sender.line('ready');
@@ -226,7 +226,7 @@ async function bslz4Rows(redis: BenchRedis): Promise<void> {
     for (const count of [1, 2]) {
       const load = await rowLoad();
       process.stderr.write(`bench: bslz4 worker, ${backend}, ${count} worker(s) (${w.events} events × ${repeats})…\n`);
-      const bench = await PipelineBench.start(redis, `bslz4-${count}`, [['det']], { class: `${ROI_PAYLOAD}:RoiWorker`, count }, `${ROI_PAYLOAD}:RoiCountReducer`, env);
+      const bench = await PipelineBench.start(redis, `bslz4-${count}`, [['det']], { class: `${ROI_PAYLOAD}:RoiWorker`, count }, `${ROI_PAYLOAD}:RoiCountReducer`, { env });
       const runs: Run[] = [];
       try {
         await bench.run({ ...w, events: 200 });
@@ -306,7 +306,7 @@ async function profileRows(redis: BenchRedis): Promise<string> {
   for (const c of CHAIN_CASES.filter((x) => x.payload === 64)) {
     process.stderr.write(`bench: profiling ${c.name}…\n`);
     const dir = mkdtempSync(join(OUT, 'profile-'));
-    const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim() };
+    const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     const profiled = async (what: string, start: () => Promise<{ pids: Record<string, number>; run: () => Promise<Run>; stop: () => Promise<void> }>) => {
       const chain = await start();
       await chain.run();                       // warm-up: compiled and connected, as in the timed rows
@@ -319,11 +319,11 @@ async function profileRows(redis: BenchRedis): Promise<string> {
       sections.push(profileMarkdown(`${c.name}: ${what} (${fmt(run.events / run.seconds)} events/s)`, summaries, run.events));
     };
     await profiled('pipeline', async () => {
-      const p = await PipelineBench.start(redis, 'profile', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`, env);
+      const p = await PipelineBench.start(redis, 'profile', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`, { nodeArgs });
       return { pids: p.pipeline.pids(), run: () => p.run(c), stop: () => p.stop() };
     });
     await profiled('raw chain, batched', async () => {
-      const b = await RawBench.start('batched', ['bench'], c.batch, env);
+      const b = await RawBench.start('batched', ['bench'], c.batch, nodeArgs);
       return { pids: b.chain.pids, run: () => b.run(c), stop: async () => b.close() };
     });
     rmSync(dir, { recursive: true, force: true });

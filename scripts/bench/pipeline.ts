@@ -81,8 +81,10 @@ export interface PipelineSpec {
   ingesters: { name: string; streams: { name: string; upstream: string }[] }[];
   workers: { class: string; count: number };
   reducer: { class: string };
-  /** more environment for every part (NODE_OPTIONS for a profile, DRANSPOSE_NATIVE) */
+  /** more environment for every part (DRANSPOSE_NATIVE) */
   env?: NodeJS.ProcessEnv;
+  /** node options of `dranspose run`, which passes them on to every part it starts (a profiler) */
+  nodeArgs?: string[];
 }
 
 interface Part { name: string; pid?: number; http_port?: number; mapping_uuid?: string | null }
@@ -117,7 +119,7 @@ export class BenchPipeline {
     }));
     const output: string[] = [];
     const env = { ...process.env, LOG_LEVEL: 'warn', ...spec.env, DRANSPOSE_REDIS_URL: redis.url };
-    const child = spawn(process.execPath, [BIN, 'run', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...spec.nodeArgs ?? [], BIN, 'run', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer) => { output.push(String(d)); if (output.length > 200) output.shift(); };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);

@@ -2,8 +2,10 @@
  * Where each process of a chain spends its CPU: the `.cpuprofile` files that `node --cpu-prof`
  * writes at exit, cut to the timed window (profile timestamps and `process.hrtime` read the same
  * monotonic clock) and summed by function (self time) and by module. The profile sees the main
- * JavaScript thread only: zeromq's I/O thread and V8's GC helper threads are in the /proc CPU
- * figures but not here.
+ * JavaScript threads only: zeromq's I/O thread and V8's GC helper threads are in the /proc CPU
+ * figures but not here. A part's other JavaScript threads (the heartbeat, tsx's module loader) are
+ * summed apart; there V8 cannot tell waiting from running native code, so their "(program)" time
+ * is left out.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,6 +25,8 @@ export interface PartProfile {
   busyMs: number;
   functions: Hotspot[];
   modules: Hotspot[];
+  /** busy ms of the process's other threads, "(program)" excluded */
+  otherThreadsMs: number;
 }
 
 /** the now of the profiles' clock, µs */
@@ -60,24 +64,31 @@ export function summariseProfile(part: string, profile: CpuProfile, from: number
     if (frame.functionName === '(idle)') continue;
     busy += us;
     const where = moduleOf(frame.url, frame.functionName);
-    const name = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${where}:${frame.lineNumber + 1}` : ''}`;
+    // tsx hands V8 code whose line numbers say nothing (0); node's own and packages' are kept
+    const line = frame.lineNumber > 0 ? `:${frame.lineNumber + 1}` : '';
+    const name = `${frame.functionName || '(anonymous)'}${frame.url ? ` ${where}${line}` : ''}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
     byModule.set(where, (byModule.get(where) ?? 0) + us);
   }
-  return { part, busyMs: busy / 1000, functions: ranked(byFunction, busy / 1000, top), modules: ranked(byModule, busy / 1000, top) };
+  return { part, busyMs: busy / 1000, functions: ranked(byFunction, busy / 1000, top), modules: ranked(byModule, busy / 1000, top), otherThreadsMs: 0 };
 }
 
 /** every profile in `dir` whose process is one of `pids` (part → pid) */
 export function summariseProfiles(dir: string, pids: Record<string, number>, from: number, to: number): PartProfile[] {
   const partOf = new Map(Object.entries(pids).map(([part, pid]) => [pid, part]));
-  const summaries: PartProfile[] = [];
+  const summaries = new Map<string, PartProfile>();
+  const others = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
-    // CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile
-    const part = partOf.get(Number(file.split('.')[3]));
+    // CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile; thread 0 is the main one
+    const [pid, thread] = file.split('.').slice(3, 5).map(Number);
+    const part = partOf.get(pid!);
     if (!part) continue;
-    summaries.push(summariseProfile(part, JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, from, to));
+    const summary = summariseProfile(part, JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, from, to, thread === 0 ? 15 : Infinity);
+    if (thread === 0) summaries.set(part, summary);
+    else others.set(part, (others.get(part) ?? 0) + summary.functions.filter((f) => f.name !== '(program)').reduce((sum, f) => sum + f.ms, 0));
   }
-  return summaries.sort((a, b) => a.part.localeCompare(b.part));
+  for (const [part, ms] of others) if (summaries.has(part)) summaries.get(part)!.otherThreadsMs = ms;
+  return [...summaries.values()].sort((a, b) => a.part.localeCompare(b.part));
 }
 
 /** Markdown: per part, the functions and modules it spent its busy time in, µs per event */
@@ -85,7 +96,8 @@ export function profileMarkdown(title: string, summaries: PartProfile[], events:
   const perEvent = (ms: number) => ((ms * 1000) / events).toFixed(1);
   const lines = [`### ${title}`, ''];
   for (const s of summaries) {
-    lines.push(`**${s.part}**: ${s.busyMs.toFixed(0)} ms busy on the main thread, ${perEvent(s.busyMs)} µs per event`, '');
+    lines.push(`**${s.part}**: ${s.busyMs.toFixed(0)} ms busy on the main thread, ${perEvent(s.busyMs)} µs per event; `
+      + `other JavaScript threads ${s.otherThreadsMs.toFixed(0)} ms (${perEvent(s.otherThreadsMs)} µs per event)`, '');
     lines.push('| self time by function | µs/event | share |', '| --- | ---: | ---: |');
     for (const f of s.functions) lines.push(`| \`${f.name}\` | ${perEvent(f.ms)} | ${(100 * f.share).toFixed(1)} % |`);
     lines.push('', '| by module | µs/event | share |', '| --- | ---: | ---: |');

@@ -218,10 +218,11 @@ export interface BenchChild {
 
 /**
  * A bench process running `script`; its first argument names the pipeline part it stands for, and
- * it starts with that part's V8 flags, so both chains collect garbage alike.
+ * it starts with that part's V8 flags, so both chains collect garbage alike; `nodeArgs` adds more
+ * (a profiler).
  */
-export function benchChild(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): BenchChild {
-  const proc = spawn(process.execPath, [...nodeArgsFor(args[0]), RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
+export function benchChild(script: string, args: string[], nodeArgs: string[] = []): BenchChild {
+  const proc = spawn(process.execPath, [...nodeArgsFor(args[0], nodeArgs), RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffered = '';
   const waiters: { prefix: string; resolve: (s: string) => void }[] = [];
   proc.stdout!.on('data', (chunk: Buffer) => {
@@ -251,8 +252,8 @@ export interface RawReducer {
   close(): void;
 }
 
-export async function startRawReducer(mode: RawMode, workers: number, env?: NodeJS.ProcessEnv): Promise<RawReducer> {
-  const red = benchChild(SELF, ['reducer', mode, String(workers)], env);
+export async function startRawReducer(mode: RawMode, workers: number, nodeArgs?: string[]): Promise<RawReducer> {
+  const red = benchChild(SELF, ['reducer', mode, String(workers)], nodeArgs);
   const endpoint = await red.line('endpoint');
   return {
     endpoint, pid: red.proc.pid!, ready: red.line('ready'),
@@ -281,19 +282,20 @@ export interface RawChainOptions {
   upstreams: Record<string, string>;
   /** consecutive events that go to the same worker */
   batch: number;
-  env?: NodeJS.ProcessEnv;
+  /** node options of every process (a profiler) */
+  nodeArgs?: string[];
 }
 
 /** Starts the chain and resolves once every process of it is ready. */
-export async function startRawChain({ mode, upstreams, batch, env }: RawChainOptions): Promise<RawChain> {
+export async function startRawChain({ mode, upstreams, batch, nodeArgs }: RawChainOptions): Promise<RawChain> {
   const spawnedAt = now();
-  const reducer = await startRawReducer(mode, WORKERS.length, env);
+  const reducer = await startRawReducer(mode, WORKERS.length, nodeArgs);
   const streams = Object.keys(upstreams);
   const ingesters = await Promise.all(streams.map(async (stream) => {
-    const child = benchChild(SELF, ['ingester', mode, stream, streams.join(','), upstreams[stream]!, String(batch), WORKERS.join(',')], env);
+    const child = benchChild(SELF, ['ingester', mode, stream, streams.join(','), upstreams[stream]!, String(batch), WORKERS.join(',')], nodeArgs);
     return { stream, child, url: await child.line('endpoint'), ready: child.line('ready') };
   }));
-  const workers = WORKERS.map((name) => ({ name, child: benchChild(SELF, ['worker', mode, name, reducer.endpoint, ingesters.map((i) => i.url).join(',')], env) }));
+  const workers = WORKERS.map((name) => ({ name, child: benchChild(SELF, ['worker', mode, name, reducer.endpoint, ingesters.map((i) => i.url).join(',')], nodeArgs) }));
   await Promise.all([reducer.ready, ...ingesters.map((i) => i.ready)]);
   const pids: Record<string, number> = Object.fromEntries([
     ...ingesters.map((i) => [ingesters.length > 1 ? `ingester ${i.stream}` : 'ingester', i.child.proc.pid!]),
