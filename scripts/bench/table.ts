@@ -14,13 +14,15 @@ export interface Row {
   cpuReference?: string;
   cpuMeasured?: string;
   target?: string;
+  /** what else the row measured (memory, Redis bytes) */
+  notes?: string;
   data?: unknown;
 }
 
 const COLUMNS: [keyof Row, string][] = [
   ['measure', 'measure'], ['load', 'load'], ['single', 'raw, 1 msg/event'], ['reference', 'raw batched (or reference)'],
   ['measured', 'pipeline (or ours)'], ['ratio', 'ratio'], ['cpuReference', 'CPU µs/event, reference'],
-  ['cpuMeasured', 'CPU µs/event, pipeline'], ['target', 'target'],
+  ['cpuMeasured', 'CPU µs/event, pipeline'], ['target', 'target'], ['notes', 'notes'],
 ];
 
 export const fmt = (n: number, digits = 0) => (Number.isFinite(n)
@@ -44,14 +46,15 @@ function cellText(row: Row, key: keyof Row): string {
 export function textTable(rows: Row[]): string {
   const cells = [COLUMNS.map(([, title]) => title), ...rows.map((row) => COLUMNS.map(([key]) => cellText(row, key)))];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((cell, i) => (i ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  const last = COLUMNS.length - 1;
+  return cells.map((r) => r.map((cell, i) => (i && i < last ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
 export function markdownTable(rows: Row[]): string {
   const escape = (s: string) => s.replaceAll('|', '\\|');
   return [
     `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
-    `| --- | ${COLUMNS.slice(1).map(() => '---:').join(' | ')} |`,
+    `| --- | ${COLUMNS.slice(1, -1).map(() => '---:').join(' | ')} | --- |`,
     ...rows.map((row) => `| ${COLUMNS.map(([key]) => escape(cellText(row, key))).join(' | ')} |`),
   ].join('\n');
 }
