@@ -57,7 +57,7 @@ export interface Workload {
   /** upstream images: `bytes` uncompressed of `payload` bytes, `bslz4` 512×512 uint32 compressed */
   kind: 'bytes' | 'bslz4';
   payload: number;
-  /** images; a chain's map plays whole parts of 1000, so this is rounded up to a multiple of 1000 */
+  /** images; a chain's map plays whole parts of up to 1000, so this is rounded up to a multiple of 1000 */
   events: number;
   /** images per constraint (i // batch) */
   batch: number;
@@ -65,14 +65,19 @@ export interface Workload {
   rate?: number;
 }
 
+/** the pipeline's map plays a part of up to this many events, repeated (as a long scan is announced) */
 const PART_EVENTS = 1000;
-const images = (w: Workload) => Math.ceil(w.events / PART_EVENTS) * PART_EVENTS;
+const partEvents = (w: Workload) => Math.min(PART_EVENTS, w.events);
+const images = (w: Workload) => Math.ceil(w.events / partEvents(w)) * partEvents(w);
 
-/** the pipeline's map for a workload: a 1000-event part of `i // batch` constraints, repeated */
+/** the pipeline's map for a workload: a part of `i // batch` constraints, repeated */
 function sequenceBody(streams: string[], w: Workload): unknown {
-  const entries = Array.from({ length: PART_EVENTS }, (_, i) => [{ constraint: Math.floor(i / w.batch) }]);
-  return { parts: { main: Object.fromEntries(streams.map((s) => [s, entries])) }, sequence: [{ part: 'main', repeat: images(w) / PART_EVENTS }] };
+  const entries = Array.from({ length: partEvents(w) }, (_, i) => [{ constraint: Math.floor(i / w.batch) }]);
+  return { parts: { main: Object.fromEntries(streams.map((s) => [s, entries])) }, sequence: [{ part: 'main', repeat: images(w) / partEvents(w) }] };
 }
+
+/** a tenth of the workload, run untimed first: every chain is timed warm (compiled, connected, its heap grown) */
+export const warmUp = (w: Workload): Workload => ({ ...w, events: Math.max(1, Math.ceil(w.events / 10)) });
 
 /** a raw chain with its detectors, kept for the repeats of a row */
 export class RawBench {

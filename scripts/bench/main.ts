@@ -21,7 +21,7 @@ import { jsDecoders, type Decoders } from '../../src/core/compression/decoders.j
 import { loadNativeAddon, nativeDecoders } from '../../src/core/compression/native.js';
 import { benchChild, startRawReducer, type RawMode } from './raw-chain.js';
 import { BenchRedis } from './pipeline.js';
-import { PipelineBench, RawBench, cpuText, perEvent, type Run, type Workload } from './chains.js';
+import { PipelineBench, RawBench, cpuText, perEvent, warmUp, type Run, type Workload } from './chains.js';
 import { fmt, markdownTable, spread, spreadText, textTable, type Row } from './table.js';
 import { CpuMeter, load1, rssMb } from './proc.js';
 import { profileClock, profileMarkdown, summariseProfiles, type PartProfile } from './profile.js';
@@ -87,6 +87,7 @@ async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
   const batched = await RawBench.start('batched', ['bench'], c.batch);
   const runs = { single: [] as Run[], batched: [] as Run[], pipeline: [] as Run[] };
   try {
+    for (const chain of [single, batched, main]) await chain?.run(warmUp(c));
     for (let r = 0; r < repeats; r++) {
       if (single) runs.single.push(await single.run(c));
       runs.batched.push(await batched.run(c));
@@ -138,6 +139,9 @@ async function reducerRow(main: PipelineBench): Promise<void> {
   };
   const raw = async (mode: RawMode, batch: number): Promise<Run> => {
     const reducer = await startRawReducer(mode, 0);
+    const warm = reducer.expect(results);
+    await send(reducer.endpoint, 'raw', 'raw', batch);
+    await warm;
     const meter = new CpuMeter({ reducer: reducer.pid });
     const done = reducer.expect(results);
     const started = await send(reducer.endpoint, 'raw', 'raw', batch);
@@ -179,6 +183,7 @@ async function twoIngestersRow(redis: BenchRedis): Promise<void> {
   const batched = await RawBench.start('batched', ['a', 'b'], w.batch);
   const runs = { batched: [] as Run[], pipeline: [] as Run[] };
   try {
+    for (const chain of [batched, two]) await chain.run(warmUp(w));
     for (let r = 0; r < repeats; r++) {
       runs.batched.push(await batched.run(w));
       runs.pipeline.push(await two.run(w));
@@ -229,7 +234,7 @@ async function bslz4Rows(redis: BenchRedis): Promise<void> {
       const bench = await PipelineBench.start(redis, `bslz4-${count}`, [['det']], { class: `${ROI_PAYLOAD}:RoiWorker`, count }, `${ROI_PAYLOAD}:RoiCountReducer`, { env });
       const runs: Run[] = [];
       try {
-        await bench.run({ ...w, events: 200 });
+        await bench.run(warmUp(w));
         for (let r = 0; r < repeats; r++) runs.push(await bench.run(w));
       } finally {
         await bench.stop();
@@ -268,8 +273,13 @@ async function startupRow(redis: BenchRedis): Promise<void> {
 }
 
 /** scans of growing length on the main pipeline (the Sardana hook's uniform map): flat CPU per event, flat memory? */
-async function scanLengthRows(main: PipelineBench): Promise<void> {
+async function scanLengthRows(redis: BenchRedis): Promise<void> {
   const lengths = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+  // a pipeline of its own, so that its memory is that of these scans alone
+  const main = await PipelineBench.start(redis, 'length', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
+  await main.run({ kind: 'bytes', payload: 64, events: 2000, batch: 1 });
+  const rssOf = () => Object.entries(main.pipeline.pids()).map(([part, pid]) => `${part.replace('worker ', '')} ${fmt(rssMb(pid) ?? NaN)}`).join(' · ');
+  const warm = rssOf();
   for (const events of lengths) {
     const load = await rowLoad();
     const times = events >= 1_000_000 ? Math.min(repeats, 2) : repeats;
@@ -277,7 +287,7 @@ async function scanLengthRows(main: PipelineBench): Promise<void> {
     const runs: Run[] = [];
     const redisBytes: number[] = [];
     const peaks: number[] = [];
-    let rss: Record<string, number> = {};
+    let rss = '';
     for (let r = 0; r < times; r++) {
       const before = await main.pipeline.redis.usedMemory();
       let peak = before;
@@ -287,16 +297,16 @@ async function scanLengthRows(main: PipelineBench): Promise<void> {
       runs.push(run);
       peaks.push((peak - before) / MiB);
       redisBytes.push((await main.pipeline.scanRedisBytes(run.scan)) / MiB);
-      rss = Object.fromEntries(Object.entries(main.pipeline.pids()).map(([part, pid]) => [part, rssMb(pid) ?? NaN]));
+      rss = rssOf();
     }
     const rate = spread(runs.map((run) => run.events / run.seconds));
-    const rssText = Object.entries(rss).map(([part, mb]) => `${part.replace('worker ', '')} ${fmt(mb)}`).join(' · ');
     rows.push({
       measure: `scan of ${fmt(events)} events, 64 B, uniform map (events/s)`, load, measured: spreadText(rate), cpuMeasured: cpuText(runs).text,
-      notes: `Redis: scan's keys ${fmt(spread(redisBytes).median, 2)} MB at the end, used memory peak +${fmt(spread(peaks).median, 1)} MB; RSS MB after: ${rssText}`,
+      notes: `Redis: scan's keys ${fmt(spread(redisBytes).median, 2)} MB at the end, used memory peak +${fmt(spread(peaks).median, 1)} MB; RSS MB after: ${rss} (after a 2,000-event warm-up: ${warm})`,
       target: events >= 1_000_000 ? 'Redis < 5 MB per scan' : '', data: { rate, redisBytes, peaks, rss, runs: runs.map(({ seconds, events: n, cpu }) => ({ seconds, events: n, cpu })) },
     });
   }
+  await main.stop();
 }
 
 /** CPU profiles of every part for the 64 B rows: pipeline and batched raw chain, cut to the timed run */
@@ -346,18 +356,18 @@ async function main(): Promise<void> {
   const redis = await BenchRedis.start();
   let profiles = '';
   try {
-    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer') || wanted('scan of')) {
+    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer')) {
       const main = await PipelineBench.start(redis, 'main', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
       try {
         // warm-up: the parts compile their hot paths before anything is timed
         await main.run({ kind: 'bytes', payload: 64, events: 2000, batch: 10 });
         for (const c of CHAIN_CASES) if (wanted(c.name)) await chainRow(main, c);
         if (wanted('reducer')) await reducerRow(main);
-        if (wanted('scan of')) await scanLengthRows(main);
       } finally {
         await main.stop();
       }
     }
+    if (wanted('scan of')) await scanLengthRows(redis);
     if (wanted('two ingesters')) await twoIngestersRow(redis);
     if (wanted('bslz4')) await bslz4Rows(redis);
     if (wanted('start-up')) await startupRow(redis);
