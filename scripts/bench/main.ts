@@ -4,13 +4,14 @@
  * coordination, in one run on the same upstream, and rows of real work. Numbers are reported,
  * never asserted: one table on stdout, and as JSON and Markdown in .bench/.
  *
- *   npm run bench [-- --quick] [--repeats N] [--only TEXT] [--profile] [--max-load L] [--load-wait S]
+ *   npm run bench [-- --quick] [--repeats N] [--only TEXT] [--profile] [--max-load L] [--load-wait S] [--out NAME]
  *
  * Every chain is timed from the first message its detector sends (once every process of the chain
  * said it is ready) to its reducer's last result. A row repeats (default 3, --quick 1), the chains
  * in turn, and shows min / median / max, the CPU µs per event of every process (/proc) and the
  * load average when the row started. --profile also writes CPU profiles of every part for the 64 B
- * rows and summarises them by function (.bench/profiles.md).
+ * rows and summarises them by function (.bench/profiles.md). --only runs the rows whose name holds
+ * TEXT; --out names the files (.bench/NAME.json and .md, default `bench`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -43,6 +44,7 @@ const quick = argv.includes('--quick');
 const profiling = argv.includes('--profile');
 const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
 const only = option('--only');
+const outName = option('--out') ?? 'bench';
 /** a row waits (up to --load-wait seconds) for the 1-minute load to fall below this */
 const maxLoad = Number(option('--max-load') ?? 4);
 const loadWaitS = Number(option('--load-wait') ?? (quick ? 0 : 180));
@@ -388,14 +390,14 @@ async function main(): Promise<void> {
   const text = textTable(rows);
   process.stdout.write(`\n${text}\n`);
   const finished = { ...conditions, seconds: (Date.now() - startedAt.getTime()) / 1000, loadAtEnd: load1() };
-  writeFileSync(join(OUT, 'bench.json'), JSON.stringify({ conditions: finished, rows }, null, 1));
-  writeFileSync(join(OUT, 'bench.md'), `Measured ${finished.date}, Node ${finished.node}, ${finished.cpus}, load ${fmt(finished.loadAtStart, 1)} at the start and `
+  writeFileSync(join(OUT, `${outName}.json`), JSON.stringify({ conditions: finished, rows }, null, 1));
+  writeFileSync(join(OUT, `${outName}.md`), `Measured ${finished.date}, Node ${finished.node}, ${finished.cpus}, load ${fmt(finished.loadAtStart, 1)} at the start and `
     + `${fmt(finished.loadAtEnd, 1)} at the end, ${repeats} repeat(s), ${fmt(finished.seconds)} s.\n\n${markdownTable(rows)}\n`);
   if (profiles) {
     writeFileSync(join(OUT, 'profiles.md'), profiles);
     process.stdout.write(`\nCPU profiles of the 64 B rows: .bench/profiles.md\n`);
   }
-  process.stdout.write(`\nwritten: .bench/bench.json, .bench/bench.md\n`);
+  process.stdout.write(`\nwritten: .bench/${outName}.json, .bench/${outName}.md\n`);
   process.exit(0);
 }
 
