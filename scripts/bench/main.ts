@@ -357,33 +357,43 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${JSON.stringify(conditions)}\n`);
   const redis = await BenchRedis.start();
   let profiles = '';
+  /** a row that fails is a row of the table that says so; the others still run */
+  const attempt = async (name: string, measure: () => Promise<void>) => {
+    if (!wanted(name)) return;
+    try {
+      await measure();
+    } catch (error) {
+      process.stderr.write(`bench: ${name} failed: ${(error as Error)?.stack ?? error}\n`);
+      rows.push({ measure: `${name}: FAILED`, load: load1(), notes: String((error as Error)?.message ?? error).slice(0, 300) });
+    }
+  };
   try {
     if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer')) {
       const main = await PipelineBench.start(redis, 'main', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
       try {
         // warm-up: the parts compile their hot paths before anything is timed
         await main.run({ kind: 'bytes', payload: 64, events: 2000, batch: 10 });
-        for (const c of CHAIN_CASES) if (wanted(c.name)) await chainRow(main, c);
-        if (wanted('reducer')) await reducerRow(main);
+        for (const c of CHAIN_CASES) await attempt(c.name, () => chainRow(main, c));
+        await attempt('reducer alone', () => reducerRow(main));
       } finally {
         await main.stop();
       }
     }
-    if (wanted('scan of')) await scanLengthRows(redis);
-    if (wanted('two ingesters')) await twoIngestersRow(redis);
-    if (wanted('bslz4')) await bslz4Rows(redis);
-    if (wanted('start-up')) await startupRow(redis);
-    if (wanted('announce')) {
+    await attempt('scan of N events', () => scanLengthRows(redis));
+    await attempt('two ingesters', () => twoIngestersRow(redis));
+    await attempt('bslz4 worker', () => bslz4Rows(redis));
+    await attempt('start-up', () => startupRow(redis));
+    await attempt('announce 1M events', async () => {
       const load = await rowLoad();
       for (const [measure, ms, cpu, rss, sequenceKb, allKb] of await announceRows({ repeats })) {
         rows.push({ measure: `${measure} (request ms)`, load, measured: `${ms} ms`, cpuMeasured: `controller ${cpu} ms in all`, target: '< 1 s, < 100 MB',
           notes: `controller RSS +${rss} MB; Redis: map ${sequenceKb} kB, all keys ${allKb} kB` });
       }
-    }
-    if (wanted('decompress')) rows.push(...foreignRows(decompressionRows(quick), await rowLoad()));
-    if (wanted('parse')) rows.push(...foreignRows(await parseRows(quick), await rowLoad()));
-    if (wanted('Python')) rows.push(...foreignRows(await pythonWorkerRows(quick), await rowLoad()));
-    if (profiling) profiles = await profileRows(redis);
+    });
+    await attempt('decompress', async () => { rows.push(...foreignRows(decompressionRows(quick), await rowLoad())); });
+    await attempt('parse', async () => { rows.push(...foreignRows(await parseRows(quick), await rowLoad())); });
+    await attempt('Python worker', async () => { rows.push(...foreignRows(await pythonWorkerRows(quick), await rowLoad())); });
+    if (profiling) profiles = await profileRows(redis).catch((error) => `profiling failed: ${(error as Error)?.stack ?? error}\n`);
   } finally {
     redis.stop();
   }
