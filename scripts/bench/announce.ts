@@ -9,13 +9,15 @@
  * Alone: `node bin/run-ts.js scripts/bench/announce.ts [--quick] [--repeats N]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { redisUrl } from '../../src/core/redis.js';
+import { cpuSeconds, rssMb } from './proc.js';
+import { spread, spreadText } from './table.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
 const EVENTS = 1_000_000;
@@ -39,12 +41,9 @@ interface Sample { ms: number; cpuMs: number; rssMb: number; sequenceKb: number;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** RSS (MB) and user + system CPU (ms) of a process, from /proc */
+/** RSS (MB) and user + system CPU (ms) of a process */
 function processUsage(pid: number): { rssMb: number; cpuMs: number } {
-  const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-  return { rssMb: rss, cpuMs: (ticks * 1000) / 100 };
+  return { rssMb: rssMb(pid) ?? NaN, cpuMs: (cpuSeconds(pid) ?? NaN) * 1000 };
 }
 
 async function keyBytes(redis: Redis, prefix: string): Promise<{ sequence: number; all: number }> {
@@ -117,13 +116,8 @@ class BenchPipeline {
   }
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /** min / median / max */
-function spread(values: number[], digits = 0): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `${fmt(sorted[0]!, digits)} / ${fmt(sorted[Math.floor(sorted.length / 2)]!, digits)} / ${fmt(sorted.at(-1)!, digits)}`;
-}
+const spreadOf = (values: number[], digits = 0) => spreadText(spread(values), digits);
 
 /** rows: measure, then min / median / max of each quantity */
 export async function announceRows(options: { repeats: number }): Promise<string[][]> {
@@ -135,8 +129,8 @@ export async function announceRows(options: { repeats: number }): Promise<string
       process.stderr.write(`bench: announcing ${a.name}…\n`);
       const samples: Sample[] = [];
       for (let i = 0; i < options.repeats; i++) samples.push(await pipeline.announce(a, redis));
-      rows.push([`announce 1M events: ${a.name}`, spread(samples.map((s) => s.ms)), spread(samples.map((s) => s.cpuMs)),
-        spread(samples.map((s) => s.rssMb), 1), spread(samples.map((s) => s.sequenceKb), 1), spread(samples.map((s) => s.allKeysKb), 1)]);
+      rows.push([`announce 1M events: ${a.name}`, spreadOf(samples.map((s) => s.ms)), spreadOf(samples.map((s) => s.cpuMs)),
+        spreadOf(samples.map((s) => s.rssMb), 1), spreadOf(samples.map((s) => s.sequenceKb), 1), spreadOf(samples.map((s) => s.allKeysKb), 1)]);
     }
   } finally {
     await pipeline.stop(redis);

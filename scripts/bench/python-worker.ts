@@ -22,13 +22,13 @@ import type { EventData, WorkerClass } from '../../src/core/types.js';
 import { closeAllHosts } from '../../src/python/host.js';
 import { stinsSeriesMessages } from '../../src/protocols/stins/emulator.js';
 import { IMAGE_SHAPE } from './roi.js';
+import { cpuSeconds } from './proc.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TS_PAYLOAD = fileURLToPath(new URL('./roi-payload.ts', import.meta.url));
 const TS_WORKER = `${TS_PAYLOAD}:RoiWorker`;
 const PY_WORKER = `${fileURLToPath(new URL('./roi_payload.py', import.meta.url))}:RoiWorker`;
 const IMAGES = 16;
-const CLOCK_TICKS = 100;
 
 interface Run { perSecond: number; cpuMicros: number }
 
@@ -38,8 +38,7 @@ function childrenCpuSeconds(pid = process.pid): number {
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
       try {
-        const fields = readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1].split(' ');
-        total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS + childrenCpuSeconds(Number(child));
+        total += (cpuSeconds(Number(child)) ?? 0) + childrenCpuSeconds(Number(child));
       } catch {
         // it ended meanwhile
       }
