@@ -24,7 +24,7 @@ import { benchChild, startRawReducer, type RawMode } from './raw-chain.js';
 import { BenchRedis } from './pipeline.js';
 import { PipelineBench, RawBench, cpuText, perEvent, warmUp, type Run, type Workload } from './chains.js';
 import { fmt, markdownTable, spread, spreadText, textTable, type Row } from './table.js';
-import { CpuMeter, load1, rssMb } from './proc.js';
+import { CpuMeter, load1, rssMb, threadCpuSeconds, type ThreadCpu } from './proc.js';
 import { profileClock, profileMarkdown, summariseProfiles, type PartProfile } from './profile.js';
 import { parseRows } from './parse.js';
 import { decompressionRows } from './decompression.js';
@@ -321,13 +321,19 @@ async function profileRows(redis: BenchRedis): Promise<string> {
     const profiled = async (what: string, start: () => Promise<{ pids: Record<string, number>; run: () => Promise<Run>; stop: () => Promise<void> }>) => {
       const chain = await start();
       await chain.run();                       // warm-up: compiled and connected, as in the timed rows
+      const threadsBefore = Object.fromEntries(Object.entries(chain.pids).map(([part, pid]) => [part, threadCpuSeconds(pid)]));
       const from = profileClock();
       const run = await chain.run();
       const to = profileClock();
+      const perEventByThread = Object.fromEntries(Object.entries(chain.pids).map(([part, pid]) => {
+        const [after, before] = [threadCpuSeconds(pid), threadsBefore[part]!];
+        const us = (key: keyof ThreadCpu) => ((after[key] - before[key]) / run.events) * 1e6;
+        return [part, { main: us('main'), zmq: us('zmq'), other: us('other') }];
+      }));
       await chain.stop();
       await sleep(1000);
       const summaries: PartProfile[] = summariseProfiles(dir, chain.pids, from, to);
-      sections.push(profileMarkdown(`${c.name}: ${what} (${fmt(run.events / run.seconds)} events/s)`, summaries, run.events));
+      sections.push(profileMarkdown(`${c.name}: ${what} (${fmt(run.events / run.seconds)} events/s while profiled)`, summaries, perEventByThread));
     };
     await profiled('pipeline', async () => {
       const p = await PipelineBench.start(redis, 'profile', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`, { nodeArgs });

@@ -2,21 +2,55 @@
  * What the bench reads about processes and the machine, from /proc: CPU time and RSS of a process
  * (every thread of it), and the load average. Linux only, as the bench's numbers are.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 /** clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`, 100 on every Linux we run on) */
 const CLOCK_TICKS = 100;
 
-/** user + system CPU seconds of a process so far; undefined once it is gone */
-export function cpuSeconds(pid: number): number | undefined {
+/** user + system CPU seconds in a /proc stat file; undefined once it is gone */
+function statCpuSeconds(path: string): number | undefined {
   try {
     // fields after the command name, which may hold spaces: utime and stime are fields 14 and 15
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return undefined;
   }
+}
+
+/** user + system CPU seconds of a process (all its threads) so far; undefined once it is gone */
+export function cpuSeconds(pid: number): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+export interface ThreadCpu { main: number; zmq: number; other: number }
+
+/**
+ * CPU seconds of a process by thread: the main (JavaScript) thread, ZeroMQ's I/O threads, and the
+ * rest (V8's GC and compiler helpers, libuv's pool, worker threads such as the heartbeat)
+ */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const cpu: ThreadCpu = { main: 0, zmq: 0, other: 0 };
+  let threads: string[] = [];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return cpu;
+  }
+  for (const tid of threads) {
+    const seconds = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`) ?? 0;
+    let name = '';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8');
+    } catch {
+      // the thread ended meanwhile
+    }
+    if (Number(tid) === pid) cpu.main += seconds;
+    else if (name.startsWith('ZMQbg')) cpu.zmq += seconds;
+    else cpu.other += seconds;
+  }
+  return cpu;
 }
 
 /** resident memory of a process in MB; undefined once it is gone */

@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ThreadCpu } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -91,17 +92,23 @@ export function summariseProfiles(dir: string, pids: Record<string, number>, fro
   return [...summaries.values()].sort((a, b) => a.part.localeCompare(b.part));
 }
 
-/** Markdown: per part, the functions and modules it spent its busy time in, µs per event */
-export function profileMarkdown(title: string, summaries: PartProfile[], events: number): string {
-  const perEvent = (ms: number) => ((ms * 1000) / events).toFixed(1);
+/**
+ * Markdown: per part, the functions and modules its main thread spent its time in. The profiler
+ * samples on the wall clock, so on a busy machine a thread that waits for a core still collects
+ * samples; the shares are therefore applied to the main thread's CPU time from /proc (`cpu`: µs per
+ * event by thread), not to the sampled time.
+ */
+export function profileMarkdown(title: string, summaries: PartProfile[], cpu: Record<string, ThreadCpu>): string {
   const lines = [`### ${title}`, ''];
+  const us = (n: number) => n.toFixed(n < 10 ? 1 : 0);
   for (const s of summaries) {
-    lines.push(`**${s.part}**: ${s.busyMs.toFixed(0)} ms busy on the main thread, ${perEvent(s.busyMs)} µs per event; `
-      + `other JavaScript threads ${s.otherThreadsMs.toFixed(0)} ms (${perEvent(s.otherThreadsMs)} µs per event)`, '');
-    lines.push('| self time by function | µs/event | share |', '| --- | ---: | ---: |');
-    for (const f of s.functions) lines.push(`| \`${f.name}\` | ${perEvent(f.ms)} | ${(100 * f.share).toFixed(1)} % |`);
-    lines.push('', '| by module | µs/event | share |', '| --- | ---: | ---: |');
-    for (const m of s.modules.slice(0, 8)) lines.push(`| ${m.name} | ${perEvent(m.ms)} | ${(100 * m.share).toFixed(1)} % |`);
+    const threads = cpu[s.part] ?? { main: NaN, zmq: NaN, other: NaN };
+    lines.push(`**${s.part}**: ${us(threads.main + threads.zmq + threads.other)} µs CPU per event: main thread ${us(threads.main)}, `
+      + `ZeroMQ I/O thread ${us(threads.zmq)}, other threads ${us(threads.other)} (of which JavaScript: ${s.otherThreadsMs.toFixed(0)} ms sampled)`, '');
+    lines.push('| main thread, self time by function | µs/event | share |', '| --- | ---: | ---: |');
+    for (const f of s.functions) lines.push(`| \`${f.name}\` | ${us(f.share * threads.main)} | ${(100 * f.share).toFixed(1)} % |`);
+    lines.push('', '| main thread, by module | µs/event | share |', '| --- | ---: | ---: |');
+    for (const m of s.modules.slice(0, 8)) lines.push(`| ${m.name} | ${us(m.share * threads.main)} | ${(100 * m.share).toFixed(1)} % |`);
     lines.push('');
   }
   return lines.join('\n');
