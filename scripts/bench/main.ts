@@ -393,7 +393,7 @@ async function main(): Promise<void> {
       const load = await rowLoad();
       for (const [measure, ms, cpu, rss, sequenceKb, allKb] of await announceRows({ repeats })) {
         rows.push({ measure: `${measure} (request ms)`, load, measured: `${ms} ms`, cpuMeasured: `controller ${cpu} ms in all`, target: '< 1 s, < 100 MB',
-          notes: `controller RSS +${rss} MB; Redis: map ${sequenceKb} kB, all keys ${allKb} kB` });
+          notes: `controller RSS change ${rss} MB; Redis: map ${sequenceKb} kB, all keys ${allKb} kB` });
       }
     });
     await attempt('decompress', async () => { rows.push(...foreignRows(decompressionRows(quick), await rowLoad())); });
