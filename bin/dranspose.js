@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=256
+#!/usr/bin/env -S node --initial-old-space-size=256 --expose-gc
 // Loads TypeScript on the fly (tsx), so user worker/reducer modules need no build step either.
 // V8 flags work only on node's command line (src/core/node-flags.ts): a command started without
 // the ones it needs runs again in a child node that has them. The shebang carries the common one.

@@ -7,15 +7,15 @@ import { noteReceived } from '../src/core/received-memory.js';
 
 describe('node flags of the parts', () => {
   it('give ingesters the heap and GC flags, workers and reducers the heap flag, other commands none', () => {
-    expect(nodeFlagsFor('ingester')).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
-    for (const command of ['worker', 'debug-worker', 'reducer']) expect(nodeFlagsFor(command)).to.deep.equal(['--initial-old-space-size=256']);
+    expect(nodeFlagsFor('ingester')).to.deep.equal(['--initial-old-space-size=256', '--expose-gc', '--single-threaded-gc']);
+    for (const command of ['worker', 'debug-worker', 'reducer']) expect(nodeFlagsFor(command)).to.deep.equal(['--initial-old-space-size=256', '--expose-gc']);
     for (const command of ['run', 'controller', 'demo', 'replay', undefined, 'toString']) expect(nodeFlagsFor(command)).to.deep.equal([]);
   });
 
   it('are added to the flags given, counting a flag given with another value as given', () => {
-    expect(nodeArgsFor('ingester', [])).to.deep.equal(['--initial-old-space-size=256', '--single-threaded-gc']);
-    expect(nodeArgsFor('ingester', ['--initial-old-space-size=1024', '--cpu-prof'])).to.deep.equal(['--single-threaded-gc', '--initial-old-space-size=1024', '--cpu-prof']);
-    expect(nodeArgsFor('worker', ['--initial-old-space-size=256'])).to.deep.equal(['--initial-old-space-size=256']);
+    expect(nodeArgsFor('ingester', [])).to.deep.equal(['--initial-old-space-size=256', '--expose-gc', '--single-threaded-gc']);
+    expect(nodeArgsFor('ingester', ['--initial-old-space-size=1024', '--cpu-prof'])).to.deep.equal(['--expose-gc', '--single-threaded-gc', '--initial-old-space-size=1024', '--cpu-prof']);
+    expect(nodeArgsFor('worker', ['--initial-old-space-size=256'])).to.deep.equal(['--expose-gc', '--initial-old-space-size=256']);
   });
 
   it('that every part needs are in the shebang of the dranspose executable, so a hand-started worker runs in one process', () => {
