@@ -138,8 +138,8 @@ export class TestPipeline {
   }
 }
 
-/** Writes a configuration for this test and starts `dranspose run` on it. */
-export async function startPipeline(spec: PipelineSpec, expected?: Expected): Promise<TestPipeline> {
+/** Writes a configuration for this test and starts `dranspose run` on it (`env`: its environment, default this one's). */
+export async function startPipeline(spec: PipelineSpec, expected?: Expected, env: NodeJS.ProcessEnv = process.env): Promise<TestPipeline> {
   const name = `t${randomUUID().slice(0, 8)}`;
   const prefix = `dranspose:test-${name}:`;
   const controllerPort = await freePort();
@@ -157,7 +157,7 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected): Pr
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
   if (expected) {
     try {
