@@ -133,6 +133,9 @@ class DeviceModel:
         if response.status_code >= 400:
             if isinstance(body, dict) and "errors" in body:
                 raise failure(body["errors"], path)
+            if response.status_code == 401:
+                detail = body.get("detail", "") if isinstance(body, dict) else ""
+                raise failure([{"reason": "DRANSPOSE_Unauthorized", "description": f"the controller wants a token ({TOKEN_ENV}): {detail}"}], path)
             raise ControllerUnreachable(f"{method} {path}: HTTP {response.status_code}")
         return body
 

@@ -470,6 +470,39 @@ describe('Tango device: the controller going away and coming back', function () 
 describe('Tango device model without dranspose run', function () {
   this.timeout(30_000);
 
+  it('the bridge sends DRANSPOSE_TOKEN to a controller that requires a token; without it a write is DRANSPOSE_Unauthorized', async () => {
+    const name = `t${randomUUID().slice(0, 8)}`;
+    const prefix = `dranspose:test-${name}:`;
+    let device: PipelineDevice | undefined;
+    const server = await startControllerServer({
+      pipeline: name, redisUrl: REDIS_URL, keyPrefix: prefix, port: 0, host: '127.0.0.1', security: { token: 's3cret' },
+      routers: (controller) => [tangoRouter(device = new PipelineDevice(controller, { device: 'x/tok/en' }))],
+    });
+    const bridges: ChildProcess[] = [];
+    try {
+      const write = async (token: string | undefined) => {
+        const port = await freePort();
+        const env = { ...process.env, DRANSPOSE_TOKEN: token ?? '' };
+        const bridge = spawn(PYTHON, [BRIDGE, '--controller-url', `http://127.0.0.1:${server.port}`, `tok${port}`, '-nodb', '-dlist', 'x/tok/en',
+          '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`], { stdio: 'ignore', env });
+        bridges.push(bridge);
+        const url = `tango://127.0.0.1:${port}/x/tok/en#dbase=no`;
+        // reads need no token: the bridge mirrors the model either way
+        await waitFor('the bridge', async () => (await python<{ ok?: number }>('print(json.dumps(attempt(lambda: dp.read_attribute("workerCount").value)))', [url])).ok === 0, 20_000, 200);
+        return await python<{ reason?: string; desc?: string }>('print(json.dumps(attempt(lambda: dp.write_attribute("workerCount", 2))))', [url]);
+      };
+      expect((await write('s3cret')).reason, 'past the token check, refused by the device').to.equal('DRANSPOSE_NotScalable');
+      const refused = await write(undefined);
+      expect(refused.reason).to.equal('DRANSPOSE_Unauthorized');
+      expect(refused.desc).to.match(/DRANSPOSE_TOKEN/);
+    } finally {
+      for (const bridge of bridges) await stopProcess(bridge);
+      device?.close();
+      await server.close();
+      await deletePrefix(prefix);
+    }
+  });
+
   it('is INIT while the reducer is awaited, FAULT once it is missing too long, and refuses workerCount without a scaler', async () => {
     const name = `t${randomUUID().slice(0, 8)}`;
     const prefix = `dranspose:test-${name}:`;
