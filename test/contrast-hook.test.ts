@@ -217,12 +217,13 @@ describe('Contrast: the first scan of a fresh pipeline (Contrast sends at once, 
 
   before(async () => {
     const port = await freePort();
-    session = ContrastSession.start(port, 'http://127.0.0.1:1', true);
-    expect(await session.next()).to.deep.equal({ ready: true });
     pipeline = await startPipeline({
       ingesters: [{ name: 'contrast-ingester', streams: [{ name: 'contrast', protocol: 'contrast', upstream: `tcp://127.0.0.1:${port}` }] }],
       workers: [{ class: `${RECORDS}:RecordWorker`, count: 2 }], reducer: { class: `${RECORDS}:RecordReducer` },
     }, { ingesters: 1, workers: 2 });
+    // Contrast starts its StreamRecorder with the session, then the user types the first scan
+    session = ContrastSession.start(port, pipeline.controller, true);
+    expect(await session.next()).to.deep.equal({ ready: true });
   });
 
   after(async () => {
@@ -230,14 +231,15 @@ describe('Contrast: the first scan of a fresh pipeline (Contrast sends at once, 
     await pipeline?.stop();
   });
 
-  it('1.5 s after the pipeline is up, the first scan receives every message Contrast sends', async () => {
+  it('1.5 s after the recorder started, the first scan (announced by the hook) receives every message Contrast sends', async () => {
     await sleep(1500);
-    const uuid = await pipeline.post('/api/v1/scan', { nb_points: 4, streams: ['contrast'] });
-    expect(uuid.status).to.equal(200);
-    await session.scan({ scan: 'loopscan', args: [3, 0.1], active: { eiger: false } });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+    const printed = await session.scan({ scan: 'loopscan', args: [3, 0.1], active: { eiger: false } });
+    expect(printed[1]).to.match(/^dranspose: step scan announced/);
+    expect(await pipeline.waitForFinish(20_000)).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
     const events = await pipeline.result<Events>('events');
+    expect(recordOf(events, 0)).to.include({ status: 'started' });
     expect([1, 2, 3, 4].map((e) => (recordOf(events, e) as { i0: { data: number[] } }).i0.data)).to.deep.equal([[1], [2], [3], [4]]);
+    expect(recordOf(events, 5)).to.include({ status: 'finished' });
   });
 });
 
