@@ -133,17 +133,18 @@ describe('Tango REST API v1.1 conformance (live pipeline)', function () {
   });
 
   it('the scalar attributes of load and losses, for Taurus at a glance', async () => {
-    const names = ['meanLoad', 'maxLoad', 'eventRate', 'lostEvents', 'failedEvents', 'badFrames'];
+    const names = ['meanLoad', 'maxLoad', 'eventRate', 'lostEvents', 'failedEvents', 'badFrames', 'missingFrames'];
     const infos = (await get(`${dev}/attributes/info?${names.map((n) => `attr=${n}`).join('&')}`)).body as Record<string, unknown>[];
     expect(infos.map((i) => [i.name, i.data_format, i.data_type])).to.deep.equal([
       ['meanLoad', 'SCALAR', 'DevDouble'], ['maxLoad', 'SCALAR', 'DevDouble'], ['eventRate', 'SCALAR', 'DevDouble'],
       ['lostEvents', 'SCALAR', 'DevLong64'], ['failedEvents', 'SCALAR', 'DevLong64'], ['badFrames', 'SCALAR', 'DevLong64'],
+      ['missingFrames', 'SCALAR', 'DevLong64'],
     ]);
     await call('PUT', `${dev}/attributes/fail_on/value?v=2`);
     await scan(4);
     const values = (await get(`${dev}/attributes/value?${names.map((n) => `attr=${n}`).join('&')}`)).body as { name: string; value: number }[];
     const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
-    expect(byName).to.include({ lostEvents: 0, failedEvents: 1, badFrames: 0 });
+    expect(byName).to.include({ lostEvents: 0, failedEvents: 1, badFrames: 0, missingFrames: 0 });
     expect(byName.meanLoad).to.be.within(0, 1);
     expect(byName.maxLoad).to.be.within(byName.meanLoad!, 1);
     expect(byName.eventRate).to.be.at.least(0);

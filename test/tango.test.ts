@@ -39,7 +39,7 @@ function median(values: number[]): number {
 }
 
 const FIXED = ['State', 'Status', 'completedEvents', 'totalEvents', 'streams', 'workers', 'workerLoad', 'workerCount',
-  'meanLoad', 'maxLoad', 'eventRate', 'lostEvents', 'failedEvents', 'badFrames'];
+  'meanLoad', 'maxLoad', 'eventRate', 'lostEvents', 'failedEvents', 'badFrames', 'missingFrames'];
 const PARAMETERS = ['calibration', 'dump_prefix', 'enabled', 'fail_on', 'gain', 'note', 'roi_size'];
 
 describe('Tango device of a pipeline (dranspose run with a tango: section)', function () {

@@ -230,6 +230,7 @@ export class PipelineDevice {
       { name: 'lostEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan lost with a component', read: (v) => count(v.progress, 'lost_events', () => c.scan?.lostEvents.length) },
       { name: 'failedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan whose processing failed', read: (v) => count(v.progress, 'failed_events', () => c.scan?.failedEvents.length) },
       { name: 'badFrames', type: 'DevLong64', format: 'SCALAR', description: 'upstream frames of the scan that could not be used', read: (v) => count(v.progress, 'bad_frames', () => c.scan?.badFrames.length) },
+      { name: 'missingFrames', type: 'DevLong64', format: 'SCALAR', description: 'frames the trigger map expected that never came (a stream that ended early)', read: (v) => count(v.progress, 'missing_frames', () => 0) },
     ];
   }
 
