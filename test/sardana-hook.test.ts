@@ -78,7 +78,7 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   it("runs the Python hook's own tests (no Sardana needed)", async () => {
-    await pythonUnittests(TESTS, 20);
+    await pythonUnittests(TESTS, 21);
   });
 
   it('legacy /api/v1/sardana_hook: the exact payload of a Sardana pre-scan hook makes one event per point', async () => {

@@ -14,8 +14,10 @@ For every scan it POSTs, in order, what Sardana's own JsonRecorder sends over th
 ``/v1/data_desc`` (column descriptions, title, serial number, ``scandir``: None without ScanDir),
 ``/v1/record_data`` per point (the scalar columns: point_nb, motors, counters by full name,
 timestamp), ``/v1/custom_data`` and ``/v1/record_end``. Bodies are Python's JSON: a counter not read
-yet stays NaN. The POSTs go from a background thread, so a slow or absent pipeline never holds up
-the scan: it is warned about once and the scan's remaining packets are dropped.
+yet stays NaN. The POSTs go in order from one background thread per ingester, shared by successive
+scans, so the scan never waits for the pipeline (unless it runs 100 000 packets ahead of it); an
+ingester that cannot be reached or refuses a packet is warned about once, and the rest of that
+scan is dropped.
 
 Door environment: ``DransposeIngester`` (the ingester's upstream URL, required),
 ``DransposeToken`` (sent as ``Authorization: Bearer``; default ``DRANSPOSE_TOKEN`` of the
@@ -32,11 +34,11 @@ from sardana.macroserver.scan.recorder.storage import BaseFileRecorder
 
 __all__ = ['DransposeRecorder']
 
-#: packets waiting to be posted before the recorder drops the scan's rest
+#: packets waiting to be posted; a scan that outruns the pipeline by this much waits for it
 MAX_PENDING = 100_000
 TIMEOUT_S = 5.0
-#: how long the end of a scan waits for the packets still queued
-FLUSH_S = 30.0
+#: how long a record may wait for room in a full queue before the rest of its scan is dropped
+FULL_WAIT_S = 30.0
 
 
 def _plain(value):
@@ -57,67 +59,87 @@ def _env(macro, name, default=None):
         return default
 
 
-class _Poster(threading.Thread):
-    """Posts queued (path, body) packets in order over one keep-alive connection."""
+class _Scan:
+    """One scan's packets: once a POST of them fails, the rest are dropped and it is warned about once."""
 
-    def __init__(self, url, token, warn):
-        super().__init__(name='dranspose-recorder', daemon=True)
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ('http', 'https') or not parsed.hostname:
-            raise ValueError('DransposeIngester %r is not an http://host:port URL' % (url,))
+    def __init__(self, url, warn):
         self.url = url
-        self.connection_class = http.client.HTTPSConnection if parsed.scheme == 'https' else http.client.HTTPConnection
-        self.address = (parsed.hostname, parsed.port)
-        self.headers = {'Content-Type': 'application/json', **({'Authorization': 'Bearer ' + token} if token else {})}
-        self.packets = queue.Queue(MAX_PENDING)
         self.warn = warn
         self.failed = False
-        self.connection = None
 
-    def put(self, path, body):
-        if self.failed:
-            return
-        try:
-            self.packets.put_nowait((path, json.dumps(body, default=_plain).encode()))
-        except queue.Full:
-            self._fail('%d packets wait to be posted' % MAX_PENDING)
-
-    def _fail(self, reason):
+    def fail(self, reason):
         if not self.failed:
             self.failed = True
             self.warn('dranspose recorder: %s: %s; the rest of this scan is not sent to the pipeline' % (self.url, reason))
 
+
+class _Poster(threading.Thread):
+    """Posts queued packets in order over one keep-alive connection, for as long as the MacroServer runs.
+
+    One per ingester URL and token, shared by the recorders of successive scans (Sardana makes a
+    recorder per scan), so that a scan's last packets and the next scan's first keep their order
+    while no scan waits at its end for the pipeline."""
+
+    def __init__(self, url, token):
+        super().__init__(name='dranspose-recorder %s' % url, daemon=True)
+        parsed = urllib.parse.urlsplit(url)
+        self.connection_class = http.client.HTTPSConnection if parsed.scheme == 'https' else http.client.HTTPConnection
+        self.address = (parsed.hostname, parsed.port)
+        self.headers = {'Content-Type': 'application/json', **({'Authorization': 'Bearer ' + token} if token else {})}
+        self.packets = queue.Queue(MAX_PENDING)
+        self.connection = None
+        self.start()
+
+    def put(self, scan, path, body):
+        if scan.failed:
+            return
+        try:
+            self.packets.put((scan, path, json.dumps(body, default=_plain).encode()), timeout=FULL_WAIT_S)
+        except queue.Full:
+            scan.fail('%d packets still wait to be posted after %d s' % (MAX_PENDING, FULL_WAIT_S))
+
     def _post(self, path, body):
         if self.connection is None:
             self.connection = self.connection_class(*self.address, timeout=TIMEOUT_S)
-        self.connection.request('POST', path, body, self.headers)
-        response = self.connection.getresponse()
-        answer = response.read()
+        try:
+            self.connection.request('POST', path, body, self.headers)
+            response = self.connection.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = None
+            raise
         if response.status >= 400:
             raise OSError('HTTP %d: %s' % (response.status, answer[:200].decode(errors='replace')))
 
     def run(self):
         while True:
-            packet = self.packets.get()
+            scan, path, body = self.packets.get()
             try:
-                if packet is None:
-                    return
-                if not self.failed:
-                    try:
-                        self._post(*packet)
-                    except (OSError, http.client.HTTPException) as error:
-                        self._fail('%s %s' % (packet[0], error))
+                if not scan.failed:
+                    self._post(path, body)
+            except (OSError, http.client.HTTPException) as error:
+                scan.fail('%s %s' % (path, error))
             finally:
                 self.packets.task_done()
 
-    def close(self):
-        """Waits (a bounded time) for the queued packets, then ends the thread."""
-        self.packets.put(None)
-        self.join(FLUSH_S)
-        if self.is_alive():
-            self._fail('packets still queued after %d s' % FLUSH_S)
-        if self.connection is not None:
-            self.connection.close()
+
+_posters = {}
+_posters_lock = threading.Lock()
+
+
+def _poster(url, token):
+    with _posters_lock:
+        key = (url, token)
+        if key not in _posters:
+            _posters[key] = _Poster(url, token)
+        return _posters[key]
+
+
+def flush():
+    """Waits until every queued packet is posted or dropped (for scripts and tests that end the process)."""
+    for poster in list(_posters.values()):
+        poster.packets.join()
 
 
 class DransposeRecorder(BaseFileRecorder):
@@ -134,23 +156,23 @@ class DransposeRecorder(BaseFileRecorder):
         if not url:
             self.warning('dranspose recorder: DransposeIngester is not set (senv DransposeIngester http://host:port); nothing is sent')
             return
-        token = _env(macro, 'DransposeToken') or os.environ.get('DRANSPOSE_TOKEN')
-        try:
-            self.poster = _Poster(url, token, self.warning)
-        except ValueError as error:
-            self.warning('dranspose recorder: %s; nothing is sent' % error)
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ('http', 'https') or not parsed.hostname:
+            self.warning('dranspose recorder: DransposeIngester %r is not an http://host:port URL; nothing is sent' % (url,))
+            return
+        self.poster = _poster(url, _env(macro, 'DransposeToken') or os.environ.get('DRANSPOSE_TOKEN'))
+        self.scan = _Scan(url, self.warning)
 
     def getFormat(self):
         return 'dranspose'
 
     def _send(self, path, body):
         if self.poster is not None:
-            self.poster.put(path, body)
+            self.poster.put(self.scan, path, body)
 
     def _startRecordList(self, recordlist):
         if self.poster is None:
             return
-        self.poster.start()
         value = recordlist.getEnvironValue
         self.columns = [column for column in value('datadesc') if len(column.shape) == 0]
         starttime = value('starttime')
@@ -181,4 +203,3 @@ class DransposeRecorder(BaseFileRecorder):
         endtime = recordlist.getEnvironValue('endtime')
         self._send('/v1/record_end', {'endtime': endtime.ctime() if endtime is not None else None,
                                       'deadtime': recordlist.getEnvironValue('deadtime')})
-        self.poster.close()

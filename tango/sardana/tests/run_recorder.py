@@ -81,6 +81,7 @@ def main(request):
     recorder.addCustomData(numpy.arange(3), 'roi')
     records.environ.update(endtime=start + datetime.timedelta(seconds=2), deadtime=0.25)
     recorder.endRecordList(records)
+    dranspose_recorder.flush()  # a MacroServer runs on; this script ends here
     print(json.dumps(recorder.logged))
 
 

@@ -14,7 +14,7 @@ sys.path[:0] = [os.path.join(HERE, 'standin'), os.path.dirname(HERE)]
 
 import numpy  # noqa: E402
 
-from dranspose_recorder import DransposeRecorder  # noqa: E402
+from dranspose_recorder import DransposeRecorder, flush  # noqa: E402
 from run_recorder import ColumnDesc, Macro, Record, RecordList  # noqa: E402
 
 
@@ -58,9 +58,17 @@ def play(recorder, points=2, unread=()):
                                      'image': numpy.zeros((2, 2)), 'timestamp': numpy.float64(n / 10)}))
     records.environ.update(endtime=start, deadtime=0.5)
     recorder.endRecordList(records)
+    flush()
 
 
 class Recorder(unittest.TestCase):
+    def test_successive_scans_keep_their_order_without_waiting_at_the_end(self):
+        ingester = Ingester()
+        self.addCleanup(ingester.close)
+        for serial in range(3):
+            play(DransposeRecorder('/tmp/x.daq', macro=Macro({'DransposeIngester': ingester.url})), points=1)
+        self.assertEqual([path for path, _, _ in ingester.received], ['/v1/data_desc', '/v1/record_data', '/v1/record_end'] * 3)
+
     def test_posts_the_json_recorder_packets_in_order_with_nan_and_the_token(self):
         ingester = Ingester()
         self.addCleanup(ingester.close)
