@@ -10,7 +10,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { ROOT, freePort, sleep, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, completeScan, freePort, sleep, startPipeline, type TestPipeline } from './helpers/pipeline.js';
 import { PYTHON, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
@@ -81,8 +81,8 @@ function recordOf(events: Events, event: number): Record<string, unknown> {
 }
 
 async function expectNoBadFrames(pipeline: TestPipeline): Promise<void> {
-  const status = await pipeline.api<{ bad_frame_count: number; bad_frames: unknown[] }>('/api/v1/status');
-  expect(status.bad_frame_count, JSON.stringify(status.bad_frames)).to.equal(0);
+  const status = await pipeline.api<{ bad_frames: number; bad_reasons: unknown }>('/api/v1/status');
+  expect(status.bad_frames, JSON.stringify(status.bad_reasons)).to.equal(0);
 }
 
 describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
@@ -131,7 +131,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
       sequence: ['reserved_start_end', ...Array(6).fill('point'), 'reserved_start_end'],
     });
     await eiger.play({ frames: 6, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 6; point++) expect(streamsOf(events, point + 1).streams).to.deep.equal({ eiger: point, contrast: 'running' });
     expect(events['0']).to.have.length(2);
@@ -152,7 +152,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
       sequence: ['reserved_start_end', 'point', 'point', 'point', 'reserved_start_end'],
     });
     await Promise.all([eiger.play({ frames: 12, shape: [4, 4] }), panda.play({ frames: 12, shape: [1, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 14, completed_events: 14, total_events: 14, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(14));
     const events = await pipeline.result<Events>('events');
     const lineWorkers: string[] = [];
     for (let line = 0; line < 3; line++) {
@@ -173,7 +173,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
     expect(printed[1]).to.match(/^dranspose: step scan announced/);
     expect((await pipeline.api<{ sequence: string[] }>('/api/v1/sequence')).sequence).to.have.length(5);
     await eiger.play({ frames: 3, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(5));
     const events = await pipeline.result<Events>('events');
     expect([1, 2, 3].map((e) => streamsOf(events, e).streams)).to.deep.equal([0, 1, 2].map((frame) => ({ eiger: frame, contrast: 'running' })));
     await expectNoBadFrames(pipeline);
@@ -182,7 +182,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
   it("records of a writing detector hold h5py's ExternalLink: the worker gets it as an opaque object and the rest intact", async () => {
     await session.scan({ scan: 'loopscan', args: [2, 0.1], active: { writer: true } });
     await eiger.play({ frames: 3, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(5));
     await expectNoBadFrames(pipeline);
     const events = await pipeline.result<Events>('events');
     const first = events['1']![0]!.streams.contrast as { record: Record<string, unknown>; keys: string[] };
@@ -235,7 +235,7 @@ describe('Contrast: the first scan of a fresh pipeline (Contrast sends at once, 
     await sleep(1500);
     const printed = await session.scan({ scan: 'loopscan', args: [3, 0.1], active: { eiger: false } });
     expect(printed[1]).to.match(/^dranspose: step scan announced/);
-    expect(await pipeline.waitForFinish(20_000)).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+    expect(await pipeline.waitForFinish(20_000)).to.deep.equal(completeScan(6));
     const events = await pipeline.result<Events>('events');
     expect(recordOf(events, 0)).to.include({ status: 'started' });
     expect([1, 2, 3, 4].map((e) => (recordOf(events, e) as { i0: { data: number[] } }).i0.data)).to.deep.equal([[1], [2], [3], [4]]);

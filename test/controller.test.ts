@@ -86,6 +86,6 @@ describe('controller', function () {
     const response = await fetch(`${controller.url}/api/v1/sequence`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ parts: { main: { x: [[{ constraint: 0 }]] } }, sequence: ['main'] }) });
     expect(response.status).to.equal(400);
     expect((await response.json()).detail).to.equal("streams {'x'} not available");
-    expect(await (await fetch(`${controller.url}/api/v1/progress`)).json()).to.deep.equal({ last_assigned: 0, completed_events: 0, total_events: 0, finished: false });
+    expect(await (await fetch(`${controller.url}/api/v1/progress`)).json()).to.deep.include({ last_assigned: 0, completed_events: 0, total_events: 0, finished: false });
   });
 });

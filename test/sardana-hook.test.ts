@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort, startPipeline, waitFor, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, freePort, startPipeline, waitFor, type TestPipeline, completeScan } from './helpers/pipeline.js';
 import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
@@ -94,7 +94,7 @@ describe('Sardana hooks (live pipeline)', function () {
       sequence: ['reserved_start_end', 'sardana', 'reserved_start_end'],
     });
     await sources.ct01!.play({ frames: 10, shape: [2, 2] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 12, completed_events: 12, total_events: 12, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(12));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 10; point++) {
       expect(events[point + 1], `point ${point}`).to.have.length(1);
@@ -108,7 +108,7 @@ describe('Sardana hooks (live pipeline)', function () {
     const sequence = await pipeline.api<{ parts: Record<string, { mapping: Record<string, unknown[]> }> }>('/api/v1/sequence');
     expect(sequence.parts.sardana!.mapping).to.deep.equal({ ct01: [c(0), c(1), c(2)], eiger: [c(0), c(1), c(2)] });
     await Promise.all([sources.ct01!.play({ frames: 3, shape: [2, 2] }), sources.eiger!.play({ frames: 3, shape: [2, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(5));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 3; point++) {
       expect(framesOf(events[point + 1]![0]!)).to.deep.equal({ ct01: point, eiger: point });
@@ -134,7 +134,7 @@ describe('Sardana hooks (live pipeline)', function () {
       sequence: ['reserved_start_end', 'point', 'point', 'point', 'reserved_start_end'],
     });
     await Promise.all([sources.eiger!.play({ frames: 6, shape: [2, 2] }), sources.sardana!.play({ frames: 3, shape: [2, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 3; point++) {
       const [first, last] = [events[2 * point + 1]![0]!, events[2 * point + 2]![0]!];
@@ -200,7 +200,7 @@ describe('Sardana hook and recorder (live pipeline)', function () {
     expect(sequence.parts.point!.mapping).to.deep.equal({ sardana: [c(0)] });
     expect(sequence.sequence).to.have.length(8);
     expect(await record({ title: 'mesh mot01 0 1 2 mot02 0 1 1 0.1', points: 6 })).to.deep.equal([]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Record<string, RecordResult[]>>('events');
     expect([1, 2, 3, 4, 5, 6].map((e) => recordOf(events, e).point_nb)).to.deep.equal([0, 1, 2, 3, 4, 5]);
     expect(new Set([1, 2, 3, 4, 5, 6].map((e) => events[e]![0]!.worker)), 'points spread over both workers').to.deep.equal(new Set(['worker-1', 'worker-2']));
@@ -212,18 +212,18 @@ describe('Sardana hook and recorder (live pipeline)', function () {
     const printed = await announce('timescan', [3, 0.1]);
     expect(printed[0]![1]).to.match(/^dranspose: step scan announced/);
     expect(await record({ title: 'timescan 3 0.1', points: 4, unread: { 2: [COUNTERS[1]], 3: COUNTERS } })).to.deep.equal([]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(6));
     const events = await pipeline.result<Record<string, RecordResult[]>>('events');
     expect([1, 2, 3, 4].map((e) => COUNTERS.map((name) => recordOf(events, e)[name]))).to.deep.equal([[1, 2], [2, 4], [3, 'NaN'], ['NaN', 'NaN']]);
-    const status = await pipeline.api<{ bad_frame_count: number }>('/api/v1/status');
-    expect(status.bad_frame_count).to.equal(0);
+    const status = await pipeline.api<{ bad_frames: number }>('/api/v1/status');
+    expect(status.bad_frames).to.equal(0);
   });
 
   it('a meshct is lines × points, each line on one worker', async () => {
     const printed = await announce('meshct', [2, 1, 0.1]);
     expect(printed[0]![1]).to.match(/^dranspose: fly scan announced/);
     expect(await record({ title: 'meshct mot01 0 1 2 mot02 0 1 1 0.1', points: 6 })).to.deep.equal([]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Record<string, RecordResult[]>>('events');
     const workers = [1, 2, 3, 4, 5, 6].map((e) => events[e]![0]!.worker);
     expect(new Set(workers.slice(0, 3)).size, 'line 1 on one worker').to.equal(1);

@@ -34,7 +34,7 @@ export function registerComponentCommands(program: Command): void {
         import('../controller/server.js'), import('../controller/tango/model.js'), import('../controller/tango/rest.js')]);
       const routers = o.tangoDevice ? (controller: Controller) => [tangoRouter(new PipelineDevice(controller, { device: o.tangoDevice! }))] : undefined;
       const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, routers });
-      return { stop: () => server.close() };
+      return { stop: () => server.close(), ended: server.controller.ended };
     }));
 
   addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))

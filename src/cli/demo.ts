@@ -54,11 +54,11 @@ async function demo(options: DemoOptions): Promise<void> {
     await sending;
     const seconds = (Date.now() - started) / 1000;
     const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
-    const status = controller.status() as { failed_event_count?: number; bad_frame_count?: number };
+    const p = controller.progress();
     process.stdout.write([
-      `demo: ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
+      `demo: scan ${p.outcome.replaceAll('_', ' ')}: ${p.completed_events} of ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
       `demo: ROI sum of ${summary.roi_sum.length} images, mean ${summary.mean.toFixed(1)}, first ${summary.roi_sum.slice(0, 5).join(', ')}`,
-      `demo: failed events ${status.failed_event_count ?? 0}, bad frames ${status.bad_frame_count ?? 0}`,
+      `demo: failed events ${p.failed_events}, lost events ${p.lost_events}, missing frames ${p.missing_frames}, bad frames ${p.bad_frames}`,
       `demo: controller http://127.0.0.1:${options.port}/ , results http://127.0.0.1:${options.reducerPort}/api/v1/result/roi_sum`,
       '',
     ].join('\n'));

@@ -21,12 +21,17 @@ function allWrap(query: Record<string, unknown>): boolean {
   return value === undefined || !['false', '0', 'False'].includes(String(value));
 }
 
+function isTrue(value: unknown): boolean {
+  return ['true', '1', 'True'].includes(String(value));
+}
+
 export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
   const app = createHttpApp(controller.logger, security);
   const router = new Router({ prefix: '/api/v1' });
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
-  router.get('/status', (ctx) => { ctx.body = controller.status(); });
+  // per-event lists only when asked: they grow with the scan
+  router.get('/status', (ctx) => { ctx.body = controller.status(isTrue(ctx.query.details)); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
     const raw = ctx.query.intervals;

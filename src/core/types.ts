@@ -10,6 +10,8 @@ export interface StreamData {
 export interface EventData {
   eventNumber: number;
   streams: Record<string, StreamData>;
+  /** streams the trigger map gave this event that did not come, with the reason (an upstream lost or broke them) */
+  missing?: Record<string, string>;
 }
 
 export interface ResultData<T = unknown> {

@@ -7,7 +7,7 @@ import { createLogger } from '../core/logging.js';
 import type { EventData } from '../core/types.js';
 import { mergeStreams } from '../core/wire.js';
 import { loadProtocol } from '../protocols/index.js';
-import type { MessageReader } from '../protocols/types.js';
+import { streamDataOf, type MessageReader } from '../protocols/types.js';
 
 export interface ReplayInput {
   path: string;
@@ -36,7 +36,7 @@ export async function openReplayInput(input: ReplayInput, onBad: (reason: string
   const stream = input.stream ?? protocol.name;
   const messages = readRawCapture(input.path);
   const reader: MessageReader = { next: async () => (await messages.next()).value ?? undefined };
-  const frames = protocol.scan(reader, { stream, logger: createLogger(`replay:${stream}`), bad: onBad });
+  const frames = streamDataOf(protocol.scan(reader, { stream, logger: createLogger(`replay:${stream}`), bad: onBad }), { bad: onBad });
   return (async function* () {
     let eventNumber = 0;
     for await (const data of frames) yield { eventNumber: eventNumber++, streams: { [stream]: data } };

@@ -183,3 +183,19 @@ export function uniformSequence(streams: string[], events: number, constraint = 
   for (const s of streams) part[s] = Array.from({ length: events }, (_, i) => [{ constraint: constraint(i) }]);
   return { parts: { main: part }, sequence: ['main'] };
 }
+
+export interface ScanCounts { failed?: number; lost?: number; missing?: number; bad?: number }
+
+/** the progress of a finished scan of `events` events with these counts (and every other event completed) */
+export function scanEndedWith(events: number, { failed = 0, lost = 0, missing = 0, bad = 0 }: ScanCounts,
+  outcome = lost ? 'incomplete' : failed || missing || bad ? 'complete_with_errors' : 'complete'): Record<string, unknown> {
+  return {
+    last_assigned: events, completed_events: events - failed - lost, failed_events: failed, lost_events: lost,
+    missing_frames: missing, bad_frames: bad, total_events: events, finished: true, outcome,
+  };
+}
+
+/** the progress of a scan whose every event completed, with nothing missing or bad */
+export function completeScan(events: number): Record<string, unknown> {
+  return scanEndedWith(events, {});
+}

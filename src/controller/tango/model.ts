@@ -17,7 +17,7 @@ import { TangoError, type TangoFailure as TangoFailureRecord } from './errors.js
 import { PipelineHealth, type HealthOptions } from './health.js';
 import { EventRate } from './event-rate.js';
 import type { ImageValue, LiveResults } from './results.js';
-import { loadRatio, pipelineLoad, statusText, type Progress, type StatusView } from './status.js';
+import { loadRatio, pipelineLoad, statusText, type StatusView } from './status.js';
 
 export type TangoDataType = 'DevState' | 'DevString' | 'DevLong64' | 'DevLong' | 'DevDouble' | 'DevBoolean' | 'DevVoid';
 export type TangoValue = string | number | boolean | null | (string | number | boolean)[] | ImageValue;
@@ -227,10 +227,10 @@ export class PipelineDevice {
         name: 'eventRate', type: 'DevDouble', format: 'SCALAR', display: '%8.1f', unit: 'events/s',
         description: `events completed per second over the last ${EventRate.WINDOW_S} s`, read: () => this.rate.perSecond(),
       },
-      { name: 'lostEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan lost with a component', read: (v) => count(v.progress, 'lost_events', () => c.scan?.lostEvents.length) },
-      { name: 'failedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan whose processing failed', read: (v) => count(v.progress, 'failed_events', () => c.scan?.failedEvents.length) },
-      { name: 'badFrames', type: 'DevLong64', format: 'SCALAR', description: 'upstream frames of the scan that could not be used', read: (v) => count(v.progress, 'bad_frames', () => c.scan?.badFrames.length) },
-      { name: 'missingFrames', type: 'DevLong64', format: 'SCALAR', description: 'frames the trigger map expected that never came (a stream that ended early)', read: (v) => count(v.progress, 'missing_frames', () => 0) },
+      { name: 'lostEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan lost with a component', read: (v) => v.progress.lost_events },
+      { name: 'failedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the scan whose processing failed', read: (v) => v.progress.failed_events },
+      { name: 'badFrames', type: 'DevLong64', format: 'SCALAR', description: 'upstream frames of the scan that could not be used', read: (v) => v.progress.bad_frames },
+      { name: 'missingFrames', type: 'DevLong64', format: 'SCALAR', description: 'frames the trigger map expected that never came (a stream that ended early)', read: (v) => v.progress.missing_frames },
     ];
   }
 
@@ -572,12 +572,6 @@ export function bytesSummary(bytes: Buffer): string {
 
 function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
-}
-
-/** a count the controller's progress reports (once the runtime gives it), else what the scan lists */
-function count(progress: Progress, key: string, listed: () => number | undefined): number {
-  const reported = (progress as Record<string, unknown>)[key];
-  return typeof reported === 'number' ? reported : listed() ?? 0;
 }
 
 /** deep JSON is refused before it is parsed: walking it (validation, error messages) would overflow the stack */
