@@ -10,7 +10,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { ROOT, completeScan, freePort, sleep, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, completeScan, freePort, scanEndedWith, sleep, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { scanProblems } from './helpers/upstream-harness.js';
 import { PYTHON, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
@@ -194,22 +195,22 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
     expect(link.state._path).to.equal('entry/measurement/data');
   });
 
-  // needs the runtime's handling of end messages (issue 10 item 4): the stream ends where `interrupted` arrives
   it('Ctrl-C: the interrupted message ends the scan, the positions never measured reported as not received', async () => {
     const printed = await session.scan({ scan: 'mesh', args: ['sx', 0, 1, 5, 0.1], interrupt_before: 2 });
     expect(printed[1]).to.match(/^dranspose: step scan announced/);
     // Contrast stops the detectors too: the Eiger ends its series after the 2 frames it took
     await eiger.play({ frames: 2, shape: [4, 4] });
-    const progress = await pipeline.waitForFinish();
-    expect(progress).to.include({ total_events: 8, finished: true });
+    // positions 3 to 6 (events 3 to 6) never came from either stream: 8 missing frames
+    expect(await pipeline.waitForFinish()).to.deep.equal(scanEndedWith(8, { missing: 8 }));
     const events = await pipeline.result<Events>('events');
     expect([1, 2].map((e) => streamsOf(events, e).streams)).to.deep.equal([{ eiger: 0, contrast: 'running' }, { eiger: 1, contrast: 'running' }]);
-    const status = await pipeline.api<Record<string, unknown>>('/api/v1/status');
-    expect(JSON.stringify(status), 'the missing positions are reported').to.match(/missing|not received|lost/i);
+    const { missing } = await scanProblems(pipeline);
+    expect(missing.map((m) => `${m.event} ${m.component.split('/')[1]}`).sort()).to.deep.equal(
+      [3, 4, 5, 6].flatMap((e) => [`${e} contrast`, `${e} eiger`]));
+    expect(recordOf(events, 7)).to.include({ status: 'interrupted' });
   });
 });
 
-// needs SUB upstreams connected when the ingester starts (issue 12 item 2, the lead's ingester runtime)
 describe('Contrast: the first scan of a fresh pipeline (Contrast sends at once, no subscriber wait)', function () {
   this.timeout(120_000);
   let pipeline: TestPipeline;
