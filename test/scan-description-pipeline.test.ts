@@ -34,7 +34,8 @@ describe('POST /api/v1/scan (live pipeline)', function () {
   });
 
   async function announce(description: unknown): Promise<Response> {
-    return await pipeline.post('/api/v1/scan', description);
+    // as JSON, as the hooks send it (a body without Content-Type: application/json is refused with 415)
+    return await pipeline.post('/api/v1/scan', description, { json: true });
   }
 
   /** The frame number each stream sent in each event, and the worker that got it. */
