@@ -151,6 +151,17 @@ describe('Tango REST API v1.1 conformance (live pipeline)', function () {
     await call('PUT', `${dev}/attributes/fail_on/value?v=-1`);
   });
 
+  it('State is ALARM after a scan whose stream ended early, with the missing frames in Status; ON after a whole scan', async () => {
+    await pipeline.setSequence(uniformSequence(['eiger'], 4));
+    await source.play({ frames: 2, shape: [4, 4] });
+    await pipeline.waitForFinish();
+    const alarm = (await get(`${dev}/state`)).body as { state: string; status: string };
+    expect(alarm.state).to.equal('ALARM');
+    expect(alarm.status.split('\n')[0]).to.equal('the scan ended with errors: 2 missing frames');
+    await scan(2);
+    expect(((await get(`${dev}/state`)).body as { state: string }).state).to.equal('ON');
+  });
+
   it('values carry Last-Modified, ETag and Cache-Control with max-age-millis; unchanged ones answer 304', async () => {
     await call('PUT', `${dev}/attributes/gain/value?v=1.25`);
     const first = await get(`${dev}/attributes/gain/value`);

@@ -192,7 +192,7 @@ export class PipelineDevice {
   private fixedAttributes(): AttributeSpec[] {
     const c = this.controller;
     return [
-      { name: 'State', type: 'DevState', format: 'SCALAR', description: 'ON idle, RUNNING during a scan, INIT while components start, FAULT when a component is missing or failed', read: (v) => v.assessment.state },
+      { name: 'State', type: 'DevState', format: 'SCALAR', description: 'ON idle, RUNNING during a scan, INIT while components start, ALARM after a scan that ended with frames missing or bad, FAULT when a component is missing or failed', read: (v) => v.assessment.state },
       { name: 'Status', type: 'DevString', format: 'SCALAR', description: 'problems, one line per component, and the event counts', read: (v) => statusText(c, v) },
       { name: 'completedEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan that passed the whole pipeline', read: (v) => v.progress.completed_events },
       { name: 'totalEvents', type: 'DevLong64', format: 'SCALAR', description: 'events of the current scan, the start and end events included', read: (v) => v.progress.total_events },
