@@ -292,6 +292,10 @@ describe('Tango REST API v1.1 conformance (live pipeline)', function () {
       ['picture', { data: [4, 5, 6, 7, 8, 9], width: 3, height: 2 }, 'ATTR_VALID'],
       ['missing', null, 'ATTR_INVALID'], ['wrong_shape', null, 'ATTR_INVALID'],
     ]);
-    expect((await get(`${dev}/attributes/missing/value`)).status).to.equal(200);
+    const missing = await get(`${dev}/attributes/missing/value`);
+    expect(missing.status).to.equal(200);
+    expect(missing.body).to.include({ quality: 'ATTR_INVALID', value: null });
+    expect((missing.body as { reason: string }).reason).to.match(/^\$\.nothing\.here: selects nothing: /);
+    expect(((await get(`${dev}/attributes/wrong_shape/value`)).body as { reason: string }).reason).to.equal('$.mean_spectrum is spectrum, the attribute scalar');
   });
 });

@@ -30,6 +30,8 @@ export interface AttributeReading {
   quality: Quality;
   /** epoch milliseconds */
   timestamp: number;
+  /** why the value is ATTR_INVALID (REST clients see it; Tango has no place for it) */
+  reason?: string;
 }
 
 /** a reading with what REST caching needs: when the value last changed, and a tag of the value */
@@ -200,7 +202,7 @@ export class PipelineDevice {
       { name: 'workers', type: 'DevString', format: 'SPECTRUM', description: 'names of the live workers', read: () => c.components.workers.map((w) => w.name) },
       {
         name: 'workerLoad', type: 'DevDouble', format: 'SPECTRUM', display: '%4.2f', description: 'busy fraction of each worker over the scan, in the order of workers',
-        read: (v) => c.components.workers.map((w) => loadRatio(v.load[w.name]?.intervals.scan)),
+        read: (v) => this.loads(v),
       },
       {
         name: 'workerCount', type: 'DevLong', format: 'SCALAR', min: 0, max: MAX_WORKERS,
@@ -359,7 +361,7 @@ export class PipelineDevice {
         const spec = this.spec(name, specs);
         const value = await spec.read(view);
         const reading: AttributeReading = value instanceof InvalidValue
-          ? { name: spec.name, value: null, quality: 'ATTR_INVALID', timestamp: Date.now() }
+          ? { name: spec.name, value: null, quality: 'ATTR_INVALID', timestamp: Date.now(), reason: value.reason }
           : { name: spec.name, value, quality: 'ATTR_VALID', timestamp: Date.now() };
         return this.track(reading);
       } catch (error) {

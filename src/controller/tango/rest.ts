@@ -151,9 +151,10 @@ export function tangoRouter(device: PipelineDevice): Router {
     await handler(ctx, { host: tangoHost(host), hostHref: hosts, href: `${hosts}/devices/${device.name}` });
   };
 
-  /** a value object: the spec's fields only */
+  /** a value object: the spec's fields, and for an ATTR_INVALID value why */
   const valueObject = (reading: AttributeReading, place: Place) => ({
     name: reading.name, host: place.host, device: device.name, value: reading.value, quality: reading.quality, timestamp: reading.timestamp,
+    ...(reading.reason === undefined ? {} : { reason: reading.reason }),
   });
 
   /** an element of a bulk answer: a value object, or the failure under the requested name */
