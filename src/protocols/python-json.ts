@@ -10,6 +10,8 @@
  * reviver) and JSON.parse does the rest.
  */
 
+import { stringEnd } from '../core/json-text.js';
+
 /** what NaN becomes for JSON.parse: a string no Sardana record holds */
 const NAN_MARK = '\u0000NaN\u0000';
 const NAN_TOKEN = JSON.stringify(NAN_MARK);
@@ -34,16 +36,10 @@ function restoreNaN(value: unknown): unknown {
 function rewriteNonFinite(text: string): string | undefined {
   const parts: string[] = [];
   let from = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i += 1; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-      continue;
-    }
     if (c === 0x22) {
-      inString = true;
+      i = stringEnd(text, i);
     } else if (c === 0x4e && text.startsWith('NaN', i)) {
       parts.push(text.slice(from, i), NAN_TOKEN);
       from = i += 3;

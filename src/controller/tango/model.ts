@@ -9,6 +9,7 @@
  * parameter takes bytes only: the controller never opens a path a client names.
  */
 import { createHash } from 'node:crypto';
+import { jsonNestsDeeper } from '../../core/json-text.js';
 import { MappingError, TriggerSequence } from '../../core/mapping/index.js';
 import { ParameterValueError, defaultBytes, parameterBytes, parseParameter } from '../../core/parameters.js';
 import type { ParameterDescription } from '../../core/types.js';
@@ -576,28 +577,8 @@ function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 }
 
-/** deep JSON is refused before it is parsed: walking it (validation, error messages) would overflow the stack */
+/** how deep a JSON body or trigger map may nest (see jsonNestsDeeper) */
 export const MAX_JSON_DEPTH = 64;
-
-/** whether JSON text nests arrays and objects deeper than `max` (strings skipped), without parsing it */
-export function jsonNestsDeeper(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i += 1; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) {
-      depth -= 1;
-    }
-  }
-  return false;
-}
 
 function describeInput(input: unknown): string {
   if (input === undefined) return 'nothing';

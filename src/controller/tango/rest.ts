@@ -18,7 +18,8 @@ import Router from '@koa/router';
 import { MAX_JSON_BODY, MAX_PARAMETER_BYTES } from '../../core/defaults.js';
 import { readBody } from '../../core/http/body.js';
 import { TangoError } from './errors.js';
-import { MAX_JSON_DEPTH, jsonNestsDeeper, type AttributeReading, type PipelineDevice, type TrackedReading } from './model.js';
+import { jsonNestsDeeper } from '../../core/json-text.js';
+import { MAX_JSON_DEPTH, type AttributeReading, type PipelineDevice, type TrackedReading } from './model.js';
 
 const REST_ROOT = '/tango/rest';
 const VERSION = 'v11';
