@@ -198,7 +198,8 @@ describe('pipeline (dranspose run)', function () {
       workers: echoWorkers(1), reducer: echoReducer,
     }, { ingesters: 1, workers: 1 });
     await pipeline.setSequence(uniformSequence(['eiger'], 100));
-    await eiger.play({ frames: 10, shape: [4, 4] });
+    // the header and 10 images, without series_end: the detector is still busy
+    for (const m of stinsSeriesMessages({ frames: 10, shape: [4, 4] }).slice(0, -1)) await eiger.socket.send(m);
     await waitFor('10 images processed', async () => (await pipeline!.progress()).completed_events >= 11);
     expect((await pipeline.progress()).finished).to.equal(false);
     expect((await pipeline.post('/api/v1/stop', '')).status).to.equal(200);
@@ -207,6 +208,23 @@ describe('pipeline (dranspose run)', function () {
     expect(progress.total_events).to.equal(102);
     expect(progress, 'every event that did not end is counted, and the scan says it was stopped')
       .to.include({ outcome: 'stopped', lost_events: 102 - progress.completed_events });
+  });
+
+  it('ends a stream at an early series_end: the later events complete without it, counted missing, the end message in the end event', async () => {
+    const eiger = await source();
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
+      workers: echoWorkers(2), reducer: echoReducer,
+    }, { ingesters: 1, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['eiger'], 100));
+    await eiger.play({ frames: 10, shape: [4, 4] });
+    expect(await pipeline.waitForFinish()).to.deep.equal(scanEndedWith(102, { missing: 90 }));
+    const { missing } = await scanProblems(pipeline);
+    expect(new Set(missing.map((m) => m.event)).size).to.equal(90);
+    expect(missing.every((m) => m.event >= 11 && m.event <= 100 && m.reason === 'the upstream ended the series before this event')).to.equal(true);
+    const events = await pipeline.result<Events>('events');
+    expect(Object.keys(events).map(Number).sort((x, y) => x - y), 'user code ran on the events that had data').to.deep.equal([0, ...Array.from({ length: 10 }, (_, i) => i + 1), 101]);
+    expect(events[101].map((r) => r.streams.eiger.kind)).to.deep.equal(['end', 'end']);
   });
 
   it('counts a throwing processEvent per event and a frame the ingester cannot use; the scan completes', async () => {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { TangoRestClient } from '../src/tango/client.js';
-import { ROOT, TestPipeline, freePort, sleep, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
+import { REDIS_URL, ROOT, TestPipeline, freePort, sleep, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { BRIDGE, EventLog, changes, python } from './helpers/tango.js';
@@ -244,7 +244,7 @@ print(json.dumps({"note": dp.read_attribute("note").value, "gain": dp.read_attri
     const started = await startPipeline({
       workers: [{ class: `${PAYLOAD}:ParameterWorker`, count: 1 }], reducer: { class: `${ECHO}:EchoReducer` },
       tango: { device: runDevice, port: await freePort(), host: '127.0.0.1' },
-    }, { ingesters: 0, workers: 1 }, tangoEnv);
+    }, { ingesters: 0, workers: 1 }, REDIS_URL, tangoEnv);
     const runServer = `DransposePipeline/${started.name}`;
     try {
       const seen = await waitFor(`the device of dranspose run by its plain name\n${started.output.join('')}`, async () => {

@@ -9,8 +9,8 @@ import { fail } from './lifecycle.js';
 interface CaptureOptions { type: string; connect: string; output: string; count?: number }
 
 async function capture(o: CaptureOptions): Promise<void> {
-  const [{ RawCaptureWriter }, { connectUpstream }, { loadProtocol }] = await Promise.all([
-    import('../core/capture/index.js'), import('../ingester/transports/index.js'), import('../protocols/index.js')]);
+  const [{ RawCaptureWriter }, { connectUpstream }, { loadProtocol }, { startProgress }] = await Promise.all([
+    import('../core/capture/index.js'), import('../ingester/transports/index.js'), import('../protocols/index.js'), import('./progress.js')]);
   const protocol = await loadProtocol(o.type);
   const upstream = connectUpstream(protocol.transport, o.connect);
   const writer = await RawCaptureWriter.open(o.output);
@@ -23,16 +23,18 @@ async function capture(o: CaptureOptions): Promise<void> {
   // a PandA capture port sends data only once asked; a reply other than its OK is recorded
   const reply = protocol.transport === 'tcp'
     ? await (await import('../protocols/positioncap/index.js')).requestAsciiCapture(upstream.reader) : true;
+  const progress = startProgress('capture', { unit: 'messages', total: o.count });
   let message = reply === true ? await upstream.reader.next() : reply && [reply];
   for (; message && !stopping; message = await upstream.reader.next()) {
     await writer.write(message);
     count += 1;
-    if (count % 100 === 0) process.stderr.write(`\rcapture: ${count} messages`);
+    progress.update(count);
     if (o.count !== undefined && count >= o.count) break;
   }
+  progress.stop();
   await upstream.close();
   await writer.close();
-  process.stderr.write(`\rcapture: ${count} messages written to ${o.output}\n`);
+  process.stderr.write(`capture: ${count} messages written to ${o.output}\n`);
 }
 
 interface SourceOptions { file: string; bind: string; type?: string; rate: number; warmup: number }

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_MAX_DUMP_BYTES } from '../core/defaults.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
@@ -29,11 +29,12 @@ export function registerComponentCommands(program: Command): void {
     .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, DEFAULT_CREDIT)
     .option('--credit-bytes <bytes>', 'bytes those events may add up to (credit shrinks for large events)', parseInteger, DEFAULT_CREDIT_BYTES)
     .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
-    .action((o: CommonOptions & { port: number; host: string; credit: number; creditBytes: number; tangoDevice?: string }) => runUntilSignal(async () => {
+    .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
+    .action((o: CommonOptions & { port: number; host: string; credit: number; creditBytes: number; tangoDevice?: string; dumpDir?: string }) => runUntilSignal(async () => {
       const [{ startControllerServer }, { PipelineDevice }, { tangoRouter }] = await Promise.all([
         import('../controller/server.js'), import('../controller/tango/model.js'), import('../controller/tango/rest.js')]);
       const routers = o.tangoDevice ? (controller: Controller) => [tangoRouter(new PipelineDevice(controller, { device: o.tangoDevice! }))] : undefined;
-      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, routers });
+      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, dumpDirectory: o.dumpDir, routers });
       return { stop: () => server.close(), ended: server.controller.ended };
     }));
 
@@ -42,10 +43,12 @@ export function registerComponentCommands(program: Command): void {
     .requiredOption('-s, --stream <NAME:PROTOCOL:URL>', 'a stream and its upstream (repeatable)', collect)
     .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port)', 'tcp://127.0.0.1:0')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
-    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string }) => runUntilSignal(async () => {
+    .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
+    .option('--dump-max-bytes <bytes>', 'bytes one dump file may reach', parseInteger, DEFAULT_MAX_DUMP_BYTES)
+    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
       const { Ingester } = await import('../ingester/ingester.js');
       const streams = await Promise.all(o.stream.map(parseStreamSpec));
-      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, dumpPath: o.dump });
+      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, dumpPath: o.dump, dumpDirectory: o.dumpDir, maxDumpBytes: o.dumpMaxBytes });
       await ingester.start();
       return ingester;
     }));

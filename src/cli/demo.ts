@@ -20,8 +20,8 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number):
 }
 
 async function demo(options: DemoOptions): Promise<void> {
-  const [{ default: cliProgress }, { parsePipelineConfig }, { TriggerSequence }, { bindZmqPlayer }, { stinsSeries }, { runPipeline }] = await Promise.all([
-    import('cli-progress'), import('../core/config.js'), import('../core/mapping/index.js'),
+  const [{ showScanProgress }, { parsePipelineConfig }, { TriggerSequence }, { bindZmqPlayer }, { stinsSeries }, { runPipeline }] = await Promise.all([
+    import('./scan-progress.js'), import('../core/config.js'), import('../core/mapping/index.js'),
     import('../protocols/player.js'), import('../protocols/stins/emulator.js'), import('./run.js')]);
   const detector = await bindZmqPlayer('zmq-pull', 'tcp://127.0.0.1:0');
   const config = parsePipelineConfig({
@@ -39,18 +39,13 @@ async function demo(options: DemoOptions): Promise<void> {
   try {
     await waitUntil(() => controller.components.workers.length === options.workers && !!controller.components.reducer
       && controller.components.ingesters.length === 1, 'the ingester, workers and reducer to register', 60_000);
+    const progress = showScanProgress(controller);
     await controller.setSequence(TriggerSequence.uniform(['detector'], options.frames));
     const started = Date.now();
     const sending = detector.play(stinsSeries({ frames: options.frames, shape: [64, 64], dtype: 'uint16' }), { rate: options.rate });
-    const bar = new cliProgress.SingleBar({ format: 'scan |{bar}| {value}/{total} events | {rate} ev/s', hideCursor: true }, cliProgress.Presets.shades_classic);
     const total = controller.progress().total_events;
-    bar.start(total, 0, { rate: 0 });
-    await waitUntil(() => {
-      const p = controller.progress();
-      bar.update(p.completed_events, { rate: Math.round(p.completed_events / Math.max(0.001, (Date.now() - started) / 1000)) });
-      return p.finished;
-    }, 'the scan to finish', 10 * 60_000);
-    bar.stop();
+    await waitUntil(() => controller.progress().finished, 'the scan to finish', 10 * 60_000);
+    progress.stop();
     await sending;
     const seconds = (Date.now() - started) / 1000;
     const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };

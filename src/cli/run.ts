@@ -1,4 +1,5 @@
 /** `dranspose run CONFIG`: a whole pipeline on this host — controller here, the other parts as children. */
+import { resolve } from 'node:path';
 import { parameterBytes } from '../core/parameters.js';
 import { DEFAULT_REDIS_URL } from '../core/redis.js';
 import type { PipelineConfig } from '../core/config.js';
@@ -27,6 +28,7 @@ export async function runPipeline(config: PipelineConfig): Promise<RunningPipeli
     server = await startControllerServer({
       pipeline: config.name, redisUrl: redis.url, keyPrefix: config.key_prefix,
       port: config.controller.port, host: config.controller.host, credit: config.controller.credit, creditBytes: config.controller.credit_bytes,
+      dumpDirectory: config.dumps.directory && resolve(config.baseDir, config.dumps.directory),
       routers: tango?.routers,
     });
   } catch (error) {

@@ -8,9 +8,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { blockingConnection, connectRedis, Keys, redisHealth, redisUrl, within } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
-import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
+import { checkAdmission, TriggerSequence } from '../core/mapping/index.js';
 import { streamEnds } from '../core/mapping/stream-ends.js';
-import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
+import { currentSchema, type ControllerUpdate, type CurrentState } from '../core/messages.js';
 import {
   DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
 } from '../core/parameters.js';
@@ -19,9 +19,11 @@ import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
+import { checkDumpPrefix } from '../core/dump-path.js';
+import { ScanHistory } from './history.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
 import { LivenessMonitor, type Death } from './liveness.js';
-import { Scan, type ScanProgress } from './scan/scan.js';
+import { Scan, type ScanOptions, type ScanPort, type ScanProgress } from './scan/scan.js';
 
 export interface ControllerOptions {
   pipeline: string;
@@ -36,6 +38,8 @@ export interface ControllerOptions {
   admissionMs?: number;
   /** how long a part that ended may take to come back before its share of a scan is given up */
   graceMs?: number;
+  /** the only directory dump_prefix may name; none: dump_prefix must stay empty */
+  dumpDirectory?: string;
 }
 
 export interface WorkerScaler {
@@ -64,6 +68,8 @@ const REGISTRY_MS = 250;
 const DEFAULTS_MS = 1_000;
 const DEFAULT_LIVENESS_MS = 5_000;
 const DEFAULT_GRACE_MS = 30_000;
+/** how long a request waits for Redis before it is answered 503 */
+const REDIS_REQUEST_MS = 5_000;
 /** keys of a finished scan stay this long, for a look after the fact */
 const FINISHED_SCAN_TTL_MS = 10 * 60_000;
 
@@ -84,8 +90,10 @@ export class Controller {
   private mergedDescriptions: ParameterDescription[] = [DUMP_PREFIX];
   private timers: NodeJS.Timeout[] = [];
   scan: Scan | null = null;
-  private sequenceJson: unknown = { parts: {}, sequence: [] };
+  /** the last trigger map posted (GET /api/v1/sequence) */
+  private lastSequence: TriggerSequence | null = null;
   private changingScan: Promise<unknown> = Promise.resolve();
+  readonly history = new ScanHistory();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
 
@@ -108,9 +116,13 @@ export class Controller {
     this.versions = await this.redis.hgetall(this.keys.parameterVersions);
     this.hash = parametersHash(this.versions);
     const sequence = await this.redis.get(this.keys.sequence);
-    if (sequence) this.sequenceJson = JSON.parse(sequence);
+    try {
+      if (sequence) this.lastSequence = TriggerSequence.fromCompact(JSON.parse(sequence));
+    } catch (error) {
+      this.logger.warn(`the stored trigger map cannot be read, GET /api/v1/sequence starts empty: ${error}`);
+    }
     await this.refreshRegistry();
-    // components that outlived an earlier controller keep no scan; they see the parameters
+    await this.resumeRunningScan();
     await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
     this.timers.push(
       setInterval(() => { this.refreshRegistry().catch(() => undefined); }, REGISTRY_MS),
@@ -186,6 +198,7 @@ export class Controller {
   }
 
   get components(): Ensemble { return this.ensemble; }
+  get pipeline(): string { return this.options.pipeline; }
 
   /** streams every worker can receive: served by a live ingester */
   availableStreams(): string[] {
@@ -204,9 +217,9 @@ export class Controller {
       versions: this.versions,
       hash: this.hash,
     };
-    await tx.set(this.keys.current, JSON.stringify(current))
+    await this.redisWork(tx.set(this.keys.current, JSON.stringify(current))
       .xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update))
-      .exec();
+      .exec());
   }
 
   // ---- scans -------------------------------------------------------------------------------
@@ -216,6 +229,37 @@ export class Controller {
     const next = this.changingScan.then(() => this.startScan(sequence));
     this.changingScan = next.catch(() => undefined);
     return await next;
+  }
+
+  /** a scan that an earlier controller left running is driven to its end */
+  private async resumeRunningScan(): Promise<void> {
+    const raw = await this.redis.get(this.keys.current);
+    const current = raw ? currentSchema.safeParse(JSON.parse(raw)) : undefined;
+    const scan = current?.success ? current.data.scan : null;
+    if (!scan || current!.data!.finished) return;
+    const sequence = this.lastSequence;
+    if (!sequence) {
+      this.logger.error(`scan ${scan.scan} was running, but its trigger map cannot be read back; it is left`);
+      return;
+    }
+    this.scan = await Scan.resume({ id: scan.scan, token: scan.token, sequence }, this.ensemble, this.scanPort(), this.scanOptions());
+  }
+
+  private scanPort(): ScanPort {
+    return {
+      redis: this.redis, keys: this.keys, logger: this.logger,
+      ensemble: () => this.ensemble,
+      announce: (update) => this.announce(update),
+      blockingConnection: () => blockingConnection(this.redis),
+      finished: (s) => this.scanFinished(s),
+    };
+  }
+
+  private scanOptions(): ScanOptions {
+    return {
+      credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES,
+      admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
+    };
   }
 
   private async startScan(sequence: TriggerSequence): Promise<string> {
@@ -230,19 +274,11 @@ export class Controller {
     const previous = this.scan;
     await previous?.stop();
     const id = randomUUID();
-    const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, {
-      redis: this.redis, keys: this.keys, logger: this.logger,
-      ensemble: () => this.ensemble,
-      announce: (update) => this.announce(update),
-      blockingConnection: () => blockingConnection(this.redis),
-      finished: (s) => this.scanFinished(s),
-    }, {
-      credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES,
-      admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
-    });
+    const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, this.scanPort(), this.scanOptions());
     this.scan = scan;
-    this.sequenceJson = sequence.toJSON();
-    const tx = this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson));
+    this.lastSequence = sequence;
+    this.history.started(scan);
+    const tx = this.redis.multi().set(this.keys.sequence, sequence.compactJson());
     // the previous scan's keys go now: a scan keeps nothing in Redis beyond the next one
     if (previous) tx.del(...this.keys.scanKeys(previous.id));
     await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents, token: scan.token, streamEnds: streamEnds(sequence) }, tx);
@@ -253,6 +289,7 @@ export class Controller {
   }
 
   private scanFinished(scan: Scan): void {
+    this.history.finished(scan);
     const p = scan.progress();
     const how = p.outcome === 'complete' ? 'complete' : `${p.outcome.replaceAll('_', ' ')}${scan.accounting.endReason ? ` (${scan.accounting.endReason})` : ''}`;
     const line = `scan ${scan.id} ${how}: ${p.completed_events} of ${p.total_events} events completed, ${p.failed_events} failed, `
@@ -269,7 +306,7 @@ export class Controller {
     await this.scan?.stopNow();
   }
 
-  get sequence(): unknown { return this.sequenceJson; }
+  get sequence(): TriggerSequence | null { return this.lastSequence; }
 
   progress(): ScanProgress {
     return this.scan?.progress() ?? {
@@ -292,12 +329,13 @@ export class Controller {
   async getParameter(name: string): Promise<Buffer | null> {
     const version = this.versions[name];
     if (!version) return null;
-    return await this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version));
+    return await this.redisWork(this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version)));
   }
 
   /** Stores a new value (checked against its description), tells every component; returns the new hash. */
   async setParameter(name: string, data: Buffer): Promise<string> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RequestError(400, `parameter names are identifiers, got ${JSON.stringify(name)}`);
+    if (name === DUMP_PREFIX.name) checkDumpPrefix(this.options.dumpDirectory, data.toString('utf8'));
     this.assertRedis();
     const description = this.descriptions().find((d) => d.name === name);
     if (description) {
@@ -316,6 +354,13 @@ export class Controller {
   private assertRedis(): void {
     const problem = this.redisProblem;
     if (problem) throw new HttpError(503, problem);
+  }
+
+  /** Redis work a request waits for, bounded: a Redis that stalls gives a 503, not a hanging request */
+  private async redisWork<T>(work: Promise<T>): Promise<T> {
+    const done = await within(REDIS_REQUEST_MS, work.then((value) => ({ value })));
+    if (!done) throw new HttpError(503, this.redisProblem ?? `Redis did not answer within ${REDIS_REQUEST_MS / 1000} s`);
+    return done.value;
   }
 
   /** new versions of these values, written and announced together */

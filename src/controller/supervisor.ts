@@ -73,6 +73,8 @@ export function childSpecs(config: PipelineConfig): ChildSpec[] {
     const args = ['ingester', '--name', ingester.name, '--bind', ingester.bind ?? DEFAULT_ZMQ_BIND];
     for (const s of ingester.streams) args.push('--stream', `${s.name}:${s.protocol}:${s.upstream}`);
     if (ingester.dump) args.push('--dump', resolve(config.baseDir, ingester.dump));
+    if (config.dumps.directory) args.push('--dump-dir', resolve(config.baseDir, config.dumps.directory));
+    args.push('--dump-max-bytes', String(config.dumps.max_bytes));
     specs.push({ name: ingester.name, args, field: `ingester:${ingester.name}` });
   }
   config.workers.forEach((group) => { for (let i = 0; i < group.count; i++) specs.push(workerSpec(config, group, i)); });

@@ -19,6 +19,10 @@ export interface AssignmentEntry {
   slots: Record<string, number>;
   reassigned: EventRoute[];
   completed: EventRanges;
+  /** the last report the controller had applied when it wrote this entry (a restarted controller reads on from there) */
+  cursor?: string;
+  /** events assigned once this entry is read, and each stream's entries before that event (for a restarted controller) */
+  frontier?: { event: number; slots: Record<string, number> };
 }
 
 interface WireEntry {
@@ -36,6 +40,11 @@ interface WireEntry {
   r?: [number, number][];
   /** completed events */
   d?: EventRanges;
+  /** report cursor */
+  c?: string;
+  /** frontier after this entry, and the slots per stream of `s` there */
+  n?: number;
+  nk?: number[];
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -52,6 +61,7 @@ export function encodeAssignmentEntry(entry: AssignmentEntry): string {
     return i;
   };
   for (const name of Object.keys(entry.slots)) index(streams, name);
+  for (const name of Object.keys(entry.frontier?.slots ?? {})) index(streams, name);
   const patternOf = (route: StreamRoutes): number => {
     const row: (number[] | null)[] = [];
     for (const [name, identities] of Object.entries(route)) row[index(streams, name)] = identities.map((id) => index(workers, id));
@@ -80,6 +90,12 @@ export function encodeAssignmentEntry(entry: AssignmentEntry): string {
     wire.k = wire.s.map((name) => entry.slots[name] ?? 0);
   }
   if (entry.completed.length) wire.d = entry.completed;
+  if (entry.cursor) wire.c = entry.cursor;
+  if (entry.frontier) {
+    wire.s = [...streams.keys()];
+    wire.n = entry.frontier.event;
+    wire.nk = wire.s.map((name) => entry.frontier!.slots[name] ?? 0);
+  }
   return JSON.stringify(wire);
 }
 
@@ -112,5 +128,7 @@ export function decodeAssignmentEntry(json: string): AssignmentEntry {
     slots,
     reassigned: (wire.r ?? []).map(([event, code]) => ({ event, streams: pattern(code) })),
     completed: wire.d ?? [],
+    ...(wire.c ? { cursor: wire.c } : {}),
+    ...(wire.n !== undefined ? { frontier: { event: wire.n, slots: Object.fromEntries(streams.map((name, i) => [name, wire.nk?.[i] ?? 0])) } } : {}),
   };
 }

@@ -177,7 +177,7 @@ export abstract class Component {
     return {
       name: this.name, service_uuid: this.instanceId, mapping_uuid: this.scan?.scan ?? null,
       dranspose_version: VERSION, parameters_hash: this.parametersHash, processed_events: this.processed,
-      event_rate: this.rate, errors: this.errors, parameter_descriptions: [...this.descriptions.values()], seen: now,
+      event_rate: this.rate, errors: this.errors, parameter_descriptions: [...this.descriptions.values()], seen: now, pid: process.pid,
       ...this.extraState(),
     };
   }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeIssue } from './validation.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from './defaults.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_MAX_DUMP_BYTES } from './defaults.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
@@ -59,6 +59,11 @@ export const pipelineConfigSchema = z.strictObject({
   debug_workers: z.array(debugWorkerSchema).default([]),
   reducer: reducerSchema.prefault({}),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** where the dump_prefix parameter may make ingesters write (relative to the config file), and how much */
+  dumps: z.strictObject({
+    directory: z.string().min(1).optional(),
+    max_bytes: z.number().int().positive().default(DEFAULT_MAX_DUMP_BYTES),
+  }).prefault({}),
   tango: z.strictObject({
     device: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'domain/family/member'),
     port: port.default(45450),

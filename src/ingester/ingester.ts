@@ -5,12 +5,13 @@
  */
 import { Component, type Adoption, type ComponentOptions } from '../core/component.js';
 import type { ScanInfo } from '../core/messages.js';
-import { DEFAULT_CREDIT_BYTES, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
+import { DEFAULT_CREDIT_BYTES, DEFAULT_MAX_DUMP_BYTES, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
 import { blockingConnection } from '../core/redis.js';
 import { ScanDumper } from './dumper.js';
+import { openableDumpPath } from '../core/dump-path.js';
 import { WorkerRouter } from './router.js';
 import { ScanRun } from './scan-run.js';
 import { StreamFeed } from './stream-feed.js';
@@ -28,6 +29,10 @@ export interface IngesterOptions extends ComponentOptions {
   bind?: string;
   /** file that receives every forwarded event (tagged dump format), appended across scans */
   dumpPath?: string;
+  /** the only directory the dump_prefix parameter may dump into; none: no prefix dumps */
+  dumpDirectory?: string;
+  /** bytes one dump file may reach */
+  maxDumpBytes?: number;
   /** frames kept for unfinished events may add up to this; then the upstream waits */
   maxRetainedBytes?: number;
 }
@@ -141,7 +146,7 @@ export class Ingester extends Component {
     }, {
       scan, feeds, resumeFrom,
       assignments: { connection: blockingConnection(this.redis), key: this.keys.assignments(scan.scan) },
-      dumper: dumpPath ? new ScanDumper(dumpPath, this.logger) : undefined,
+      dumper: dumpPath ? new ScanDumper(dumpPath, { maxBytes: this.opts.maxDumpBytes ?? DEFAULT_MAX_DUMP_BYTES, onProblem: (m) => this.dumpProblem(m) }) : undefined,
       maxRetainedBytes: this.opts.maxRetainedBytes ?? 2 * DEFAULT_CREDIT_BYTES,
     });
     this.run.done.catch((e) => this.logger.error(`scan ${scan.scan} stopped: ${e?.stack ?? e}`));
@@ -175,7 +180,18 @@ export class Ingester extends Component {
 
   private dumpPrefixPath(scan: string): string | undefined {
     const prefix = this.parameters.dump_prefix?.data.toString();
-    return prefix ? `${prefix}${this.name}-${scan}.cbors` : undefined;
+    if (!prefix) return undefined;
+    try {
+      return openableDumpPath(this.opts.dumpDirectory, prefix, `${this.name}-${scan}.cbors`);
+    } catch (error) {
+      this.dumpProblem(`scan ${scan} is not dumped: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private dumpProblem(message: string): void {
+    this.errors += 1;
+    this.logger.error(message);
   }
 
   /** a stream's upstream for one scan; SUB upstreams stay subscribed for the ingester's life */

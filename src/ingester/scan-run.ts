@@ -61,8 +61,10 @@ export class ScanRun {
   private readonly completedAhead = new Set<number>();
   /** identity → events it could not be sent yet (not connected) */
   private readonly parked = new Map<string, Set<number>>();
-  /** the last event the loop handled */
+  /** the event the loop is filling (its frames may still be on their way) */
   private loopEvent = -1;
+  /** every event up to this one has been taken: kept and sent, or passed */
+  private takenUpTo = -1;
   private readonly outbox: Outbox<PartialEvent>;
 
   constructor(private readonly port: ScanRunPort, private readonly options: ScanRunOptions) {
@@ -112,11 +114,9 @@ export class ScanRun {
       for (const { event, streams } of entry.routes) {
         if (this.cancelled) break;
         this.loopEvent = event;
-        const route = this.overrides.get(event) ?? streams;
-        this.overrides.delete(event);
         const fills: Record<string, SlotFill> = {};
         for (const s of this.streams) {
-          if (!(s in route)) continue;                                 // null entry: no frame for this event
+          if (!(s in streams)) continue;                               // null entry: no frame for this event
           const slot = this.nextSlot[s]++;
           if (resumeFrom && slot < (resumeFrom[s] ?? 0)) {
             // the predecessor read this slot; unless the event completed, its frame died with it
@@ -125,9 +125,12 @@ export class ScanRun {
           }
           fills[s] = await feeds.get(s)!.fill(slot, event === scan.streamEnds[s]);
         }
-        this.completedAhead.delete(event);
-        if (this.cancelled || !Object.keys(fills).length) continue;
-        await this.take(event, route, fills);
+        // a reassignment, or the event's end, may have come while the frames were awaited
+        const endedMeanwhile = this.completedAhead.delete(event);
+        const route = this.overrides.get(event) ?? streams;
+        this.overrides.delete(event);
+        if (!this.cancelled && !endedMeanwhile && Object.keys(fills).length) await this.take(event, route, fills);
+        this.takenUpTo = event;
       }
     }
     await this.outbox.flush();
@@ -206,7 +209,7 @@ export class ScanRun {
         const added = Object.keys(kept.fills).flatMap((s) => streams[s] ?? []).filter((id) => !before.has(id));
         for (const waiting of this.parked.values()) waiting.delete(event);
         void this.deliver(event, added);
-      } else if (event > this.loopEvent) {
+      } else if (event > this.takenUpTo) {
         this.overrides.set(event, streams);
       } else {
         this.sendNotHeld(event, streams);
@@ -232,7 +235,7 @@ export class ScanRun {
       if (kept) {
         this.retained.delete(event);
         this.retainedBytes -= kept.bytes;
-      } else if (event > this.loopEvent) {
+      } else if (event > this.takenUpTo) {
         this.completedAhead.add(event);
       }
       this.overrides.delete(event);

@@ -10,7 +10,15 @@
  * reviver) and JSON.parse does the rest.
  */
 
-import { stringEnd } from '../core/json-text.js';
+/** the index of the quote that closes the JSON string opening at `start` (text.length when it never closes) */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i += 1; // backslash: the next character is escaped
+    else if (c === 0x22) return i;
+  }
+  return text.length;
+}
 
 /** what NaN becomes for JSON.parse: a string no Sardana record holds */
 const NAN_MARK = '\u0000NaN\u0000';

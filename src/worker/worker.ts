@@ -124,10 +124,15 @@ export class Worker extends Component {
       if (!present.has(name)) { link.socket.close(); this.links.delete(name); }
     }
     const reducer = ensemble.reducer;
-    if (reducer?.url && reducer.service_uuid !== this.reducer?.instance) {
-      // results queued for a reducer that is gone are lost with it: the controller counts them
+    if (reducer?.url === undefined || reducer.service_uuid !== this.reducer?.instance) {
+      // results queued for a reducer that is gone are lost with it (the controller counts them);
+      // the next ones wait for its successor
       this.reducer?.socket.close();
-      const socket = new zmq.Push({ linger: 0 });
+      this.reducer = undefined;
+    }
+    if (reducer?.url && !this.reducer) {
+      // immediate: while the reducer is not connected, a send waits instead of queueing for a peer that may never return
+      const socket = new zmq.Push({ linger: 0, immediate: true });
       socket.connect(reducer.url);
       this.reducer = { instance: reducer.service_uuid, socket };
       this.reducerChanged?.();

@@ -42,8 +42,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Deletes every key under a test's prefix (SCAN, never KEYS or FLUSH on the shared server). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
@@ -61,6 +61,7 @@ export interface PipelineSpec {
   parameters?: Record<string, unknown>;
   controller?: Record<string, unknown>;
   tango?: Record<string, unknown>;
+  dumps?: Record<string, unknown>;
 }
 
 export interface Expected { ingesters: number; workers: number }
@@ -139,7 +140,7 @@ export class TestPipeline {
 }
 
 /** Writes a configuration for this test and starts `dranspose run` on it (`env`: its environment, default this one's). */
-export async function startPipeline(spec: PipelineSpec, expected?: Expected, env: NodeJS.ProcessEnv = process.env): Promise<TestPipeline> {
+export async function startPipeline(spec: PipelineSpec, expected?: Expected, redisUrl = REDIS_URL, env: NodeJS.ProcessEnv = process.env): Promise<TestPipeline> {
   const name = `t${randomUUID().slice(0, 8)}`;
   const prefix = `dranspose:test-${name}:`;
   const controllerPort = await freePort();
@@ -153,11 +154,12 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected, env
     reducer: { port: reducerPort, host: '127.0.0.1', ...spec.reducer },
     parameters: spec.parameters ?? {},
     ...(spec.tango ? { tango: spec.tango } : {}),
+    ...(spec.dumps ? { dumps: spec.dumps } : {}),
   };
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...env, DRANSPOSE_REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
   if (expected) {
     try {

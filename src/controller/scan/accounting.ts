@@ -4,6 +4,8 @@
  * no event (bad) are counted beside. Counts are exact whatever the scan's length; the lists that
  * explain them keep the latest entries and a total per reason.
  */
+import type { AccountingSnapshot, ProblemLogSnapshot } from './checkpoint.js';
+
 export type Outcome = 'running' | 'complete' | 'complete_with_errors' | 'incomplete' | 'stopped';
 
 export interface Problem { event: number; component: string; reason: string }
@@ -31,6 +33,17 @@ export class ProblemLog {
   /** the newest `n` entries */
   tail(n: number): Problem[] {
     return this.latest.slice(-n);
+  }
+
+  snapshot(): ProblemLogSnapshot {
+    return { latest: this.tail(100), byReason: [...this.byReason], total: this.total };
+  }
+
+  restore(snapshot: ProblemLogSnapshot): void {
+    this.latest.splice(0, this.latest.length, ...snapshot.latest);
+    this.byReason.clear();
+    for (const [reason, count] of snapshot.byReason) this.byReason.set(reason, count);
+    this.total = snapshot.total;
   }
 }
 
@@ -104,6 +117,30 @@ export class ScanAccounting {
   /** events that ended well, given how many ended at all */
   completedEvents(ended: number): number {
     return Math.max(0, ended - this.marks.failed - this.marks.lost);
+  }
+
+  snapshot(): AccountingSnapshot {
+    return {
+      failed: this.marks.failed, lost: this.marks.lost, unassignedLost: this.unassignedLost,
+      failures: this.failures.snapshot(), losses: this.losses.snapshot(), missing: this.missing.snapshot(),
+      bad: this.bad.snapshot(), skipped: this.skipped.snapshot(), refused: this.refused, stopped: this.stopped,
+      ...(this.endReason ? { endReason: this.endReason } : {}),
+    };
+  }
+
+  /** the counts of a checkpoint (which events failed or were lost is not kept: only how many) */
+  restore(s: AccountingSnapshot): void {
+    this.marks.failed = s.failed;
+    this.marks.lost = s.lost;
+    this.unassignedLost = s.unassignedLost;
+    this.failures.restore(s.failures);
+    this.losses.restore(s.losses);
+    this.missing.restore(s.missing);
+    this.bad.restore(s.bad);
+    this.skipped.restore(s.skipped);
+    this.refused = s.refused;
+    this.stopped = s.stopped;
+    this.endReason = s.endReason;
   }
 
   outcome(finished: boolean): Outcome {

@@ -22,6 +22,7 @@ import { readStream, type Keys } from '../../core/redis.js';
 import { fieldOf, type Ensemble } from '../../core/registry.js';
 import { WorkerLoad } from '../load.js';
 import { ScanAccounting, type Outcome } from './accounting.js';
+import { foldAssignments, streamIdAfter, type FoldedAssignments, type ScanCheckpoint } from './checkpoint.js';
 
 export interface ScanOptions {
   /** unfinished events a worker may hold */
@@ -55,12 +56,19 @@ export interface ScanIdentity {
   sequence: TriggerSequence;
 }
 
+/** a running scan found by a restarted controller */
+export interface RestoredScan {
+  folded: FoldedAssignments;
+  checkpoint?: ScanCheckpoint;
+}
+
 /** events a worker may hold until the ingesters said how large events are */
 const FIRST_CREDIT = 8;
 const FENCE_TIMEOUT_MS = 15_000;
 /** an event that this many workers died processing is not handed to another: it is lost */
 const POISON_DEATHS = 2;
 const TRIM_EVERY_MS = 1000;
+const CHECKPOINT_EVERY_MS = 1000;
 /** routes per assignment stream entry */
 const MAX_ROUTES = 2000;
 
@@ -96,7 +104,7 @@ export class Scan {
   readonly assigner: Assigner;
   readonly load = new WorkerLoad();
   readonly accounting: ScanAccounting;
-  readonly startedAt = Date.now();
+  readonly startedAt: number = Date.now();
   endedAt?: number;
   private readonly blocking: Redis;
   /** components alive when the scan was set, expected to adopt it */
@@ -126,7 +134,14 @@ export class Scan {
   /** assignment stream entries with the highest event they mention, for trimming */
   private readonly entries: { id: string; maxEvent: number }[] = [];
   private lastTrim = 0;
+  private lastCheckpoint = 0;
+  /** the report cursor of the last checkpoint written: older reports can go */
+  private checkpointedCursor = '0';
   private lastReportId = '0';
+  /** after a controller restart: reports up to `counted` are in the checkpoint, up to `routed` in the assignment stream */
+  private replay?: { counted: string; routed: string };
+  /** after a controller restart: workers of the stream that are no longer alive are looked at in the first round */
+  private checkRestoredMembers = false;
   private sized = false;
   private running = true;
   private finishSent = false;
@@ -135,7 +150,8 @@ export class Scan {
   private admit!: () => void;
   readonly loop: Promise<void>;
 
-  constructor(identity: ScanIdentity, ensemble: Ensemble, private readonly port: ScanPort, private readonly options: ScanOptions) {
+  constructor(identity: ScanIdentity, ensemble: Ensemble, private readonly port: ScanPort, private readonly options: ScanOptions,
+    restored?: RestoredScan) {
     this.id = identity.id;
     this.token = identity.token;
     this.sequence = identity.sequence;
@@ -145,7 +161,50 @@ export class Scan {
     this.expected = new Set([...ensemble.ingesters, ...ensemble.workers, ...(ensemble.reducer ? [ensemble.reducer] : [])].map(fieldOf));
     this.blocking = port.blockingConnection();
     this.admissionDone = new Promise((resolve) => { this.admit = resolve; });
+    if (restored) this.restore(restored, ensemble);
     this.loop = this.run();
+  }
+
+  /** A restarted controller takes over a running scan from its assignment stream, checkpoint and reports. */
+  static async resume(identity: ScanIdentity, ensemble: Ensemble, port: ScanPort, options: ScanOptions): Promise<Scan> {
+    const [folded, raw] = await Promise.all([
+      foldAssignments(port.redis, port.keys, identity.id),
+      port.redis.get(port.keys.checkpoint(identity.id)),
+    ]);
+    const checkpoint = raw ? JSON.parse(raw) as ScanCheckpoint : undefined;
+    return new Scan(identity, ensemble, port, options, { folded, checkpoint });
+  }
+
+  private restore({ folded, checkpoint }: RestoredScan, ensemble: Ensemble): void {
+    // every part that says it works on this scan adopted it
+    for (const entry of [...ensemble.ingesters, ...ensemble.workers, ...(ensemble.reducer ? [ensemble.reducer] : [])]) {
+      if (entry.mapping_uuid === this.id) this.ready.set(fieldOf(entry), entry.service_uuid);
+    }
+    const tags = new Map(ensemble.workers.map((w) => [w.name, w.tags ?? ['generic']]));
+    for (const name of folded.outstanding.keys()) this.members.set(name, { instance: folded.instances.get(name)! });
+    this.assigner.registerWorkers([...this.members.keys()].map((name) => ({ name, tags: tags.get(name) ?? ['generic'] })));
+    this.assigner.restore(folded.frontier, folded.outstanding);
+    for (const [event, streams] of folded.routes) this.routes.set(event, streams);
+    Object.assign(this.streamSlots, folded.slots);
+    this.entries.push(...folded.entries);
+    if (checkpoint) {
+      (this as { startedAt: number }).startedAt = checkpoint.startedAt;
+      this.accounting.restore(checkpoint.accounting);
+      for (const [reducer, list] of checkpoint.awaitingReduce) this.awaitingReduce.set(reducer, new Map(list));
+      for (const reducer of checkpoint.deadReducers) this.deadReducers.add(reducer);
+      for (const [event, deaths] of checkpoint.suspects) this.suspects.set(event, deaths);
+      for (const [ingester, counts] of checkpoint.forwarded) this.forwarded.set(ingester, counts);
+    }
+    const counted = checkpoint?.cursor ?? '0';
+    this.replay = { counted, routed: folded.cursor };
+    this.lastReportId = streamIdAfter(folded.cursor, counted) ? counted : folded.cursor;
+    this.admitted = true;
+    this.admit();
+    this.sized = true;
+    this.sizeCredit();
+    this.checkRestoredMembers = true;
+    this.port.logger.warn(`resuming scan ${this.id} at event ${folded.frontier} of ${this.sequence.totalEvents}, `
+      + `${folded.routes.size} unfinished, after a controller restart (constraints met again bind anew)`);
   }
 
   /** resolves once every component adopted the scan (or the admission time ran out) */
@@ -194,7 +253,7 @@ export class Scan {
     const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs: 50, count: 2000 });
     for (const { id, fields } of entries) {
       this.lastReportId = id;
-      this.handle(fields[1]);
+      this.handle(id, fields[1]);
     }
     if (this.finishSent) return;
     const now = Date.now();
@@ -203,17 +262,22 @@ export class Scan {
       this.admit();
     }
     if (!this.admitted) return;
+    if (this.checkRestoredMembers) this.lookAtRestoredMembers();
     this.updateMembers(now);
     if (!this.sized && now - this.startedAt > 1000) this.sizeCredit();
     for (const assignment of this.assigner.assign()) this.assigned(assignment);
-    await this.publish();
+    await this.publish(now - this.lastCheckpoint > CHECKPOINT_EVERY_MS);
     await this.checkGrace(now);
     if (this.finishSent) return;
     if (this.assigner.completedEvents >= this.sequence.totalEvents) await this.finish();
     else if (now - this.lastTrim > TRIM_EVERY_MS) await this.trim(now);
   }
 
-  private handle(raw: string): void {
+  /**
+   * One report. After a controller restart, reports already reflected in the assignment stream are
+   * read again for their counts only, and those already in the checkpoint for their routing only.
+   */
+  private handle(id: string, raw: string): void {
     let report: Report;
     try {
       report = reportSchema.parse(JSON.parse(raw));
@@ -221,26 +285,32 @@ export class Scan {
       this.port.logger.warn(`ignoring a malformed report: ${(error as Error).message}`);
       return;
     }
+    const counting = !this.replay || streamIdAfter(id, this.replay.counted);
+    const routing = !this.replay || streamIdAfter(id, this.replay.routed);
+    if (this.replay && counting && routing) this.replay = undefined;
     switch (report.kind) {
       case 'ready':
         this.ready.set(report.component, report.instance);
         this.missingParts.delete(report.component);
         break;
-      case 'done': this.workerProgress(report); break;
+      case 'done': this.workerProgress(report, counting, routing); break;
       case 'reduced': {
         for (const [sender, ranges] of Object.entries(report.events)) {
           const worker = this.memberOf(sender);
           if (!worker) continue;
           const awaiting = this.awaitingReduce.get(report.instance);
-          for (const event of eventsOf(ranges)) awaiting?.delete(event);
-          this.completed(worker, [...eventsOf(ranges)]);
+          if (counting) for (const event of eventsOf(ranges)) awaiting?.delete(event);
+          if (routing) this.completed(worker, [...eventsOf(ranges)]);
         }
-        for (const [event, sender, reason] of report.failed) this.accounting.failed(event, `reducer (result of ${sender.split('/')[0]})`, reason);
-        this.accounting.refused = Math.max(this.accounting.refused, report.refused);
+        if (counting) {
+          for (const [event, sender, reason] of report.failed) this.accounting.failed(event, `reducer (result of ${sender.split('/')[0]})`, reason);
+          this.accounting.refused = Math.max(this.accounting.refused, report.refused);
+        }
         break;
       }
-      case 'fenced': this.fenced(report.sender); break;
+      case 'fenced': if (routing) this.fenced(report.sender); break;
       case 'ingested':
+        if (!counting) break;
         this.forwarded.set(report.ingester, { events: report.forwarded, bytes: report.bytes });
         this.sizeCredit();
         for (const [stream, event, reason] of report.bad) this.accounting.bad.add({ event, component: `${report.ingester}/${stream}`, reason });
@@ -259,30 +329,30 @@ export class Scan {
     return this.members.get(name)?.instance === sender.slice(slash + 1) ? name : undefined;
   }
 
-  private workerProgress(report: DoneReport): void {
+  private workerProgress(report: DoneReport, counting: boolean, routing: boolean): void {
     const worker = report.worker;
     // a report of an instance the scan gave up on: its events were redone or counted
     if (this.members.get(worker)?.instance !== report.instance) return;
     const ended = [...eventsOf(report.events)];
     for (const [event, reason] of report.failed) {
-      this.accounting.failed(event, worker, reason);
+      if (counting) this.accounting.failed(event, worker, reason);
       ended.push(event);
     }
-    for (const [event, stream, reason] of report.missing) this.accounting.missing.add({ event, component: `${worker}/${stream}`, reason });
+    if (counting) for (const [event, stream, reason] of report.missing) this.accounting.missing.add({ event, component: `${worker}/${stream}`, reason });
     for (const [reducer, ranges] of Object.entries(report.sent)) {
       for (const event of eventsOf(ranges)) {
         if (!this.assigner.isOutstanding(worker, event)) continue;   // already reduced
         if (this.deadReducers.has(reducer)) {
-          this.accounting.lost(event, worker, 'its result went to a reducer that ended before reducing it');
+          if (counting) this.accounting.lost(event, worker, 'its result went to a reducer that ended before reducing it');
           ended.push(event);
-          continue;
+        } else if (counting) {
+          let awaiting = this.awaitingReduce.get(reducer);
+          if (!awaiting) this.awaitingReduce.set(reducer, awaiting = new Map());
+          awaiting.set(event, worker);
         }
-        let awaiting = this.awaitingReduce.get(reducer);
-        if (!awaiting) this.awaitingReduce.set(reducer, awaiting = new Map());
-        awaiting.set(event, worker);
       }
     }
-    this.completed(worker, ended);
+    if (routing) this.completed(worker, ended);
     if (report.times.events) {
       const last = Math.max(...ended, ...Object.values(report.sent).flatMap((r) => [...eventsOf(r)]));
       if (Number.isFinite(last)) this.load.record(worker, last, report.times);
@@ -342,6 +412,23 @@ export class Scan {
     }
   }
 
+  /** workers the assignment stream names that are no longer alive: they ended while no controller ran */
+  private lookAtRestoredMembers(): void {
+    this.checkRestoredMembers = false;
+    const alive = new Map(this.port.ensemble().workers.map((w) => [w.name, w.service_uuid]));
+    for (const [name, member] of this.members) {
+      if (alive.get(name) === member.instance) continue;
+      this.ready.set(`worker:${name}`, member.instance);
+      this.partEnded(`worker:${name}`, member.instance, 'was gone when the controller restarted');
+    }
+    const reducer = this.port.ensemble().reducer?.service_uuid;
+    for (const instance of this.awaitingReduce.keys()) {
+      if (instance === reducer) continue;
+      this.ready.set('reducer:reducer', instance);
+      this.partEnded('reducer:reducer', instance, 'was gone when the controller restarted');
+    }
+  }
+
   /** A part ended (from the liveness check, or its process exit); `processing`: the event its user code was in. */
   partEnded(field: string, instance: string, how: string, processing?: number): void {
     if (this.finishSent || this.ready.get(field) !== instance) return;
@@ -350,7 +437,8 @@ export class Scan {
     if (kind === 'worker') {
       const member = this.members.get(name);
       if (member?.instance !== instance || member.fencing) return;
-      const during = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : undefined;
+      // its last beat said which event it was in; failing that, its oldest unfinished event is the likeliest
+      const during = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : this.assigner.oldestOutstanding(name);
       if (during !== undefined) this.suspects.set(during, (this.suspects.get(during) ?? 0) + 1);
       logger.error(`worker ${name} ${how} during scan ${this.id}${during === undefined ? '' : ` while processing event ${during}`}; `
         + `its unfinished events (${this.assigner.outstanding(name)}) go to other workers`);
@@ -474,9 +562,12 @@ export class Scan {
     this.port.finished(this);
   }
 
-  /** new routes, reassignments and completions, in one entry of the assignment stream */
-  private async publish(): Promise<void> {
-    if (!this.pendingRoutes.length && !this.pendingReassigned.length && !this.pendingCompleted.length) return;
+  /**
+   * New routes, reassignments and completions, in one entry of the assignment stream, with the report
+   * cursor they reflect; with `checkpoint`, the counts too, in the same transaction.
+   */
+  private async publish(checkpoint = false): Promise<void> {
+    if (!checkpoint && !this.pendingRoutes.length && !this.pendingReassigned.length && !this.pendingCompleted.length) return;
     const routes = this.pendingRoutes.splice(0);
     const reassigned = this.pendingReassigned.splice(0);
     const completed = this.pendingCompleted;
@@ -484,7 +575,7 @@ export class Scan {
     const withIdentities = (streams: StreamRoutes): StreamRoutes =>
       Object.fromEntries(Object.entries(streams).map(([s, workers]) => [s, workers.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`)]));
     const slots = this.pendingSlots.splice(0);
-    const pipeline = this.port.redis.pipeline();
+    const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
     for (let i = 0; i < Math.max(1, routes.length); i += MAX_ROUTES) {
       const chunk = routes.slice(i, i + MAX_ROUTES);
@@ -494,26 +585,47 @@ export class Scan {
         slots: chunk.length ? slots[i / MAX_ROUTES] : {},
         reassigned: first ? reassigned.map((r) => ({ event: r.event, streams: withIdentities(r.streams) })) : [],
         completed: first ? toRanges(completed) : [],
+        cursor: this.lastReportId,
+        frontier: { event: this.assigner.assignedEvents, slots: this.streamSlots },
       });
       const maxEvent = Math.max(chunk.at(-1)?.event ?? -1, ...(first ? reassigned.map((r) => r.event) : []), first && completed.length ? Math.max(...completed) : -1);
       entries.push({ maxEvent, json });
       pipeline.xadd(this.port.keys.assignments(this.id), '*', 'd', json);
     }
+    const cursor = this.lastReportId;
+    if (checkpoint) {
+      this.lastCheckpoint = Date.now();
+      pipeline.set(this.port.keys.checkpoint(this.id), JSON.stringify(this.checkpoint()));
+    }
     const results = await pipeline.exec();
-    results?.forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
+    if (checkpoint) this.checkpointedCursor = cursor;
+    results?.slice(0, entries.length).forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
   }
 
-  /** drops assignment entries that only concern ended events, and reports already read */
+  private checkpoint(): ScanCheckpoint {
+    return {
+      cursor: this.lastReportId,
+      startedAt: this.startedAt,
+      accounting: this.accounting.snapshot(),
+      awaitingReduce: [...this.awaitingReduce].map(([reducer, events]) => [reducer, [...events]]),
+      deadReducers: [...this.deadReducers],
+      suspects: [...this.suspects],
+      forwarded: [...this.forwarded],
+    };
+  }
+
+  /** drops assignment entries that only concern ended events, and reports the last checkpoint reflects */
   private async trim(now: number): Promise<void> {
     this.lastTrim = now;
     const lowest = this.assigner.lowestIncomplete();
     let keepFrom = 0;
-    while (keepFrom < this.entries.length && this.entries[keepFrom].maxEvent < lowest) keepFrom++;
-    if (!keepFrom) return;
-    const minId = this.entries[keepFrom]?.id;
+    // the newest entry stays: it tells a restarted controller the frontier and the report cursor
+    while (keepFrom < this.entries.length - 1 && this.entries[keepFrom].maxEvent < lowest) keepFrom++;
+    const minId = keepFrom ? this.entries[keepFrom]?.id : undefined;
     this.entries.splice(0, keepFrom);
     const pipeline = this.port.redis.pipeline();
     if (minId) pipeline.xtrim(this.port.keys.assignments(this.id), 'MINID', minId);
+    if (!this.replay && this.checkpointedCursor !== '0') pipeline.xtrim(this.port.keys.reports(this.id), 'MINID', this.checkpointedCursor);
     await pipeline.exec();
   }
 

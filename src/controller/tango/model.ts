@@ -9,7 +9,7 @@
  * parameter takes bytes only: the controller never opens a path a client names.
  */
 import { createHash } from 'node:crypto';
-import { jsonNestsDeeper } from '../../core/json-text.js';
+import { checkJsonDepth } from '../../core/http/body.js';
 import { MappingError, TriggerSequence } from '../../core/mapping/index.js';
 import { ParameterValueError, defaultBytes, parameterBytes, parseParameter } from '../../core/parameters.js';
 import type { ParameterDescription } from '../../core/types.js';
@@ -506,10 +506,8 @@ export class PipelineDevice {
   private async setSequence(input: unknown): Promise<string> {
     const origin = `${this.name}/SetSequence`;
     let body: unknown;
-    if (jsonNestsDeeper(input as string, MAX_JSON_DEPTH)) {
-      throw new TangoError('DRANSPOSE_BadSequence', `the trigger map nests deeper than ${MAX_JSON_DEPTH} levels`, origin);
-    }
     try {
+      checkJsonDepth(Buffer.from(input as string));
       body = JSON.parse(input as string);
     } catch (error) {
       throw new TangoError('DRANSPOSE_BadSequence', `the trigger map is not JSON: ${(error as Error).message}`, origin);
@@ -576,9 +574,6 @@ export function bytesSummary(bytes: Buffer): string {
 function mean(values: number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
 }
-
-/** how deep a JSON body or trigger map may nest (see jsonNestsDeeper) */
-export const MAX_JSON_DEPTH = 64;
 
 function describeInput(input: unknown): string {
   if (input === undefined) return 'nothing';

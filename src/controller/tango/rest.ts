@@ -16,10 +16,9 @@ import { hostname } from 'node:os';
 import type Koa from 'koa';
 import Router from '@koa/router';
 import { MAX_JSON_BODY, MAX_PARAMETER_BYTES } from '../../core/defaults.js';
-import { readBody } from '../../core/http/body.js';
+import { checkJsonDepth, readBody } from '../../core/http/body.js';
 import { TangoError } from './errors.js';
-import { jsonNestsDeeper } from '../../core/json-text.js';
-import { MAX_JSON_DEPTH, type AttributeReading, type PipelineDevice, type TrackedReading } from './model.js';
+import type { AttributeReading, PipelineDevice, TrackedReading } from './model.js';
 
 const REST_ROOT = '/tango/rest';
 const VERSION = 'v11';
@@ -195,10 +194,11 @@ export function tangoRouter(device: PipelineDevice): Router {
 
   /** the request body as JSON (undefined when empty); bad or too deeply nested JSON is refused with `reason` */
   const jsonBody = async (ctx: Koa.Context, reason: string): Promise<unknown> => {
-    const text = (await readBody(ctx, MAX_JSON_BODY)).toString('utf8');
+    const bytes = await readBody(ctx, MAX_JSON_BODY);
+    const text = bytes.toString('utf8');
     if (!text.trim()) return undefined;
-    if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) throw new TangoError(reason, `the body nests deeper than ${MAX_JSON_DEPTH} levels`, device.name);
     try {
+      checkJsonDepth(bytes);
       return JSON.parse(text);
     } catch (error) {
       throw new TangoError(reason, `the body is not JSON: ${(error as Error).message}`, device.name);

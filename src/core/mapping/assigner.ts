@@ -159,6 +159,63 @@ export class Assigner {
     return this.workers.has(name);
   }
 
+  /**
+   * Puts a fresh assigner where a running scan stood (a restarted controller): `frontier` events
+   * assigned, these unfinished per registered worker. Bindings are not restored: constraints met
+   * again after the restart bind anew.
+   */
+  restore(frontier: number, outstanding: Map<string, number[]>): void {
+    const shares = new Map<number, number>();
+    for (const events of outstanding.values()) for (const event of events) shares.set(event, (shares.get(event) ?? 0) + 1);
+    const unfinished = [...shares.keys()].sort((a, b) => a - b);
+    this.active.length = 0;
+    this.current = null;
+    this.sequenceIndex = this.seq.playedLength;
+    this.local = 0;
+    // runs of repeated parts are walked by arithmetic: only instances with unfinished events, and the frontier's, exist
+    let start = 0;
+    let played = 0;
+    let next = 0;
+    const open = (part: Part, instanceStart: number, index: number, pending: number, atFrontier: boolean) => {
+      const instance: PartInstance = { part, start: instanceStart, bindings: [], pending };
+      this.active.push(instance);
+      if (!atFrontier) return;
+      this.current = instance;
+      this.sequenceIndex = index;
+      this.local = frontier - instanceStart;
+    };
+    for (const { part, repeat } of this.seq.playedRuns) {
+      const end = start + part.length * repeat;
+      while (next < unfinished.length && unfinished[next]! < end) {
+        const k = Math.floor((unfinished[next]! - start) / part.length);
+        const instanceStart = start + k * part.length;
+        let pending = 0;
+        while (next < unfinished.length && unfinished[next]! < instanceStart + part.length) { pending++; next++; }
+        const atFrontier = frontier >= instanceStart && frontier < instanceStart + part.length;
+        open(part, instanceStart, played + k, pending, atFrontier);
+        if (atFrontier) break;
+      }
+      if (this.current) break;
+      if (frontier >= start && frontier < end) {
+        const k = Math.floor((frontier - start) / part.length);
+        open(part, start + k * part.length, played + k, 0, true);
+        break;
+      }
+      start = end;
+      played += repeat;
+    }
+    this.frontier = frontier;
+    this.remaining.clear();
+    for (const [event, count] of shares) if (count > 1) this.remaining.set(event, count);
+    this.completed = frontier - unfinished.length;
+    for (const [name, events] of outstanding) {
+      const worker = this.workers.get(name);
+      if (!worker) throw new Error(`restore: worker ${pyStr(name)} is not registered`);
+      worker.outstanding.clear();
+      for (const event of [...events].sort((a, b) => a - b)) worker.outstanding.push(event);
+    }
+  }
+
   /** A worker gets no new events from now on; constraints bound to it bind anew at their next event. */
   suspend(name: string): void {
     const worker = this.workers.get(name);
@@ -190,6 +247,10 @@ export class Assigner {
     return this.release(event);
   }
 
+  oldestOutstanding(name: string): number | undefined {
+    return this.workers.get(name)?.outstanding.first();
+  }
+
   isOutstanding(name: string, event: number): boolean {
     return this.workers.get(name)?.outstanding.has(event) ?? false;
   }
@@ -219,11 +280,11 @@ export class Assigner {
     let constrained = false;
     for (const stream of streams) {
       const s = instance.part.streams.indexOf(stream);
-      const entry = s < 0 ? null : instance.part.entries[s]![local];
+      const entry = s < 0 ? null : instance.part.entry(s, local);
       for (const vw of entry ?? []) {
         if (vw.slot < 0) continue;
         constrained = true;
-        for (const tag of instance.part.constraintTags[vw.slot]!.tags) tags.add(tag);
+        for (const tag of instance.part.constraintTagsOf(vw.slot).tags) tags.add(tag);
       }
     }
     return constrained ? [...tags] : null;
@@ -293,7 +354,7 @@ export class Assigner {
     return this.active.map((instance) => {
       const out: Record<string, string> = {};
       instance.bindings.forEach((worker, slot) => {
-        if (worker) out[String(instance.part.constraints[slot])] = worker.name;
+        if (worker) out[String(instance.part.constraintOf(slot))] = worker.name;
       });
       return out;
     });
@@ -307,13 +368,13 @@ export class Assigner {
   }
 
   private openInstance(): void {
-    while (this.sequenceIndex < this.seq.sequence.length && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
-    if (this.sequenceIndex === this.seq.sequence.length) {
+    while (this.sequenceIndex < this.seq.playedLength && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
+    if (this.sequenceIndex === this.seq.playedLength) {
       this.current = null;
       return;
     }
     const part = this.seq.partAt(this.sequenceIndex);
-    this.current = { part, start: this.frontier, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending: 0 };
+    this.current = { part, start: this.frontier, bindings: [], pending: 0 };
     this.active.push(this.current);
   }
 
@@ -344,8 +405,8 @@ export class Assigner {
     const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
-    for (const list of part.entries) {
-      const entry = list[this.local];
+    for (let s = 0; s < part.streams.length; s++) {
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       for (const vw of entry) {
         if (vw.slot < 0) {
@@ -361,7 +422,7 @@ export class Assigner {
       }
     }
     for (const slot of plan.newSlots) {
-      const tags = part.constraintTags[slot]!;
+      const tags = part.constraintTagsOf(slot);
       const candidates = this.matching(tags).workers;
       // spread: a worker not yet in this event, else one not yet given another constraint of it;
       // a worker already in the event costs no extra credit
@@ -369,7 +430,7 @@ export class Assigner {
         ?? this.leastLoaded(plan, candidates, 'in event, unchosen')
         ?? this.leastLoaded(plan, candidates, 'in event');
       if (!chosen) {
-        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraints[slot]} of part ${pyStr(part.name)}`;
+        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraintOf(slot)} of part ${pyStr(part.name)}`;
         return candidates.length === 0
           ? `event ${this.frontier}: no worker with ${what}`
           : `event ${this.frontier}: waiting for credit of any worker with ${what}`;
@@ -432,7 +493,7 @@ export class Assigner {
     const { part, bindings } = instance;
     const streams: Record<string, readonly string[]> = {};
     for (let s = 0; s < part.streams.length; s++) {
-      const entry = part.entries[s]![this.local];
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       let names: readonly string[];
       if (entry.length === 1) {

@@ -6,20 +6,22 @@ export function streamEnds(sequence: TriggerSequence): Record<string, number> {
   const ends: Record<string, number> = {};
   let missing = sequence.streams.length;
   let end = sequence.totalEvents;
-  for (let index = sequence.sequence.length - 1; index >= 0 && missing; index--) {
-    const part = sequence.partAt(index);
+  // a run of one part: a stream's last entry in it is in its last instance
+  const runs = sequence.playedRuns;
+  for (let index = runs.length - 1; index >= 0 && missing; index--) {
+    const { part, repeat } = runs[index]!;
     const start = end - part.length;
     part.streams.forEach((stream, s) => {
       if (stream in ends) return;
       for (let local = part.length - 1; local >= 0; local--) {
-        if (part.entries[s]![local] !== null) {
+        if (part.entry(s, local) !== null) {
           ends[stream] = start + local;
           missing -= 1;
           return;
         }
       }
     });
-    end = start;
+    end -= part.length * repeat;
   }
   return ends;
 }

@@ -1,12 +1,15 @@
 /**
  * The reducer's result API: `GET /api/v1/result/{jsonpath}?slice=...` answers with the selected
  * part of `publish`, sliced and encoded as the client asks (see respond.ts);
- * `GET /api/v1/result/pickle` is the original's whole-publish pickle.
+ * `GET /api/v1/result/pickle` is the original's whole-publish pickle; `GET /api/v1/outline` what
+ * `publish` holds, without the arrays (outline.ts); `GET /api/v1/openapi.json` this API described.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ResultError } from './result-error.js';
 import { type ResultFormatName, respondWithValue } from './respond.js';
+import { outlinePublish } from './outline.js';
+import { reducerOpenApiDocument } from './openapi.js';
 import { selectResult } from './select.js';
 import { parseSlice, sliceLeaves } from './slice.js';
 
@@ -16,6 +19,8 @@ export function createResultRouter(getPublish: () => unknown): Router {
     respondWithValue(ctx, selectAndSlice(getPublish(), path, ctx.query.slice), format);
   };
   router.get('/api/v1/result/pickle', (ctx) => answer(ctx, '$', 'pickle'));
+  router.get('/api/v1/outline', (ctx) => { ctx.body = outlinePublish(getPublish()); });
+  router.get('/api/v1/openapi.json', (ctx) => { ctx.body = reducerOpenApiDocument(); });
   // a RegExp route, because a JSONPath may hold any character, '/' included
   router.get(/^\/api\/v1\/result(?:\/(.*))?$/, (ctx) => {
     let path: string;

@@ -16,6 +16,8 @@ export type Selection = { definite: true; value: unknown } | { definite: false; 
  */
 export function selectResult(publish: unknown, path: string): Selection {
   const expression = rooted(path);
+  // jsonpath-plus marks its own subexpressions `#<n>` in the path: a key with one would become another step or undefined
+  if (/#\d/u.test(expression)) throw new ResultError(400, `bad JSONPath ${JSON.stringify(expression)}: '#' followed by a digit cannot be selected`);
   const steps = JSONPath.toPathArray(expression).slice(1);
   if (steps.every(isPlainStep)) return { definite: true, value: followSteps(publish, steps, path) };
   return { definite: false, matches: selectAll(publish, expression) };
