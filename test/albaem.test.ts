@@ -152,7 +152,7 @@ describe('AlbaEM protocol', function () {
 
     /** the reducer's events, read with exact integers (the result API writes bigints as plain JSON numbers) */
     async function events(p: TestPipeline): Promise<Events> {
-      const response = await fetch(`${p.reducer}/api/v1/result/events`);
+      const response = await fetch(`${p.reducer}/api/v1/result/events?single=true`);
       return parseJsonExact(await response.text()) as Events;
     }
 

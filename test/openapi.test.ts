@@ -135,11 +135,11 @@ describe('OpenAPI documents', function () {
   });
 
   it('serve the reducer\'s read-only paths through the controller, and nothing else of it', async () => {
-    const direct = await (await fetch(`${pipeline.reducer}/api/v1/result/image?slice=0:2,1:3&format=npy`)).arrayBuffer();
-    const proxied = await fetch(`${pipeline.controller}/api/v1/reducer/result/image?slice=0:2,1:3&format=npy`);
+    const direct = await (await fetch(`${pipeline.reducer}/api/v1/result/image?single=true&slice=0:2,1:3&format=npy`)).arrayBuffer();
+    const proxied = await fetch(`${pipeline.controller}/api/v1/reducer/result/image?single=true&slice=0:2,1:3&format=npy`);
     expect(proxied.headers.get('content-type')).to.equal('application/x-npy');
     expect(Buffer.from(await proxied.arrayBuffer())).to.deep.equal(Buffer.from(direct));
-    const missing = await fetch(`${pipeline.controller}/api/v1/reducer/result/nothing_here`);
+    const missing = await fetch(`${pipeline.controller}/api/v1/reducer/result/nothing_here?single=true`);
     expect(missing.status).to.equal(404);
     expect((await missing.json() as { detail: string }).detail).to.contain('nothing published');
     // sent as written (fetch would resolve the dot segments itself): the proxy resolves them, then refuses

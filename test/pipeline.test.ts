@@ -52,13 +52,13 @@ describe('pipeline (dranspose run)', function () {
     expect(events['21'].map((r) => r.streams.eiger.kind)).to.deep.equal(['end', 'end']);
     const workers = new Set(Object.values(events).flat().map((r) => r.worker));
     expect(workers).to.deep.equal(new Set(['worker-1', 'worker-2']));
-    // the notebook recipe, in Debian's Python against the live reducer
+    // the original 0.1 notebook recipe, in Debian's Python against the live reducer: a list of matches
     const script = [
       'import pickle, sys, json, requests, numpy',
       `base = "${pipeline.reducer}/api/v1/result/"`,
-      'image = pickle.loads(requests.get(base + "last_image").content)',
-      'part = pickle.loads(requests.get(base + "last_image?slice=2:4,::2").content)',
-      'events = pickle.loads(requests.get(base + "events").content)',
+      'image = pickle.loads(requests.get(base + "last_image").content)[0]',
+      'part = pickle.loads(requests.get(base + "last_image?slice=2:4,::2").content)[0]',
+      'events = pickle.loads(requests.get(base + "$").content)[0]["events"]',
       'print(json.dumps({"type": type(image).__name__, "dtype": str(image.dtype), "shape": list(image.shape), "sum": int(image.sum()),',
       '  "part": part.tolist(), "full": image[2:4, ::2].tolist(), "frame": events["20"][0]["streams"]["eiger"]["frame"]}))',
     ].join('\n');

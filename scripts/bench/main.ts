@@ -76,7 +76,7 @@ async function measurePipeline(pipeline: RunningPipeline, sender: Sender, reduce
   // and polls rarely enough not to take the CPU from the parts it measures
   while (!controller.scan?.isFinishSent) await sleep(50);
   // measured, like the raw chain, up to the reducer's last result; the finish report comes after
-  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { latencies: number[]; lastAt: number };
+  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { latencies: number[]; lastAt: number };
   return { seconds: (publish.lastAt - started) / 1000, latencies: publish.latencies };
 }
 
@@ -105,10 +105,10 @@ async function measureReducer(pipeline: RunningPipeline, reducerPort: number, c:
   await controller.scan!.waitForAdmission();
   const reducerUrl = controller.components.reducer!.url as string;
   const started = await send(reducerUrl, scan, controller.scan!.token, c.batch);
-  const reduced = async () => (await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/results`).then((r) => r.json())) as number;
+  const reduced = async () => (await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/results?single=true`).then((r) => r.json())) as number;
   // timed, like the raw reducer, to the reducer's own time of its last result
   while (await reduced() < c.events) await sleep(50);
-  const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { lastAt: number };
+  const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { lastAt: number };
   const real = c.events / ((lastAt - started) / 1000);
   await controller.stopScan();
   sender.proc.kill();

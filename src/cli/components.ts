@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_MAX_DUMP_BYTES } from '../core/defaults.js';
+import {
+  DEFAULT_CONTROLLER_PORT, DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_DEBUG_WORKER_PORT, DEFAULT_HOST, DEFAULT_MAX_DUMP_BYTES, DEFAULT_REDUCER_PORT,
+} from '../core/defaults.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
@@ -24,8 +26,8 @@ function tags(value: string): string[] {
 
 export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('controller').description('run the controller and its HTTP API'))
-    .option('--port <port>', 'HTTP port', parseInteger, 5000)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--port <port>', 'HTTP port', parseInteger, DEFAULT_CONTROLLER_PORT)
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, DEFAULT_CREDIT)
     .option('--credit-bytes <bytes>', 'bytes those events may add up to (credit shrinks for large events)', parseInteger, DEFAULT_CREDIT_BYTES)
     .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
@@ -66,8 +68,8 @@ export function registerComponentCommands(program: Command): void {
 
   addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results'))
     .option('-c, --class <module.ts:Export>', 'reducer class')
-    .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, 5001)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, DEFAULT_REDUCER_PORT)
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port)', 'tcp://127.0.0.1:0')
     .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string }) => runUntilSignal(async () => {
       const [{ Reducer }, { loadReducerClass }] = await Promise.all([import('../reducer/reducer.js'), import('../core/loader.js')]);
@@ -79,8 +81,8 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('debug-worker').description('run a worker that keeps the last events for inspection'))
     .requiredOption('-n, --name <name>', 'worker name')
     .option('-t, --tags <a,b>', 'worker tags', tags, ['debug'])
-    .option('-p, --port <port>', 'HTTP port', parseInteger, 5002)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('-p, --port <port>', 'HTTP port', parseInteger, DEFAULT_DEBUG_WORKER_PORT)
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--keep <n>', 'events kept', parseInteger, 50)
     .action((o: CommonOptions & { name: string; tags: string[]; port: number; host: string; keep: number }) => runUntilSignal(async () => {
       const { DebugWorker } = await import('../worker/debug-worker.js');

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parseInteger } from './options.js';
+import { DEFAULT_CONTROLLER_PORT, DEFAULT_REDUCER_PORT } from '../core/defaults.js';
 import { fail } from './lifecycle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/roi/roi.ts', import.meta.url));
@@ -48,7 +49,7 @@ async function demo(options: DemoOptions): Promise<void> {
     progress.stop();
     await sending;
     const seconds = (Date.now() - started) / 1000;
-    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
+    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
     const p = controller.progress();
     process.stdout.write([
       `demo: scan ${p.outcome.replaceAll('_', ' ')}: ${p.completed_events} of ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
@@ -76,7 +77,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--frames <n>', 'images to send', parseInteger, 1000)
     .option('--rate <hz>', 'images per second (0 = as fast as possible)', parseInteger, 200)
     .option('--workers <n>', 'workers', parseInteger, 2)
-    .option('--port <port>', 'controller HTTP port', parseInteger, 5000)
-    .option('--reducer-port <port>', 'reducer HTTP port', parseInteger, 5001)
+    .option('--port <port>', 'controller HTTP port', parseInteger, DEFAULT_CONTROLLER_PORT)
+    .option('--reducer-port <port>', 'reducer HTTP port', parseInteger, DEFAULT_REDUCER_PORT)
     .action((options: DemoOptions) => demo(options).catch(fail));
 }

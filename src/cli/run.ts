@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parameterBytes } from '../core/parameters.js';
 import { DEFAULT_REDIS_URL } from '../core/redis.js';
+import { tokenFromEnvironment } from '../core/defaults.js';
 import type { PipelineConfig } from '../core/config.js';
 import { startControllerServer, type ControllerServer } from '../controller/server.js';
 import { Supervisor } from '../controller/supervisor.js';
@@ -23,13 +24,14 @@ export interface RunningPipeline {
 export async function runPipeline(config: PipelineConfig): Promise<RunningPipeline> {
   const redis = await ensureRedis(process.env.DRANSPOSE_REDIS_URL ?? config.redis ?? DEFAULT_REDIS_URL, logger);
   const tango = config.tango ? new PipelineTango({ ...config, tango: config.tango }) : undefined;
+  const security = { token: config.auth?.token ?? tokenFromEnvironment(), corsOrigins: config.cors_origins };
   let server: ControllerServer;
   try {
     server = await startControllerServer({
       pipeline: config.name, redisUrl: redis.url, keyPrefix: config.key_prefix,
       port: config.controller.port, host: config.controller.host, credit: config.controller.credit, creditBytes: config.controller.credit_bytes,
       dumpDirectory: config.dumps.directory && resolve(config.baseDir, config.dumps.directory),
-      routers: tango?.routers,
+      routers: tango?.routers, security,
     });
   } catch (error) {
     tango?.close();
@@ -37,7 +39,7 @@ export async function runPipeline(config: PipelineConfig): Promise<RunningPipeli
     throw error;
   }
   const { controller } = server;
-  const supervisor = new Supervisor(config, { redisUrl: redis.url, pipeline: config.name, keyPrefix: config.key_prefix }, controller.logger,
+  const supervisor = new Supervisor(config, { redisUrl: redis.url, pipeline: config.name, keyPrefix: config.key_prefix, ...security }, controller.logger,
     { exited: (field) => { controller.partExited(field).catch(() => undefined); } });
   controller.workerScaler = supervisor;
   const stop = async () => {

@@ -45,6 +45,8 @@ export interface ControllerOptions {
 export interface WorkerScaler {
   readonly workerCount: number;
   setWorkerCount(count: number): void;
+  /** each supervised part: whether it runs, its restarts and why it last ended */
+  state(): Record<string, { running: boolean; restarts: number; last_failure?: string }>;
 }
 
 /** every parameter the components describe, and dump_prefix, by name; a malformed description is left out */
@@ -403,6 +405,7 @@ export class Controller {
       component_errors: Object.fromEntries(ensembleEntries(this.ensemble).map((c) => [`${c.kind}:${c.name}`, (c.errors as number | undefined) ?? 0])),
       dropped_frames: Object.fromEntries(this.ensemble.ingesters.map((i) => [i.name, i.dropped_frames ?? 0])),
       busy_ms: Object.fromEntries(ensembleEntries(this.ensemble).map((c) => [`${c.kind}:${c.name}`, this.liveness.busyMs(`${c.kind}:${c.name}`)])),
+      ...(this.workerScaler ? { supervised: this.workerScaler.state() } : {}),
       ...(this.redisProblem ? { redis: this.redisProblem } : {}),
     };
   }

@@ -12,8 +12,8 @@ import { DEFAULT_HOST } from '../core/defaults.js';
 const TIMEOUT_MS = 15_000;
 /** a 2048×2048 float64 image, whole, with room to spare; the dashboard asks for far less */
 export const MAX_PROXIED_BYTES = 64 * 2 ** 20;
-/** what a client may pass on: the selection and the format */
-const FORWARDED_QUERY = ['slice', 'format'];
+/** what a client may pass on: the selection, whether it is one value, and the format */
+const FORWARDED_QUERY = ['slice', 'single', 'format'];
 const FORWARDED_PATHS = /^\/(result(?:\/.*)?|outline|openapi\.json)$/;
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '[::]']);
 

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'winston';
 import type { PipelineConfig } from '../core/config.js';
 import { DEFAULT_ZMQ_BIND } from '../core/defaults.js';
-import { splitClassSpec } from '../core/loader.js';
+import { absoluteClassSpec } from '../core/loader.js';
 import { nodeArgsFor } from '../core/node-flags.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
@@ -46,6 +46,9 @@ export interface SupervisorEnvironment {
   redisUrl: string;
   pipeline: string;
   keyPrefix?: string;
+  /** the parts' HTTP servers take the same token and CORS origins as the controller */
+  token?: string;
+  corsOrigins?: string[];
 }
 
 export interface SupervisorEvents {
@@ -53,10 +56,9 @@ export interface SupervisorEvents {
   exited?(field: string): void;
 }
 
-/** a class spec with its module path made absolute, so the child need not share our directory */
+/** a class spec with its file made absolute, so the child need not share our directory */
 function classPath(config: PipelineConfig, spec: string): string {
-  const { modulePath, exportName } = splitClassSpec(spec);
-  return `${resolve(config.baseDir, modulePath)}:${exportName}`;
+  return absoluteClassSpec(spec, config.baseDir);
 }
 
 export function workerSpec(config: PipelineConfig, group: PipelineConfig['workers'][number], index: number): ChildSpec {
@@ -79,7 +81,7 @@ export function childSpecs(config: PipelineConfig): ChildSpec[] {
   }
   config.workers.forEach((group) => { for (let i = 0; i < group.count; i++) specs.push(workerSpec(config, group, i)); });
   for (const d of config.debug_workers) {
-    specs.push({ name: d.name, args: ['debug-worker', '--name', d.name, '--tags', d.tags.join(','), '--port', String(d.port), '--keep', String(d.keep)], field: `worker:${d.name}` });
+    specs.push({ name: d.name, args: ['debug-worker', '--name', d.name, '--tags', d.tags.join(','), '--port', String(d.port), '--host', d.host, '--keep', String(d.keep)], field: `worker:${d.name}` });
   }
   const r = config.reducer;
   const reducerArgs = ['reducer', '--port', String(r.port), '--host', r.host, '--bind', r.bind ?? DEFAULT_ZMQ_BIND];
@@ -156,6 +158,9 @@ export class Supervisor {
       DRANSPOSE_REDIS_URL: this.environment.redisUrl,
       DRANSPOSE_PIPELINE: this.environment.pipeline,
       ...(this.environment.keyPrefix ? { DRANSPOSE_KEY_PREFIX: this.environment.keyPrefix } : {}),
+      ...(this.environment.token ? { DRANSPOSE_TOKEN: this.environment.token } : {}),
+      ...(this.environment.corsOrigins?.length ? { DRANSPOSE_CORS_ORIGINS: this.environment.corsOrigins.join(',') } : {}),
+      ...(this.config.python ? { DRANSPOSE_PYTHON: this.config.python } : {}),
     };
     const [command, args] = spec.command ? [spec.command, spec.args] : [process.execPath, [...nodeArgsFor(spec.args[0]), BIN, ...spec.args]];
     // the IPC channel closes when this process dies, however it dies, and the child then stops

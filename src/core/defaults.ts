@@ -61,3 +61,8 @@ export const DEFAULT_MAX_DUMP_BYTES = 4 * 2 ** 30;
 export function tokenFromEnvironment(): string | undefined {
   return process.env.DRANSPOSE_TOKEN || undefined;
 }
+
+/** origins of web pages allowed to call the HTTP APIs (comma-separated `DRANSPOSE_CORS_ORIGINS`) */
+export function corsOriginsFromEnvironment(): string[] {
+  return (process.env.DRANSPOSE_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+}

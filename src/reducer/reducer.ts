@@ -12,12 +12,13 @@ import { Component, type ComponentOptions } from '../core/component.js';
 import { within } from '../core/redis.js';
 import { toRanges } from '../core/ranges.js';
 import type { ScanInfo } from '../core/messages.js';
-import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
+import type { ReducerClass, ReducerInstance } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
+import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
 import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
@@ -73,7 +74,9 @@ export class Reducer extends Component {
     const app = createHttpApp(this.logger, this.opts.security);
     const status = new Router().get('/api/v1/status', (ctx) => { ctx.body = true; });
     const results = createResultRouter(() => this.publish);
-    app.use(status.routes()).use(results.routes()).use(results.allowedMethods());
+    // HDF5 REST (h5pyd, silx, h5web) at the root, as the original 0.2
+    const hdf5 = createHdf5Router(() => this.publish);
+    app.use(status.routes()).use(results.routes()).use(results.allowedMethods()).use(hdf5.routes());
     ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? DEFAULT_REDUCER_PORT, this.opts.httpHost));
     this.receive().catch((e) => { if (!this.socket.closed) this.logger.error(`result receive: ${e}`); });
     this.reportTimer = setInterval(() => { void this.sendReduced(); }, REPORT_INTERVAL_MS);
@@ -125,13 +128,15 @@ export class Reducer extends Component {
 
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
-    let reduced = this.reducedSince.get(sender);
     for (let i = 0; i < events.length; i++) {
       // checked per result: a fence may arrive while user code awaits
       if (this.fenced.has(sender)) return;
       try {
-        const result: ResultData = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash, payload: decode(bodies[i]) };
-        const pending = this.instance?.processResult(result, this.parameters);
+        const meta = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash };
+        // a Python reducer takes the CBOR body as it came
+        const pending = this.instance?.processEncodedResult
+          ? this.instance.processEncodedResult({ ...meta, payload: bodies[i] }, this.parameters)
+          : this.instance?.processResult({ ...meta, payload: decode(bodies[i]) }, this.parameters);
         if (pending instanceof Promise) await pending;
       } catch (error) {
         this.errors += 1;
@@ -139,6 +144,8 @@ export class Reducer extends Component {
         this.failed.push([events[i], sender, reason]);
         this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
       }
+      // looked up per result: a report sent while user code awaited started a new list
+      let reduced = this.reducedSince.get(sender);
       if (!reduced) this.reducedSince.set(sender, reduced = []);
       reduced.push(events[i]);
       this.processed += 1;

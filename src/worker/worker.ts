@@ -18,6 +18,8 @@ import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
 import { noteReceived } from '../core/received-memory.js';
+import { EncodedResult } from '../core/encoded-result.js';
+import { TickClock, tickClockKey } from './tick.js';
 
 export interface WorkerOptions extends ComponentOptions {
   name: string;
@@ -72,6 +74,7 @@ export class Worker extends Component {
   private idleSince = performance.now();
   private reportTimer?: NodeJS.Timeout;
   private lastEvent: number | null = null;
+  private clock?: TickClock;
   private refused = 0;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -209,7 +212,8 @@ export class Worker extends Component {
     if (this.instance) {
       this.processingEvent(event.eventNumber);
       try {
-        result = this.instance.processEvent(event, this.parameters);
+        const tick = await this.clock!.tick(this.instance.getTickInterval?.(this.parameters));
+        result = this.instance.processEvent(event, this.parameters, tick);
         if (result instanceof Promise) result = await result;
       } catch (error) {
         this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
@@ -221,7 +225,8 @@ export class Worker extends Component {
     if (result === undefined || result === null) return this.endedHere(event.eventNumber);
     let body: Buffer;
     try {
-      body = encode(result);
+      // a Python worker's result comes encoded already, and goes on as it is
+      body = result instanceof EncodedResult ? result.body : encode(result);
     } catch (error) {
       this.failEvent(event.eventNumber, `result cannot be encoded: ${(error as Error).message}`);
       return;
@@ -293,6 +298,7 @@ export class Worker extends Component {
     this.flushReport();
     this.assembler.clear();
     this.handled.clear();
+    this.clock = new TickClock(this.redis, tickClockKey(this.keys.prefix, scan.scan));
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
     const early = this.early.filter((m) => m.scan === scan.scan && m.token === scan.token);

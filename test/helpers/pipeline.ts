@@ -120,7 +120,7 @@ export class TestPipeline {
   }
 
   async result<T = unknown>(path: string): Promise<T> {
-    const response = await fetch(`${this.reducer}/api/v1/result/${path}`);
+    const response = await fetch(`${this.reducer}/api/v1/result/${path}${path.includes("?") ? "&" : "?"}single=true`);
     if (!response.ok) throw new Error(`result ${path}: ${response.status} ${await response.text()}`);
     return await response.json() as T;
   }

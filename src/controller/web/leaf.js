@@ -4,7 +4,7 @@ import { getBytes, getJson } from './api.js';
 import { parseNpy } from './npy.js';
 
 export async function fetchLeaf(node, slice) {
-  const base = `/api/v1/reducer/result/${encodeURIComponent(node.path)}?slice=${encodeURIComponent(slice)}`;
+  const base = `/api/v1/reducer/result/${encodeURIComponent(node.path)}?single=true&slice=${encodeURIComponent(slice)}`;
   if (node.kind === 'array') return parseNpy(await getBytes(`${base}&format=npy`)).data;
   return await getJson(`${base}&format=json`);
 }

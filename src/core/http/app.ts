@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from 'winston';
-import { DEFAULT_HOST, tokenFromEnvironment } from '../defaults.js';
+import { DEFAULT_HOST, corsOriginsFromEnvironment, tokenFromEnvironment } from '../defaults.js';
 import { errorHandler, HttpError } from './errors.js';
 
 export interface HttpSecurity {
@@ -65,7 +65,7 @@ export function createHttpApp(logger: Logger, security: HttpSecurity = {}): Koa 
   // koa logs errors it sees itself (a socket error after the answer); the error path logs the rest
   app.silent = true;
   app.use(errorHandler(logger));
-  app.use(cors(security.corsOrigins ?? []));
+  app.use(cors(security.corsOrigins ?? corsOriginsFromEnvironment()));
   const token = security.token ?? tokenFromEnvironment();
   if (token) app.use(requireToken(token));
   return app;

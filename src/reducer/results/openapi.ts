@@ -15,6 +15,7 @@ const binary = { type: 'string', format: 'binary' } as const;
 const resultQuerySchema = z.object({
   slice: z.string().optional().meta({ description: 'numpy-style slicing of every array leaf: `0:10,::2,5`, `...`', example: '::4,::4' }),
   format: z.enum(formatNames).optional().meta({ description: 'the body format, instead of Accept' }),
+  single: z.enum(['true', '1', '']).optional().meta({ description: 'a definite path answers its value alone; without it, the list of matches (the original 0.1)' }),
 });
 
 const refusals = {
