@@ -468,6 +468,49 @@ describe('Tango device: the controller going away and coming back', function () 
   });
 });
 
+describe('Tango device and hooks of a pipeline that requires a token (DRANSPOSE_TOKEN)', function () {
+  this.timeout(120_000);
+  const token = `t-${randomUUID()}`;
+  const device = `test/dranspose/k${randomUUID().slice(0, 8)}`;
+  let pipeline: TestPipeline;
+  let proxyUrl = '';
+
+  before(async () => {
+    const tangoPort = await freePort();
+    pipeline = await startPipeline({
+      workers: [{ class: `${PAYLOAD}:ParameterWorker`, count: 1 }], reducer: { class: `${ECHO}:EchoReducer` },
+      tango: { device, port: tangoPort, host: '127.0.0.1' },
+    }, { ingesters: 0, workers: 1 }, REDIS_URL, { ...process.env, DRANSPOSE_TOKEN: token });
+    proxyUrl = `tango://127.0.0.1:${tangoPort}/${device}#dbase=no`;
+    await waitFor('the bridge with its parameters', async () => (await python<{ ok?: unknown }>(
+      'print(json.dumps(attempt(lambda: dp.read_attribute("note").value)))', [proxyUrl])).ok === 'none', 40_000, 300);
+  });
+
+  after(async () => {
+    await pipeline?.stop();
+  });
+
+  it('the bridge dranspose run starts writes with the token; a REST write without it is 401', async () => {
+    expect(await python<{ ok?: unknown }>('dp.write_attribute("note", "with the token"); print(json.dumps(attempt(lambda: dp.read_attribute("note").value)))', [proxyUrl]))
+      .to.deep.equal({ ok: 'with the token' });
+    const rest = new TangoRestClient(pipeline.controller, 'localhost', 10000, device, { token: 'wrong-token' });
+    const refused = await rest.write('note', 'x').then(() => undefined, (error: Error) => error);
+    expect(refused?.message).to.match(/HTTP 401/);
+    expect(await (await fetch(`${pipeline.controller}/api/v1/parameter/note`)).text()).to.equal('with the token');
+  });
+
+  it('the Sardana hook announces with the token from the environment, and is refused without it (Contrast\'s: its own unittests)', async () => {
+    const announce = async (env: NodeJS.ProcessEnv) => JSON.parse((await run(PYTHON, ['-B', join(ROOT, 'tango/sardana/tests/run_hook.py'), JSON.stringify({
+      url: pipeline.controller, parent: { macro: 'ascan', args: [2, 0.1] }, env: { DransposeStreams: {}, DransposeScanStream: 'nostream' },
+    })], { env })).stdout) as [string, string][];
+    const withToken = await announce({ ...process.env, DRANSPOSE_TOKEN: token });
+    const without = await announce({ ...process.env, DRANSPOSE_TOKEN: '' });
+    // past the token check: refused for the stream, which no ingester serves
+    expect(withToken[0]![1]).to.match(/refused the scan \(HTTP 400\): none of the streams \['nostream'\] is available/);
+    expect(without[0]![1]).to.match(/refused the scan \(HTTP 401\): .*Authorization: Bearer/);
+  });
+});
+
 describe('Tango device model without dranspose run', function () {
   this.timeout(30_000);
 
