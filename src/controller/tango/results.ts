@@ -181,7 +181,8 @@ export class LiveResults {
 
   private async fetchOne(base: string, name: string, path: string): Promise<ResultReading> {
     const query = reducerQuery(path);
-    const url = `${base}/api/v1/result/${encodeURIComponent(query.path)}${query.slice ? `?slice=${encodeURIComponent(query.slice)}` : ''}`;
+    // single: a definite path answers its value alone (404 when it selects nothing), a wildcard one the list of matches
+    const url = `${base}/api/v1/result/${encodeURIComponent(query.path)}?single=true${query.slice ? `&slice=${encodeURIComponent(query.slice)}` : ''}`;
     let value: unknown;
     try {
       const response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
