@@ -67,11 +67,14 @@ export class Worker extends Component {
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.processTimed(ready.event, ready.missing),
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready.event, ready.missing),
     (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
   private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
+  private busySince = 0;
+  /** events handed to user code and not finished (more than one only for classes that take several: `inFlight`) */
+  private readonly inFlight = new Set<Promise<void>>();
   private reportTimer?: NodeJS.Timeout;
   private lastEvent: number | null = null;
   private clock?: TickClock;
@@ -188,17 +191,34 @@ export class Worker extends Component {
     this.processing.kick();
   }
 
-  /** one assembled event through the user's class, timed for /api/v1/load */
+  /**
+   * Hands one assembled event to user code. A class that takes several events at once (`inFlight`,
+   * e.g. a Python class, whose process then works while this one assembles the next) gets the next
+   * before this one is done; the run waits only when that many are pending.
+   */
+  private async admit(event: EventData, missing: Record<string, string>): Promise<void> {
+    const processing = this.processTimed(event, missing);
+    this.inFlight.add(processing);
+    void processing.finally(() => this.inFlight.delete(processing));
+    const limit = this.instance?.inFlight ?? 1;
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+  }
+
+  /** one assembled event through the user's class; busy and idle time for /api/v1/load */
   private async processTimed(event: EventData, missing: Record<string, string>): Promise<void> {
-    const started = performance.now();
-    this.times.waiting += (started - this.idleSince) / 1000;
+    if (!this.inFlight.size) {
+      this.busySince = performance.now();
+      this.times.waiting += (this.busySince - this.idleSince) / 1000;
+    }
     this.handled.add(event.eventNumber);
     for (const [stream, reason] of Object.entries(missing)) this.progress.missing.push([event.eventNumber, stream, reason]);
     if (Object.keys(missing).length) event.missing = missing;
     await this.processEvent(event);
-    this.idleSince = performance.now();
-    this.times.active += (this.idleSince - started) / 1000;
     this.times.events += 1;
+    if (this.inFlight.size <= 1) {
+      this.idleSince = performance.now();
+      this.times.active += (this.idleSince - this.busySince) / 1000;
+    }
   }
 
   private async processEvent(event: EventData): Promise<void> {
@@ -308,7 +328,7 @@ export class Worker extends Component {
 
   protected async onFinish(scan: string): Promise<void> {
     // a scan stopped early may find user code busy, or results waiting for a reducer that is gone
-    await within(FINISH_WAIT_MS, this.processing.settled());
+    await within(FINISH_WAIT_MS, this.processing.settled().then(() => Promise.all(this.inFlight)));
     await within(FINISH_WAIT_MS, this.results.flush());
     this.flushReport();
     this.assembler.clear();
