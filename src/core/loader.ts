@@ -1,8 +1,8 @@
 /** Loads user classes named `path/to/module.ts:ExportName` (TypeScript via tsx, or JavaScript). */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ReducerClass, WorkerClass } from './types.js';
+import { importModule } from './import-module.js';
 
 export class ClassLoadError extends Error {}
 
@@ -18,7 +18,7 @@ async function loadExport(spec: string, method: string, cwd: string): Promise<un
   if (!existsSync(file)) throw new ClassLoadError(`class ${spec}: no file ${file}`);
   let module: Record<string, unknown>;
   try {
-    module = await import(pathToFileURL(file).href);
+    module = await importModule(file);
   } catch (error) {
     throw new ClassLoadError(`class ${spec}: importing ${file} failed: ${(error as Error).message}`);
   }
