@@ -1,0 +1,144 @@
+/**
+ * Start-up from the compiled JavaScript (build first): the wall time of `dranspose --help`, of
+ * `dranspose run config/demo.yaml` until the controller lists every part, and the resident memory
+ * of each part once idle. Reported, never asserted. Alone: `npm run build && node bin/run-ts.js
+ * scripts/bench/startup.ts [--runs N]`; from the bench: `measureStartup()`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { parse, stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/dranspose.js');
+const DEMO = join(ROOT, 'config/demo.yaml');
+/** how long the parts sit idle before their memory is read */
+const IDLE_MS = 3000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function freePort(): Promise<number> {
+  return await new Promise((done, fail) => {
+    const server = net.createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+function helpSeconds(): number {
+  const started = performance.now();
+  const { status } = spawnSync(process.execPath, [BIN, '--help'], { stdio: 'ignore' });
+  if (status !== 0) throw new Error(`dranspose --help exited with ${status}`);
+  return (performance.now() - started) / 1000;
+}
+
+/** config/demo.yaml under its own name, key prefix and free ports, its classes by absolute path */
+async function demoConfig(tag: string): Promise<{ path: string; controllerPort: number; prefix: string }> {
+  const config = parse(readFileSync(DEMO, 'utf8'));
+  const prefix = `dranspose:${tag}:`;
+  const controllerPort = await freePort();
+  const absolute = (spec: string) => resolve(dirname(DEMO), spec);
+  config.name = tag;
+  config.key_prefix = prefix;
+  config.controller = { ...config.controller, port: controllerPort, host: '127.0.0.1' };
+  config.reducer = { ...config.reducer, port: await freePort(), host: '127.0.0.1', class: absolute(config.reducer.class) };
+  for (const group of config.workers) group.class = absolute(group.class);
+  const path = join(mkdtempSync(join(tmpdir(), 'startup-')), 'demo.yaml');
+  writeFileSync(path, stringify(config));
+  return { path, controllerPort, prefix };
+}
+
+interface Ensemble { ingesters: unknown[]; workers: unknown[]; reducer: unknown }
+
+/** `dranspose`'s part processes under `parent`: name (its command) → resident MB */
+function partMemory(parent: number): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) !== parent) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const command = args[args.indexOf(BIN) + 1];
+      const name = args[args.indexOf('--name') + 1] ?? command;
+      parts[command === 'reducer' ? 'reducer' : name] = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]) / 1024;
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  return parts;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  child.kill('SIGKILL');
+}
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  await redis.connect().catch(() => undefined);
+  if (redis.status !== 'ready') return redis.disconnect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
+/** one `dranspose run` of the demo: seconds until every part registered, and each idle part's MB */
+async function demoRun(run: number): Promise<{ seconds: number; memory: Record<string, number> }> {
+  const { path, controllerPort, prefix } = await demoConfig(`startup-${process.pid}-${run}`);
+  const expected = parse(readFileSync(DEMO, 'utf8')) as { ingesters: unknown[]; workers: { count: number }[] };
+  const workers = expected.workers.reduce((n, w) => n + w.count, 0);
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'run', path], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`dranspose run exited with ${child.exitCode}`);
+      const ensemble = await fetch(`http://127.0.0.1:${controllerPort}/api/v1/config`).then((r) => r.json() as Promise<Ensemble>).catch(() => undefined);
+      if (ensemble && ensemble.ingesters.length === expected.ingesters.length && ensemble.workers.length === workers && ensemble.reducer) break;
+      if (performance.now() - started > 120_000) throw new Error('the demo parts did not all register within 120 s');
+      await sleep(20);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(IDLE_MS);
+    return { seconds, memory: { controller: Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024, ...partMemory(child.pid!) } };
+  } finally {
+    await stop(child);
+    await deletePrefix(prefix);
+  }
+}
+
+/** rows [measure, value, target] */
+export async function measureStartup(runs = 3): Promise<string[][]> {
+  helpSeconds();                                            // the first start reads the files from disk
+  const help = median(Array.from({ length: 5 }, helpSeconds));
+  const demos = [];
+  for (let run = 0; run < runs; run++) demos.push(await demoRun(run));
+  const last = demos.at(-1)!.memory;
+  const parts = Object.entries(last).filter(([name]) => name !== 'controller');
+  const rows = [
+    ['dranspose --help (s, median of 5)', help.toFixed(2), '< 0.5'],
+    [`dranspose run config/demo.yaml to all parts registered (s, median of ${runs}; each: ${demos.map((d) => d.seconds.toFixed(2)).join(', ')})`, median(demos.map((d) => d.seconds)).toFixed(2), '< 3'],
+    ['idle part, largest (MB RSS)', Math.max(...parts.map(([, mb]) => mb)).toFixed(0), '< 80'],
+  ];
+  for (const [name, mb] of Object.entries(last)) rows.push([`  ${name} idle (MB RSS)`, mb.toFixed(0), '']);
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const runs = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 3;
+  const rows = [['measure', 'value', 'target'], ...await measureStartup(runs)];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  process.stdout.write(`${rows.map((r) => r.map((cell, i) => (i ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ')).join('\n')}\n`);
+}
