@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_HOST, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
@@ -25,7 +25,7 @@ function tags(value: string): string[] {
 export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('controller').description('run the controller and its HTTP API'))
     .option('--port <port>', 'HTTP port', parseInteger, 5000)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, DEFAULT_CREDIT)
     .option('--credit-bytes <bytes>', 'bytes those events may add up to (credit shrinks for large events)', parseInteger, DEFAULT_CREDIT_BYTES)
     .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
@@ -40,12 +40,13 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))
     .requiredOption('-n, --name <name>', 'ingester name')
     .requiredOption('-s, --stream <NAME:PROTOCOL:URL>', 'a stream and its upstream (repeatable)', collect)
-    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port)', 'tcp://127.0.0.1:0')
+    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
+    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
-    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string }) => runUntilSignal(async () => {
+    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; advertise?: string; dump?: string }) => runUntilSignal(async () => {
       const { Ingester } = await import('../ingester/ingester.js');
       const streams = await Promise.all(o.stream.map(parseStreamSpec));
-      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, dumpPath: o.dump });
+      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, advertise: o.advertise, dumpPath: o.dump });
       await ingester.start();
       return ingester;
     }));
@@ -64,11 +65,15 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results'))
     .option('-c, --class <module.ts:Export>', 'reducer class')
     .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, 5001)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
-    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port)', 'tcp://127.0.0.1:0')
-    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string }) => runUntilSignal(async () => {
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
+    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
+    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
+    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string; advertise?: string }) => runUntilSignal(async () => {
       const [{ Reducer }, { loadReducerClass }] = await Promise.all([import('../reducer/reducer.js'), import('../core/loader.js')]);
-      const reducer = new Reducer({ ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined, httpPort: o.port, httpHost: o.host, bind: o.bind });
+      const reducer = new Reducer({
+        ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined,
+        httpPort: o.port, httpHost: o.host, bind: o.bind, advertise: o.advertise,
+      });
       await reducer.start();
       return reducer;
     }));
@@ -77,7 +82,7 @@ export function registerComponentCommands(program: Command): void {
     .requiredOption('-n, --name <name>', 'worker name')
     .option('-t, --tags <a,b>', 'worker tags', tags, ['debug'])
     .option('-p, --port <port>', 'HTTP port', parseInteger, 5002)
-    .option('--host <host>', 'HTTP address', '0.0.0.0')
+    .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--keep <n>', 'events kept', parseInteger, 50)
     .action((o: CommonOptions & { name: string; tags: string[]; port: number; host: string; keep: number }) => runUntilSignal(async () => {
       const { DebugWorker } = await import('../worker/debug-worker.js');

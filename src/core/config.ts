@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeIssue } from './validation.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from './defaults.js';
+import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_HOST } from './defaults.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
@@ -40,7 +40,7 @@ const debugWorkerSchema = z.strictObject({
 const reducerSchema = z.strictObject({
   class: z.string().optional(),
   port: port.default(5001),
-  host: z.string().default('0.0.0.0'),
+  host: z.string().default(DEFAULT_HOST),
   bind: zmqEndpoint.optional(),
 });
 
@@ -50,7 +50,7 @@ export const pipelineConfigSchema = z.strictObject({
   key_prefix: z.string().optional(),
   controller: z.strictObject({
     port: port.default(5000),
-    host: z.string().default('0.0.0.0'),
+    host: z.string().default(DEFAULT_HOST),
     credit: z.number().int().positive().default(DEFAULT_CREDIT),
     credit_bytes: z.number().int().positive().default(DEFAULT_CREDIT_BYTES),
   }).prefault({}),

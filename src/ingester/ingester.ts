@@ -15,6 +15,7 @@ import { blockingConnection, readStream, type StreamEntry } from '../core/redis.
 import { AsyncQueue } from '../core/async-queue.js';
 import { ScanDumper } from './dumper.js';
 import { WorkerRouter } from './router.js';
+import { advertisedEndpoint } from '../core/advertise.js';
 
 export interface IngesterStream {
   name: string;
@@ -27,6 +28,8 @@ export interface IngesterOptions extends ComponentOptions {
   streams: IngesterStream[];
   /** zmq endpoint the workers connect to; port 0 picks a free one */
   bind?: string;
+  /** host published for the workers instead of the bound one (a wildcard bind on a host of its own) */
+  advertise?: string;
   /** file that receives every forwarded event (tagged dump format), appended across scans */
   dumpPath?: string;
 }
@@ -59,7 +62,7 @@ export class Ingester extends Component {
     this.router = new WorkerRouter(this.logger);
   }
 
-  get url(): string { return this.router.endpoint; }
+  get url(): string { return advertisedEndpoint(this.router.endpoint, this.opts.advertise); }
 
   override async start(): Promise<void> {
     await this.router.bind(this.opts.bind ?? 'tcp://127.0.0.1:0');
