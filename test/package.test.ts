@@ -4,7 +4,7 @@
  * `dranspose init` there makes a project whose own test passes.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/build.js';
@@ -14,25 +14,30 @@ import { stinsSeries } from '../src/protocols/stins/emulator.js';
 
 const TSC = join(ROOT, 'node_modules/.bin/tsc');
 
+/** a payload as users write them: a module of its own beside it reading a file next to itself, a package of the project */
 const WORKER = `import type { EventData, ResultData } from 'dranspose';
 import { stins } from 'dranspose';
+import offset from 'beamline-offsets';
+import { scaled } from './lib/scale.js';
 
 export class W {
   processEvent(event: EventData) {
     const packet = stins.parse(event.streams.detector!);
     if (packet.kind !== 'image') return undefined;
-    let sum = 0;
-    for (const v of packet.image.data) sum += Number(v);
-    return { frame: Number(packet.header.frame), sum };
+    return { frame: scaled(Number(packet.header.frame)) + offset };
   }
 }
 
 export class R {
   publish = { frames: [] as number[] };
-  processResult(result: ResultData<{ frame: number; sum: number }>) {
+  processResult(result: ResultData<{ frame: number }>) {
     this.publish.frames[result.eventNumber - 1] = result.payload.frame;
   }
 }
+`;
+const SCALE = `import { readFileSync } from 'node:fs';
+const { factor } = JSON.parse(readFileSync(new URL('./factor.json', import.meta.url), 'utf8')) as { factor: number };
+export const scaled = (value: number): number => value * factor;
 `;
 
 /** tsc's error lines (file(line,col): error …) */
@@ -64,20 +69,33 @@ describe('the installed package', function () {
     for (const message of stinsSeries({ frames: 7, shape: [8, 8] })) await writer.write(message);
     await writer.close();
     writeFileSync(join(app, 'worker.ts'), WORKER);
+    mkdirSync(join(app, 'lib'));
+    writeFileSync(join(app, 'lib/scale.ts'), SCALE);
+    writeFileSync(join(app, 'lib/factor.json'), '{"factor": 10}');
+    mkdirSync(join(app, 'node_modules/beamline-offsets'));
+    writeFileSync(join(app, 'node_modules/beamline-offsets/package.json'), JSON.stringify({ name: 'beamline-offsets', version: '1.0.0', main: 'index.js' }));
+    writeFileSync(join(app, 'node_modules/beamline-offsets/index.js'), 'module.exports = 0.5;\n');
   });
 
   it('replays a TypeScript payload in a folder without "type": "module"', async () => {
     await run('npx', ['dranspose', 'replay', '-w', 'worker.ts:W', '-r', 'worker.ts:R', '-f', 'detector=stins:capture.cbors', '--result', 'out.json'], { cwd: app });
-    expect(JSON.parse(readFileSync(join(app, 'out.json'), 'utf8'))).to.deep.equal({ frames: [0, 1, 2, 3, 4, 5, 6] });
+    expect(JSON.parse(readFileSync(join(app, 'out.json'), 'utf8'))).to.deep.equal({ frames: [0.5, 10.5, 20.5, 30.5, 40.5, 50.5, 60.5] });
+  });
+
+  it('names the file and line of a TypeScript payload that does not compile', async () => {
+    writeFileSync(join(app, 'broken.ts'), 'export class W {\n  processEvent() { return 1 +* 2; }\n}\n');
+    const error = await run('npx', ['dranspose', 'replay', '-w', 'broken.ts:W', '-r', 'worker.ts:R', '-f', 'detector=stins:capture.cbors'], { cwd: app }).then(() => undefined, (e) => e);
+    expect(error?.stderr).to.match(/class broken\.ts:W: importing .*broken\.ts failed: broken\.ts:2:\d+: /);
+    rmSync(join(app, 'broken.ts'));
   });
 
   it('type-checks under a default tsc --init without an error inside node_modules/dranspose, also with skipLibCheck off', async () => {
     await run(TSC, ['--init'], { cwd: app });
-    const inPackage = (errors: string[]) => errors.filter((line) => line.includes('node_modules/'));
+    const inPackage = (errors: string[]) => errors.filter((line) => line.startsWith('node_modules/'));
     const defaults = await typeErrors(app);
     expect(inPackage(defaults)).to.deep.equal([]);
-    // what remains is TypeScript's own rule for a CommonJS folder under verbatimModuleSyntax, about worker.ts
-    for (const line of defaults) expect(line).to.match(/^worker\.ts\(\d+,\d+\): error TS(1295|1287):/);
+    // what remains is about the payload's own files (TypeScript's rules for a CommonJS folder, the project's untyped package)
+    for (const line of defaults) expect(line).to.match(/^(worker|lib\/scale)\.ts\(\d+,\d+\): error TS\d+:/);
     const config = join(app, 'tsconfig.json');
     writeFileSync(config, readFileSync(config, 'utf8').replace('"skipLibCheck": true', '"skipLibCheck": false'));
     expect(inPackage(await typeErrors(app))).to.deep.equal([]);
