@@ -1,35 +1,24 @@
 /**
- * Start-up from the compiled JavaScript (build first): the wall time of `dranspose --help`, of
+ * Start-up from the compiled JavaScript: the wall time of `dranspose --help`, of
  * `dranspose run config/demo.yaml` until the controller lists every part, and the resident memory
- * of each part once idle. Reported, never asserted. Alone: `npm run build && node bin/run-ts.js
- * scripts/bench/startup.ts [--runs N]`; from the bench: `measureStartup()`.
+ * of each part once idle. Reported, never asserted. Alone: `node bin/run-ts.js scripts/bench/startup.ts
+ * [--runs N]` (it builds first); from the bench: `measureStartup()`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
+// the tests' helpers: a fresh build (on import), free ports, key clean-up, stopping a child for sure
+import { BIN, ROOT, deletePrefix, freePort, sleep } from '../../test/helpers/pipeline.js';
+import { stopProcess } from '../../test/helpers/process.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/dranspose.js');
 const DEMO = join(ROOT, 'config/demo.yaml');
 /** how long the parts sit idle before their memory is read */
 const IDLE_MS = 3000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-async function freePort(): Promise<number> {
-  return await new Promise((done, fail) => {
-    const server = net.createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 function helpSeconds(): number {
   const started = performance.now();
@@ -74,27 +63,6 @@ function partMemory(parent: number): Record<string, number> {
   return parts;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000)]);
-  child.kill('SIGKILL');
-}
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
-  await redis.connect().catch(() => undefined);
-  if (redis.status !== 'ready') return redis.disconnect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
 /** one `dranspose run` of the demo: seconds until every part registered, and each idle part's MB */
 async function demoRun(run: number): Promise<{ seconds: number; memory: Record<string, number> }> {
   const { path, controllerPort, prefix } = await demoConfig(`startup-${process.pid}-${run}`);
@@ -114,7 +82,7 @@ async function demoRun(run: number): Promise<{ seconds: number; memory: Record<s
     await sleep(IDLE_MS);
     return { seconds, memory: { controller: Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024, ...partMemory(child.pid!) } };
   } finally {
-    await stop(child);
+    await stopProcess(child, { graceMs: 15_000 });
     await deletePrefix(prefix);
   }
 }
