@@ -14,6 +14,7 @@ import { BIN, ROOT } from './helpers/build.js';
 import { waitFor, uniformSequence } from './helpers/pipeline.js';
 import { NetworkLab, netnsRefusal } from './helpers/netns.js';
 import { emulatedImage } from '../src/protocols/stins/emulator.js';
+import { nodeArgsFor } from '../src/core/node-flags.js';
 
 const ROI = join(ROOT, 'examples/roi/roi.ts');
 const PIPELINE = 'multihost';
@@ -57,7 +58,9 @@ describe('parts on separate hosts (network namespaces)', function () {
     const ip = lab.addresses;
     const redis = `redis://${ip.control}:6379`;
     const controller = `http://${ip.control}:5000`;
-    const dranspose = (host: string, ...args: string[]): ChildProcess => lab!.start(host, process.execPath, [BIN, ...args, '--redis', redis, '--pipeline', PIPELINE], output);
+    // with its V8 flags, so that the process started is the part itself, and stopping it stops the part
+    const dranspose = (host: string, command: string, ...args: string[]): ChildProcess =>
+      lab!.start(host, process.execPath, [...nodeArgsFor(command, []), BIN, command, ...args, '--redis', redis, '--pipeline', PIPELINE], output);
 
     lab.start('control', 'redis-server', ['--bind', ip.control, '--port', '6379', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], output);
     await waitFor('Redis on the control host', async () => (await lab!.run('control', 'redis-cli', ['-h', ip.control, 'ping'])).stdout.includes('PONG'));

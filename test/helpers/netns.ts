@@ -4,7 +4,7 @@
  * machine's own namespace is left untouched (both veth ends are made inside the namespaces), and
  * names are unique per run, so runs side by side do not meet.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { run, stopProcess } from './process.js';
 
@@ -28,6 +28,18 @@ export class NetworkLab {
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
   private readonly id = `dr${randomBytes(3).toString('hex')}`;
+  /** a run cut short (Ctrl-C, a timeout's SIGTERM) leaves no process or namespace behind */
+  private readonly onExit = () => this.destroySync();
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.destroySync();
+    process.kill(process.pid, signal);
+  };
+
+  constructor() {
+    process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+  }
 
   private namespace(host: string): string {
     return `${this.id}-${host}`;
@@ -83,8 +95,23 @@ export class NetworkLab {
     return JSON.parse(stdout);
   }
 
+  /** stops the processes, the last started first (parts before the Redis they say goodbye to), and removes the hosts */
   async destroy(): Promise<void> {
-    await Promise.all(this.children.map((child) => stopProcess(child, { graceMs: 10_000 })));
-    for (const ns of this.namespaces.reverse()) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+    for (const child of [...this.children].reverse()) await stopProcess(child, { graceMs: 10_000 });
+    this.destroySync();
+  }
+
+  private destroySync(): void {
+    process.off('exit', this.onExit);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const ns of this.namespaces.splice(0).reverse()) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
   }
 }
