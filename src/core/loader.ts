@@ -1,4 +1,4 @@
-/** Loads user classes named `path/to/module.ts:ExportName` (TypeScript via tsx, or JavaScript). */
+/** Loads user classes named `path/to/module.ts:ExportName` (TypeScript compiled when loaded, or JavaScript). */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ReducerClass, WorkerClass } from './types.js';
