@@ -7,7 +7,8 @@ ARG NODE_VERSION=20
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /build
 COPY package.json package-lock.json ./
-# install scripts are not needed: zeromq and esbuild ship prebuilt binaries, cbor-x falls back to JavaScript
+# install scripts are not needed: zeromq and esbuild ship prebuilt binaries, cbor-x falls back to
+# JavaScript; the native decoders are built once the package is in place, below
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json README.md ./
 COPY src ./src
@@ -17,6 +18,9 @@ COPY docs ./docs
 COPY examples ./examples
 COPY tango ./tango
 COPY templates ./templates
+COPY python ./python
+COPY native ./native
+COPY scripts/install-native.js scripts/build.js ./scripts/
 RUN npm run build \
  && npm pack --ignore-scripts --pack-destination /tmp \
  && mkdir -p /opt/dranspose \
@@ -24,6 +28,7 @@ RUN npm run build \
  && cp package-lock.json /opt/dranspose/ \
  && cd /opt/dranspose \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node scripts/install-native.js \
  && rm package-lock.json
 
 # runtime: Node, the package, Debian's Python for Python payloads

@@ -5,9 +5,9 @@ import type { StreamData } from '../src/core/types.js';
 import { albaem, AlbaemError, parseJsonExact, stringifyPythonJson } from '../src/protocols/albaem/index.js';
 import { albaemSeriesMessages, emulatedCurrents } from '../src/protocols/albaem/emulator.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, type TestPipeline, completeScan, scanEndedWith } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
 import { PYTHON } from './helpers/process.js';
 
@@ -152,7 +152,7 @@ describe('AlbaEM protocol', function () {
 
     /** the reducer's events, read with exact integers (the result API writes bigints as plain JSON numbers) */
     async function events(p: TestPipeline): Promise<Events> {
-      const response = await fetch(`${p.reducer}/api/v1/result/events`);
+      const response = await fetch(`${p.reducer}/api/v1/result/events?single=true`);
       return parseJsonExact(await response.text()) as Events;
     }
 
@@ -161,7 +161,7 @@ describe('AlbaEM protocol', function () {
       const { pipeline, player } = await live.start();
       await setSequenceAndWait(pipeline, uniformSequence(['albaem'], 4));
       await player.play(messages, { warmup: 3, rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+      expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(6));
       const seen = await events(pipeline);
       expect(seen['0'].map((e) => e.albaem.message_type)).to.deep.equal(['series-start', 'series-start']);
       expect([1, 2, 3, 4].map((e) => seen[e][0].albaem)).to.deep.equal(DUMP_DATA.map((d) => ({
@@ -184,12 +184,11 @@ describe('AlbaEM protocol', function () {
         text(series[5][0].toString().slice(0, 80)), series[5], series[6]];
       await setSequenceAndWait(pipeline, uniformSequence(['albaem'], 5));
       await player.play(played, { warmup: 3, rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
-      const { status, midScan } = await midScanBadFrames(pipeline);
-      expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:albaem-ingester/albaem', 2], ['ingester:albaem-ingester/albaem', 5]]);
-      expect(midScan[0].reason).to.match(/acquisition_timestamp: /);
-      expect(midScan[1].reason).to.match(/^AlbaEM message \(80 bytes\) is not JSON/);
-      expect(status.bad_frame_count).to.equal(status.bad_frames.length);
+      expect(await pipeline.waitForFinish(), 'the good copy of frame 1 takes the broken one\'s place').to.deep.equal(scanEndedWith(7, { bad: 2 }));
+      const { bad } = await scanProblems(pipeline);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:albaem-ingester/albaem', 2], ['ingester:albaem-ingester/albaem', 5]]);
+      expect(bad[0].reason).to.match(/acquisition_timestamp: /);
+      expect(bad[1].reason).to.match(/^AlbaEM message \(80 bytes\) is not JSON/);
       const seen = await events(pipeline);
       expect([1, 2, 3, 4, 5].map((e) => seen[e][0].albaem.frame_number)).to.deep.equal([0, 1, 2, 3, 4]);
       expect(seen['6'].map((e) => e.albaem.message_type)).to.deep.equal(['series-end', 'series-end']);

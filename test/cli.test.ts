@@ -30,9 +30,9 @@ describe('dranspose command line', function () {
     try {
       const { stdout } = await run(process.execPath, [BIN, 'demo', '--once', '--frames', '100', '--rate', '0', '--pipeline', pipeline,
         '--port', String(await freePort()), '--reducer-port', String(await freePort())], { timeout: 110_000 });
-      expect(stdout).to.match(/demo: 102 events \(100 images \+ start and end\)/);
+      expect(stdout).to.match(/demo: scan complete: 102 of 102 events \(100 images \+ start and end\)/);
       expect(stdout).to.match(/ROI sum of 100 images/);
-      expect(stdout).to.contain('failed events 0, bad frames 0');
+      expect(stdout).to.contain('failed events 0, lost events 0, missing frames 0, bad frames 0');
     } finally {
       await deletePrefix(`dranspose:${pipeline}:`);
     }

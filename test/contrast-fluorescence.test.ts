@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { xspress3 } from '../src/protocols/xspress3/index.js';
 import { bindZmqPlayer, type ZmqPlayer } from '../src/protocols/player.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
-import { badFrames, captureMessages, CONTRAST_DUMP_XY, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { ROOT, startPipeline, uniformSequence, type TestPipeline, completeScan } from './helpers/pipeline.js';
+import { captureMessages, CONTRAST_DUMP_XY, scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/fluorescence.ts');
 const PLAY = { warmup: 3, rate: 1000 };
@@ -53,14 +53,14 @@ describe('fluorescence map from Contrast + Xspress3-mini (live)', function () {
     await setRoi('[0,10]');
     await setSequenceAndWait(pipeline!, uniformSequence(['contrast', 'xspress3'], 20));
     await Promise.all([players.contrast.play(scan, PLAY), players.spectra.play(spectra, PLAY)]);
-    expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+    expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(22));
     const map = await pipeline!.result<FluorescenceMap>('map');
     expect(map.data.roi1).to.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
     expect(map.x).to.deep.equal(CONTRAST_DUMP_XY.map(([x]) => x));
     expect(map.y).to.deep.equal(CONTRAST_DUMP_XY.map(([, y]) => y));
-    const status = await badFrames(pipeline!);
-    expect(status.bad_frames.every((b) => b.event === 0 && b.reason.includes('before the start message')),
-      'only the warm-up messages are bad').to.equal(true);
+    const { bad, skipped } = await scanProblems(pipeline!);
+    expect(bad, 'nothing is bad').to.deep.equal([]);
+    expect(skipped.every((b) => b.event === 0 && b.reason.includes('before the start message')), 'the warm-up messages are skipped').to.equal(true);
   });
 
   it('a second scan discards a series without header, then maps the full one with a new roi', async function () {
@@ -83,13 +83,13 @@ describe('fluorescence map from Contrast + Xspress3-mini (live)', function () {
     await setSequenceAndWait(pipeline!, uniformSequence(['contrast', 'xspress3'], 20));
     await players.spectra.play(spectra.slice(10), PLAY);
     await Promise.all([players.contrast.play(scan, PLAY), players.spectra.play(spectra, PLAY)]);
-    expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+    expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(22));
     const map = await pipeline!.result<FluorescenceMap>('map');
     expect(map.data.roi1).to.deep.equal(expected);
     expect(map.data.roi1).to.not.deep.equal([81, 76, 67, 49, 69, 97, 75, 58, 81, 77, 91, 81, 76, 67, 49, 69, 97, 75, 58, 81]);
     expect(map.x).to.deep.equal(CONTRAST_DUMP_XY.map(([x]) => x));
-    const status = await badFrames(pipeline!);
-    const headless = status.bad_frames.filter((b) => b.component === 'ingester:xspress3-ingester/xspress3');
+    const { skipped } = await scanProblems(pipeline!);
+    const headless = skipped.filter((b) => b.component === 'ingester:xspress3-ingester/xspress3');
     expect(headless.length, 'the 58 messages of the series without header, and warm-ups').to.be.at.least(58);
     expect(headless.every((b) => b.event === 0 && b.reason.includes('before the start message'))).to.equal(true);
   });

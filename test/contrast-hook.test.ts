@@ -9,7 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { ROOT, freePort, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, freePort, startPipeline, type TestPipeline, completeScan } from './helpers/pipeline.js';
 import { PYTHON, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
@@ -93,8 +93,8 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
   }
 
   async function expectNoBadFrames(): Promise<void> {
-    const status = await pipeline.api<{ bad_frame_count: number; bad_frames: unknown[] }>('/api/v1/status');
-    expect(status.bad_frame_count, JSON.stringify(status.bad_frames)).to.equal(0);
+    const status = await pipeline.api<{ bad_frames: number; bad_reasons: unknown }>('/api/v1/status');
+    expect(status.bad_frames, JSON.stringify(status.bad_reasons)).to.equal(0);
   }
 
   it("runs the Python hook's own tests against the stand-in", async () => {
@@ -114,7 +114,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
       sequence: ['reserved_start_end', ...Array(6).fill('point'), 'reserved_start_end'],
     });
     await eiger.play({ frames: 6, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 6; point++) expect(streamsOf(events, point + 1).streams).to.deep.equal({ eiger: point, contrast: 'contrast' });
     expect(events['0']).to.have.length(2);
@@ -133,7 +133,7 @@ describe('Contrast hook (live pipeline, Contrast stand-in)', function () {
       sequence: ['reserved_start_end', 'point', 'point', 'point', 'reserved_start_end'],
     });
     await eiger.play({ frames: 12, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 14, completed_events: 14, total_events: 14, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(14));
     const events = await pipeline.result<Events>('events');
     const lineWorkers: string[] = [];
     for (let line = 0; line < 3; line++) {

@@ -10,10 +10,10 @@ import {
 } from '../src/protocols/contrast/emulator.js';
 import { encodePickle2 } from '../src/protocols/contrast/pickle2.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, scanEndedWith } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
 import {
-  captureMessages, CONTRAST_DUMP_XY, midScanBadFrames, scanMessages, setSequenceAndWait,
+  captureMessages, CONTRAST_DUMP_XY, scanMessages, scanProblems, setSequenceAndWait,
 } from './helpers/upstream-harness.js';
 import { PYTHON } from './helpers/process.js';
 
@@ -259,13 +259,12 @@ describe('Contrast protocol', function () {
         [points[7][0].subarray(0, 500)], ...points.slice(7), messages.at(-1)!];
       await setSequenceAndWait(pipeline, uniformSequence(['contrast'], 12));
       await player.play(played, { warmup: 3, rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 14, completed_events: 14, total_events: 14, finished: true });
-      const { status, midScan } = await midScanBadFrames(pipeline);
-      expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:scan-ingester/contrast', 4], ['ingester:scan-ingester/contrast', 8]]);
-      expect(midScan[0].reason).to.match(/Contrast message \(7 bytes\) is not a pickle/);
-      expect(midScan[1].reason).to.match(/Contrast message \(500 bytes\) is not a pickle: .*truncated/);
-      expect(status.bad_frame_count).to.equal(status.bad_frames.length);
-      expect(status.bad_frames.length - midScan.length, 'only the warm-up messages besides').to.be.at.most(3);
+      expect(await pipeline.waitForFinish(), 'bytes that are no record take no event').to.deep.equal(scanEndedWith(14, { bad: 2 }));
+      const { bad, skipped } = await scanProblems(pipeline);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:scan-ingester/contrast', 4], ['ingester:scan-ingester/contrast', 8]]);
+      expect(bad[0].reason).to.match(/Contrast message \(7 bytes\) is not a pickle/);
+      expect(bad[1].reason).to.match(/Contrast message \(500 bytes\) is not a pickle: .*truncated/);
+      expect(skipped.length, 'only the warm-up messages besides').to.be.at.most(3);
       const events = await pipeline.result<Record<string, { contrast: { status: string; dt?: number } }[]>>('events');
       const dts = Array.from({ length: 12 }, (_, i) => events[i + 1][0].contrast.dt);
       expect(dts.map((dt) => Math.round(dt! * 10))).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));

@@ -8,9 +8,9 @@ import {
 } from '../src/protocols/eiger-legacy/index.js';
 import { eigerSeriesMessages, emulatedEigerImage } from '../src/protocols/eiger-legacy/emulator.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, completeScan, scanEndedWith } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { badFrames, captureMessages, scanMessages } from './helpers/upstream-harness.js';
+import { captureMessages, scanMessages, scanProblems } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -168,7 +168,7 @@ describe('Eiger legacy protocol', function () {
       const { pipeline, player } = await live.start();
       await pipeline.setSequence(uniformSequence(['eiger'], 3));
       await player.play(messages, { rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+      expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(5));
       const events = await pipeline.result<Record<string, PacketResult[]>>('events');
       const eiger = (e: number, i = 0) => events[e][i].streams.eiger as Summary;
       expect(events['0']).to.have.length(2);
@@ -183,7 +183,7 @@ describe('Eiger legacy protocol', function () {
         expect(eiger(e).config.real_time).to.equal(9999900);
       }
       expect(events['4'].map((r) => (r.streams.eiger as Summary).header.series)).to.deep.equal([6, 6]);
-      expect((await badFrames(pipeline)).bad_frame_count).to.equal(0);
+      expect((await scanProblems(pipeline)).bad).to.deep.equal([]);
     });
 
     it('counts a message that is not Eiger JSON and a truncated image with their event, and completes the scan', async () => {
@@ -194,12 +194,11 @@ describe('Eiger legacy protocol', function () {
       const played = [header, images[0], images[1], [Buffer.from('garbage')], images[2], images[3], images[4].slice(0, 3), images[4], rest[5]];
       await pipeline.setSequence(uniformSequence(['eiger'], 5));
       await player.play(played, { rate: 500 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
-      const status = await badFrames(pipeline);
-      expect(status.bad_frames.map((b) => [b.component, b.event])).to.deep.equal([['ingester:eiger-ingester/eiger', 3], ['ingester:eiger-ingester/eiger', 5]]);
-      expect(status.bad_frames[0].reason).to.match(/Eiger legacy frame 0 \(7 bytes\) is not JSON/);
-      expect(status.bad_frames[1].reason).to.match(/dimage-1.0 message has 3 frames, expected 5/);
-      expect(status.bad_frame_count).to.equal(2);
+      expect(await pipeline.waitForFinish(), 'the whole copy of image 4 takes its place').to.deep.equal(scanEndedWith(7, { bad: 2 }));
+      const { bad } = await scanProblems(pipeline);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:eiger-ingester/eiger', 3], ['ingester:eiger-ingester/eiger', 5]]);
+      expect(bad[0].reason).to.match(/Eiger legacy frame 0 \(7 bytes\) is not JSON/);
+      expect(bad[1].reason).to.match(/dimage-1.0 message has 3 frames, expected 5/);
       const events = await pipeline.result<Record<string, PacketResult[]>>('events');
       expect([1, 2, 3, 4, 5].map((e) => (events[e][0].streams.eiger as Summary).header.frame)).to.deep.equal([0, 1, 2, 3, 4]);
     });

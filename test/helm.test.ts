@@ -26,7 +26,9 @@ const PAYLOAD_DIR = '/payload';
 const FULL = {
   science_image: 'registry.example.org/daq/fluorescence:main',
   pipeline: 'nanomax',
-  token: 'secret',
+  token: 'a-long-secret',
+  cors_origins: ['https://dashboard.beamline.example'],
+  dumps: { directory: '/data/dumps', max_bytes: 1073741824, volume: { persistentVolumeClaim: { claimName: 'dumps' } } },
   ingesters: {
     contrast: { connect_url: 'tcp://172.16.125.30:5556', ingester_class: 'StreamingContrastIngester' },
     xspress3: { connect_url: 'tcp://172.16.126.70:9999', ingester_class: 'ZmqSubXspressIngester', affinity: { component: 'xspress3', namespace: 'daq-xspress3' } },
@@ -55,6 +57,7 @@ const SAME_AS_CONFIG = {
   workers: [{ class: 'src/worker.ts:FluorescenceWorker', count: 3, tags: ['generic', 'fast'] }],
   debug_workers: [{ name: 'debug', keep: 20 }],
   reducer: { class: 'src/worker.ts:FluorescenceReducer' },
+  dumps: { directory: '/data/dumps', max_bytes: 1073741824 },
 };
 
 interface Manifest { apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, any> }
@@ -131,7 +134,8 @@ describe('Helm chart', function () {
     const helps = new Map<string, Promise<string>>();
     for (const { name, container: c } of containers.filter(({ name }) => !name.endsWith('-redis'))) {
       const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
-      expect(env, name).to.include({ DRANSPOSE_REDIS_URL: 'redis://beamline-redis:6379/0', DRANSPOSE_PIPELINE: 'nanomax' });
+      expect(env, name).to.include({ DRANSPOSE_REDIS_URL: 'redis://beamline-redis:6379/0', DRANSPOSE_PIPELINE: 'nanomax', DRANSPOSE_CORS_ORIGINS: 'https://dashboard.beamline.example' });
+      expect(c.env.find((e) => e.name === 'DRANSPOSE_TOKEN'), name).to.not.equal(undefined);
       if (!helps.has(c.args[0])) helps.set(c.args[0], run(process.execPath, [BIN, c.args[0], '--help']).then((r) => r.stdout));
       const help = await helps.get(c.args[0])!;
       for (const option of options(c.args).keys()) expect(help, `${name}: dranspose ${c.args[0]} ${option}`).to.match(new RegExp(`(^|[ ,])${option}[ ,]`, 'm'));
@@ -147,6 +151,7 @@ describe('Helm chart', function () {
       for (const [option, values] of wanted) {
         if (option === '--bind') expect(rendered.get('--bind'), spec.name).to.deep.equal(['tcp://0.0.0.0:10010']);
         else if (option === '--host') expect(rendered.get('--host'), spec.name).to.deep.equal(['0.0.0.0']);
+        else if (option === '--port' && command === 'debug-worker') expect(rendered.get('--port'), spec.name).to.have.length(1);
         else if (option === '--class') expect(rendered.get('--class')!.map((c) => resolve(PAYLOAD_DIR, c)), spec.name).to.deep.equal(values);
         else if (option === '--name' && command === 'worker') expect(rendered.get('--name'), spec.name).to.deep.equal(['$(POD_NAME)']);
         else expect(rendered.get(option), `${spec.name} ${option}`).to.deep.equal(values);
@@ -172,6 +177,9 @@ describe('Helm chart', function () {
     const controller = container(manifests, 'Deployment', 'beamline-controller');
     expect([controller.livenessProbe.httpGet.path, controller.readinessProbe.httpGet.path]).to.deep.equal(['/healthz', '/readyz']);
     expect(container(manifests, 'Deployment', 'beamline-reducer').readinessProbe.httpGet.path).to.equal('/api/v1/status');
+    const ingester = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'beamline-ingester-contrast')!.spec.template.spec;
+    expect(ingester.volumes).to.deep.equal([{ name: 'dumps', persistentVolumeClaim: { claimName: 'dumps' } }]);
+    expect(ingester.containers[0].volumeMounts).to.deep.equal([{ name: 'dumps', mountPath: '/data/dumps' }]);
     const ingresses = manifests.filter((m) => m.kind === 'Ingress').map((m) => m.spec.rules[0].host);
     expect(ingresses).to.deep.equal(['beamline-controller.daq.example.org', 'beamline-reducer.daq.example.org']);
   });

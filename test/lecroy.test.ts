@@ -7,9 +7,9 @@ import {
   emulatedPulseHeight, emulatedTriggerTime, lecroyAcquisitionMessages, pickleFloatList, type LecroyAcquisitionOptions,
 } from '../src/protocols/lecroy/emulator.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, completeScan, scanEndedWith } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { LecroyResult } from './payloads/lecroy.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/lecroy.ts');
@@ -208,7 +208,7 @@ describe('LeCroy protocol', function () {
         const { pipeline, player } = await live.start();
         await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 2));
         await player.play(messages, { warmup: 3, rate: 1000 });
-        expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 4, completed_events: 4, total_events: 4, finished: true });
+        expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(4));
         const publish = await pipeline.result<{ max_val: number[]; ts: number[]; events: Record<string, LecroyResult> }>('$');
         expect(publish.max_val).to.have.length(length);
         expect(publish.ts).to.have.length(length);
@@ -219,27 +219,22 @@ describe('LeCroy protocol', function () {
       });
     }
 
-    it('counts a message that is not JSON and a sequence that lost a channel, with their event, and completes the scan', async () => {
+    it('counts a message that is not JSON, and gives a sequence that lost a channel its own event, as missing', async () => {
       const { pipeline, player } = await live.start();
       const messages = lecroyAcquisitionMessages({ mode: 'sequential', sequences: 4, segments: 3, points: 100 });
       // 0 prepare; sequence k is messages 1+4k … 4+4k; 17 stop. After sequence 0: junk; sequence 1 loses channel 4's waveforms
       const played = [...messages.slice(0, 5), [Buffer.from('garbage')], messages[5], messages[6], messages[7].slice(0, 1), ...messages.slice(8)];
-      await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 3));
+      await setSequenceAndWait(pipeline, uniformSequence(['lecroy'], 4));
       await player.play(played, { warmup: 3, rate: 500 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
-      const { status, midScan } = await midScanBadFrames(pipeline);
-      expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([
-        ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2],
-      ]);
-      expect(midScan[0].reason).to.match(/^LeCroy message \(7 bytes\) is not JSON/);
-      expect(midScan.slice(1).map((b) => b.reason)).to.deep.equal([
-        'LeCroy traces message has 1 frames, expected 3',
-        'LeCroy sequence 1 has traces of channels [2], expected [2, 4]; sequence dropped',
-      ]);
-      expect(status.bad_frame_count).to.equal(status.bad_frames.length);
+      expect(await pipeline.waitForFinish()).to.deep.equal(scanEndedWith(6, { bad: 2, missing: 1 }));
+      const { bad, missing } = await scanProblems(pipeline);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:scope-ingester/lecroy', 2], ['ingester:scope-ingester/lecroy', 2]]);
+      expect(bad.map((b) => b.reason)).to.satisfy(([junk, traces]: string[]) => /^LeCroy message \(7 bytes\) is not JSON/.test(junk) && traces === 'LeCroy traces message has 1 frames, expected 3');
+      expect(missing.map((m) => [m.event, m.reason])).to.deep.equal([[2, 'LeCroy sequence 1 has traces of channels [2], expected [2, 4]; sequence dropped']]);
       const events = await pipeline.result<Record<string, LecroyResult>>('events');
-      expect([1, 2, 3].map((e) => events[e].seqno)).to.deep.equal([0, 2, 3]);
-      expect(events['2'].max_val).to.deep.equal([0, 1, 2].map((g) => emulatedPulseHeight(2, 2, g)));
+      expect([1, 3, 4].map((e) => events[e].seqno), 'the later sequences keep their events').to.deep.equal([0, 2, 3]);
+      expect(events['2'], 'no worker ran on an event without data').to.equal(undefined);
+      expect(events['3'].max_val).to.deep.equal([0, 1, 2].map((g) => emulatedPulseHeight(2, 2, g)));
     });
   });
 });

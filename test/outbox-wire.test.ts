@@ -60,30 +60,36 @@ describe('outbox: batches for zmq destinations', () => {
 describe('wire: event and result batches', () => {
   const frame = (text: string) => Buffer.from(text);
 
+  it('carries missing streams with their reasons', () => {
+    const message = encodeEventBatch('s', 't', [{ event: 3, streams: {}, missing: { eiger: 'the upstream ended the series before this event' } }]);
+    expect(decodeEventBatch(message).events[0]).to.deep.include({ event: 3, missing: { eiger: 'the upstream ended the series before this event' } });
+  });
+
   it('carries several events, each with its streams and expected streams, frames untouched', () => {
     const payload = frame('x'.repeat(1000));
-    const message = encodeEventBatch('scan-1', [
+    const message = encodeEventBatch('scan-1', 'token-1', [
       { event: 4, streams: { eiger: { typ: 'STINS', frames: [frame('{"htype":"image"}'), payload] } }, expect: ['eiger', 'pcap'] },
       { event: 5, streams: { eiger: { typ: 'STINS', frames: [frame('a')] }, pcap: { typ: 'PCAP', frames: [frame('b'), frame('c')] } } },
     ]);
     expect(message).to.have.length(1 + 2 + 3);
-    const { scan, events } = decodeEventBatch(message);
-    expect(scan).to.equal('scan-1');
+    const { scan, token, events } = decodeEventBatch(message);
+    expect([scan, token]).to.deep.equal(['scan-1', 'token-1']);
     expect(events.map((e) => [e.event, Object.keys(e.streams), e.expect])).to.deep.equal([[4, ['eiger'], ['eiger', 'pcap']], [5, ['eiger', 'pcap'], undefined]]);
     expect(events[0].streams.eiger.frames[1], 'the payload Buffer itself').to.equal(payload);
     expect(events[1].streams.pcap.frames.map(String)).to.deep.equal(['b', 'c']);
   });
 
   it('refuses a batch whose frames do not match its header', () => {
-    const message = encodeEventBatch('s', [{ event: 1, streams: { a: { typ: 'T', frames: [frame('1'), frame('2')] } } }]);
+    const message = encodeEventBatch('s', 't', [{ event: 1, streams: { a: { typ: 'T', frames: [frame('1'), frame('2')] } } }]);
     expect(() => decodeEventBatch(message.slice(0, 2))).to.throw(/stream a announces 2 frames/);
     expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/1 frames more than the batch announces/);
-    expect(() => decodeEventBatch([frame('{"scan":"s","events":[{"event":"x","streams":{}}]}')])).to.throw(/malformed event header/);
+    expect(() => decodeEventBatch([frame('{"scan":"s","token":"t","events":[{"event":"x","streams":{}}]}')])).to.throw(/malformed event header/);
+    expect(() => decodeEventBatch([frame('{"scan":"s","events":[]}')]), 'no token').to.throw(/malformed event batch header/);
     expect(() => decodeEventBatch([frame('not json')])).to.throw(SyntaxError);
   });
 
   it('carries results with their event numbers and refuses a count mismatch', () => {
-    const source = { scan: 's', worker: 'w1', instance: 'i1', parametersHash: 'h' };
+    const source = { scan: 's', token: 't', worker: 'w1', instance: 'i1', parametersHash: 'h' };
     const batch = decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7'), frame('r9')]));
     const results = batch.events.map((event, i) => ({ ...batch.source, event, body: batch.bodies[i] }));
     expect(results.map((r) => [r.event, r.worker, r.instance, r.parametersHash, r.body.toString()])).to.deep.equal([[7, 'w1', 'i1', 'h', 'r7'], [9, 'w1', 'i1', 'h', 'r9']]);

@@ -59,7 +59,8 @@ describe('the installed package', function () {
     tarball = join(dir, packed.filename);
     const files = packed.files.map((f) => f.path);
     expect(files).to.include.members(['bin/dranspose.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'templates/payload/src/worker.ts']);
-    expect(files.filter((f) => /^(test|src|scripts)\/|tsbuildinfo|\/tests\//.test(f)), 'tests and sources stay out').to.deep.equal([]);
+    // the native decoders' sources and their install step are the package's own
+    expect(files.filter((f) => /^(test|src|scripts)\/|tsbuildinfo|\/tests\//.test(f) && f !== 'scripts/install-native.js'), 'tests and sources stay out').to.deep.equal([]);
 
     app = join(dir, 'app');
     mkdirSync(app);

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, freePort, startPipeline, uniformSequence, waitFor, type TestPipeline, completeScan, scanEndedWith } from './helpers/pipeline.js';
+import { scanProblems } from './helpers/upstream-harness.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { stinsSeriesMessages } from '../src/protocols/stins/emulator.js';
 import type { EchoResult } from './payloads/echo.js';
@@ -40,7 +41,7 @@ describe('pipeline (dranspose run)', function () {
     await pipeline.setSequence(uniformSequence(['eiger'], 20));
     const series = { frames: 20, shape: [8, 8] };
     await eiger.play(series);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(22));
     const events = await pipeline.result<Events>('events');
     expect(events['0'].map((r) => r.streams.eiger.kind)).to.deep.equal(['start', 'start']);
     expect(new Set(events['0'].map((r) => r.worker))).to.deep.equal(new Set(['worker-1', 'worker-2']));
@@ -51,13 +52,13 @@ describe('pipeline (dranspose run)', function () {
     expect(events['21'].map((r) => r.streams.eiger.kind)).to.deep.equal(['end', 'end']);
     const workers = new Set(Object.values(events).flat().map((r) => r.worker));
     expect(workers).to.deep.equal(new Set(['worker-1', 'worker-2']));
-    // the notebook recipe, in Debian's Python against the live reducer
+    // the original 0.1 notebook recipe, in Debian's Python against the live reducer: a list of matches
     const script = [
       'import pickle, sys, json, requests, numpy',
       `base = "${pipeline.reducer}/api/v1/result/"`,
-      'image = pickle.loads(requests.get(base + "last_image").content)',
-      'part = pickle.loads(requests.get(base + "last_image?slice=2:4,::2").content)',
-      'events = pickle.loads(requests.get(base + "events").content)',
+      'image = pickle.loads(requests.get(base + "last_image").content)[0]',
+      'part = pickle.loads(requests.get(base + "last_image?slice=2:4,::2").content)[0]',
+      'events = pickle.loads(requests.get(base + "$").content)[0]["events"]',
       'print(json.dumps({"type": type(image).__name__, "dtype": str(image.dtype), "shape": list(image.shape), "sum": int(image.sum()),',
       '  "part": part.tolist(), "full": image[2:4, ::2].tolist(), "frame": events["20"][0]["streams"]["eiger"]["frame"]}))',
     ].join('\n');
@@ -81,8 +82,8 @@ describe('pipeline (dranspose run)', function () {
     // 256×256 uint16 images: 128 KiB each, so 300 kB of credit is 2 events
     await eiger.play({ frames: 40, shape: [256, 256], rate: 200 });
     expect(await pipeline.waitForFinish()).to.include({ completed_events: 42, finished: true });
-    const status = await pipeline.api<{ credit: number; failed_event_count: number }>('/api/v1/status');
-    expect(status).to.include({ credit: 2, failed_event_count: 0 });
+    const status = await pipeline.api<{ credit: number; failed_events: number }>('/api/v1/status');
+    expect(status).to.include({ credit: 2, failed_events: 0 });
   });
 
   it('assembles one event from two ingesters, with null and [] entries and constraints shared across streams', async () => {
@@ -102,7 +103,7 @@ describe('pipeline (dranspose run)', function () {
     const seriesA = { frames: 4, shape: [4, 4], seed: 1 };
     const seriesB = { frames: 2, shape: [4, 4], seed: 2 };
     await Promise.all([a.play(seriesA), b.play(seriesB)]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(6));
     const events = await pipeline.result<Events>('events');
     const frames = (e: number) => Object.fromEntries(Object.entries(events[e][0].streams).map(([s, v]) => [s, v.frame]));
     expect(frames(1)).to.deep.equal({ a: 0, b: 0 });
@@ -150,7 +151,7 @@ describe('pipeline (dranspose run)', function () {
       sequence: ['main', 'main', 'tail'],
     });
     await eiger.play({ frames: 7, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 9, completed_events: 9, total_events: 9, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(9));
     const events = await pipeline.result<Events>('events');
     const config = await pipeline.api<{ workers: { name: string; http_port?: number }[] }>('/api/v1/config');
     expect(config.workers.map((w) => w.name).sort()).to.deep.equal(['debug', 'worker-1', 'worker-2']);
@@ -161,8 +162,8 @@ describe('pipeline (dranspose run)', function () {
     expect(last.map((e) => e.event_number), 'debug events, oldest first').to.deep.equal([0, 2, 5, 7, 8]);
     const header = JSON.parse(Buffer.from(last[1].streams.eiger.frames[0], 'base64').toString());
     expect(header).to.include({ htype: 'image', frame: 1 });
-    const status = await pipeline.api<{ assignment: unknown[]; failed_event_count: number }>('/api/v1/status');
-    expect(status.failed_event_count).to.equal(0);
+    const status = await pipeline.api<{ assignment: unknown[]; failed_events: number }>('/api/v1/status');
+    expect(status.failed_events).to.equal(0);
     const sequence = await pipeline.api<{ parts: Record<string, unknown>; sequence: string[] }>('/api/v1/sequence');
     expect(sequence.sequence).to.deep.equal(['reserved_start_end', 'main', 'main', 'tail', 'reserved_start_end']);
   });
@@ -197,13 +198,33 @@ describe('pipeline (dranspose run)', function () {
       workers: echoWorkers(1), reducer: echoReducer,
     }, { ingesters: 1, workers: 1 });
     await pipeline.setSequence(uniformSequence(['eiger'], 100));
-    await eiger.play({ frames: 10, shape: [4, 4] });
+    // the header and 10 images, without series_end: the detector is still busy
+    for (const m of stinsSeriesMessages({ frames: 10, shape: [4, 4] }).slice(0, -1)) await eiger.socket.send(m);
     await waitFor('10 images processed', async () => (await pipeline!.progress()).completed_events >= 11);
     expect((await pipeline.progress()).finished).to.equal(false);
     expect((await pipeline.post('/api/v1/stop', '')).status).to.equal(200);
     const progress = await pipeline.waitForFinish(10_000);
     expect(progress.completed_events).to.be.within(11, 101);
     expect(progress.total_events).to.equal(102);
+    expect(progress, 'every event that did not end is counted, and the scan says it was stopped')
+      .to.include({ outcome: 'stopped', lost_events: 102 - progress.completed_events });
+  });
+
+  it('ends a stream at an early series_end: the later events complete without it, counted missing, the end message in the end event', async () => {
+    const eiger = await source();
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'eiger-ingester', streams: [{ name: 'eiger', protocol: 'stins', upstream: eiger.endpoint }] }],
+      workers: echoWorkers(2), reducer: echoReducer,
+    }, { ingesters: 1, workers: 2 });
+    await pipeline.setSequence(uniformSequence(['eiger'], 100));
+    await eiger.play({ frames: 10, shape: [4, 4] });
+    expect(await pipeline.waitForFinish()).to.deep.equal(scanEndedWith(102, { missing: 90 }));
+    const { missing } = await scanProblems(pipeline);
+    expect(new Set(missing.map((m) => m.event)).size).to.equal(90);
+    expect(missing.every((m) => m.event >= 11 && m.event <= 100 && m.reason === 'the upstream ended the series before this event')).to.equal(true);
+    const events = await pipeline.result<Events>('events');
+    expect(Object.keys(events).map(Number).sort((x, y) => x - y), 'user code ran on the events that had data').to.deep.equal([0, ...Array.from({ length: 10 }, (_, i) => i + 1), 101]);
+    expect(events[101].map((r) => r.streams.eiger.kind)).to.deep.equal(['end', 'end']);
   });
 
   it('counts a throwing processEvent per event and a frame the ingester cannot use; the scan completes', async () => {
@@ -216,14 +237,11 @@ describe('pipeline (dranspose run)', function () {
     const messages = stinsSeriesMessages({ frames: 5, shape: [4, 4] });
     messages.splice(3, 0, [Buffer.from('not json at all')]);
     for (const m of messages) await eiger.socket.send(m);
-    await pipeline.waitForFinish();
-    const status = await pipeline.api<{ failed_event_count: number; failed_events: { event: number; reason: string }[]; bad_frame_count: number; bad_frames: { event: number; component: string; reason: string }[] }>('/api/v1/status');
-    expect(status.failed_event_count).to.equal(1);
-    expect(status.failed_events[0].event).to.equal(3);
-    expect(status.failed_events[0].reason).to.contain('asked to fail on event 3');
-    expect(status.bad_frame_count).to.equal(1);
-    expect(status.bad_frames[0].component).to.equal('ingester:eiger-ingester/eiger');
-    expect(status.bad_frames[0].event).to.equal(3);
+    expect(await pipeline.waitForFinish()).to.deep.equal(scanEndedWith(7, { failed: 1, bad: 1 }));
+    const { failed, bad } = await scanProblems(pipeline);
+    expect(failed.map((f) => f.event)).to.deep.equal([3]);
+    expect(failed[0].reason).to.contain('asked to fail on event 3');
+    expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:eiger-ingester/eiger', 3]]);
     const events = await pipeline.result<Events>('events');
     expect(Object.keys(events).map(Number).sort((x, y) => x - y)).to.deep.equal([0, 1, 2, 4, 5, 6]);
   });
@@ -236,12 +254,12 @@ describe('pipeline (dranspose run)', function () {
     }, { ingesters: 1, workers: 2 });
     await pipeline.setSequence(uniformSequence(['eiger'], 60));
     await eiger.play({ frames: 60, shape: [4, 4] });
+    // event 10 kills each worker that takes it: the second death gives it up; every other event moves to a live worker
     const progress = await pipeline.waitForFinish(60_000);
-    expect(progress).to.include({ completed_events: 62, total_events: 62, finished: true });
-    const status = await pipeline.api<{ lost_events: { event: number; component: string }[] }>('/api/v1/status');
-    expect(status.lost_events.length, 'at least the event it died on').to.be.greaterThan(0);
-    expect(status.lost_events.map((e) => e.event)).to.include(10);
-    expect(pipeline.output.join('')).to.match(/worker-\d exited \(code 3\)/);
+    expect(progress).to.deep.equal(scanEndedWith(62, { lost: 1 }));
+    const { lost } = await scanProblems(pipeline);
+    expect(lost.map((e) => [e.event, e.reason])).to.deep.equal([[10, '2 workers died while processing it']]);
+    expect(pipeline.output.join('')).to.match(/worker-\d ended \(exit code 3\)/);
     // the next scan runs with both workers again
     await pipeline.post('/api/v1/parameter/exit_on', '-1');
     await pipeline.setSequence(uniformSequence(['eiger'], 10));

@@ -9,8 +9,8 @@ import {
 } from '../src/protocols/positioncap/index.js';
 import { emulatedPandaValue, PANDA_FIELDS, pandaCapture, type PandaFieldOptions } from '../src/protocols/positioncap/emulator.js';
 import type { MessageReader } from '../src/protocols/types.js';
-import { freePort, ROOT, sleep, startPipeline, uniformSequence, waitFor, type TestPipeline } from './helpers/pipeline.js';
-import { badFrames, scanMessages, scanReader, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { freePort, ROOT, sleep, startPipeline, uniformSequence, waitFor, type TestPipeline, completeScan, scanEndedWith } from './helpers/pipeline.js';
+import { scanMessages, scanProblems, scanReader, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -261,7 +261,7 @@ describe('PandA position capture (TCP) protocol', function () {
       // events: 0 header 1 (start), 1–3 lines, 4 END, 5 header 2 (every worker), 6–8 lines, 9 END (end)
       await setSequenceAndWait(pipeline!, { parts: { main: { panda: [c(0), c(1), c(2), c(3), everyWorker, c(4), c(5), c(6)] } }, sequence: ['main'] });
       await player!.play(capture, { rate: 200 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 10, completed_events: 10, total_events: 10, finished: true });
+      expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(10));
       const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
       const panda = (e: number, i = 0) => events[e][i].streams.panda as Summary;
       expect([0, 5, 9].map((e) => events[e].length)).to.deep.equal([2, 2, 2]);
@@ -275,34 +275,34 @@ describe('PandA position capture (TCP) protocol', function () {
         });
       }
       expect([panda(4).kind, panda(4).samples, panda(9).kind]).to.deep.equal(['end', 3, 'end']);
-      const status = await pipeline!.api<{ bad_frame_count: number; failed_event_count: number }>('/api/v1/status');
-      expect([status.bad_frame_count, status.failed_event_count]).to.deep.equal([0, 0]);
+      const status = await pipeline!.api<{ bad_frames: number; failed_events: number }>('/api/v1/status');
+      expect([status.bad_frames, status.failed_events]).to.deep.equal([0, 0]);
       // the next scan connects anew and asks again
       await setSequenceAndWait(pipeline!, uniformSequence(['panda'], 2));
       await waitFor('the ingester to ask for capture data again', async () => player!.handshakes === 2);
       await player!.play(pandaCapture({ samples: 2 }), { rate: 200 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 4, completed_events: 4, total_events: 4, finished: true });
+      expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(4));
       const next = await pipeline!.result<Record<string, PacketResult[]>>('events');
       expect((next['2'][0].streams.panda as Summary).fields['PCAP.BITS0.Value'].value).to.equal(emulatedPandaValue(PANDA_FIELDS[0], 0, 0, 1));
     });
 
-    it('counts lines that do not parse, with their event, and completes the scan', async () => {
+    it('gives a line that does not parse its own event, as missing with the reason, and completes the scan', async () => {
       await start();
       const [header, ...rest] = [...pandaCapture({ samples: 6 })];
-      // after sample 1 (event 2): a short line and one with a word for a number
-      const played = [header, rest[0], rest[1], ' 1 2 3\n', ' 1 2 3 four 5 6\n', ...rest.slice(2)];
+      // samples 2 and 3 (events 3 and 4) arrive broken: a short line and one with a word for a number
+      const played = [header, rest[0], rest[1], ' 1 2 3\n', ' 1 2 3 four 5 6\n', ...rest.slice(4)];
       await setSequenceAndWait(pipeline!, uniformSequence(['panda'], 6));
       await player!.play(played, { rate: 200 });
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
-      const status = await badFrames(pipeline!);
-      expect(status.bad_frames.map((b) => [b.component, b.event])).to.deep.equal([['ingester:panda-ingester/panda', 3], ['ingester:panda-ingester/panda', 3]]);
-      expect(status.bad_frames[0].reason).to.match(/PandA line " 1 2 3" has 3 values, the header lists 6 fields/);
-      expect(status.bad_frames[1].reason).to.match(/PCAP.TS_TRIG.Value = "four" is not a double/);
-      expect(status.bad_frame_count).to.equal(2);
+      expect(await pipeline!.waitForFinish()).to.deep.equal(scanEndedWith(8, { missing: 2 }));
+      const missing = (await scanProblems(pipeline!)).missing.sort((a, b) => a.event - b.event);
+      expect(missing.map((b) => [b.event, b.component.split('/')[1]])).to.deep.equal([[3, 'panda'], [4, 'panda']]);
+      expect(missing[0].reason).to.match(/PandA line " 1 2 3" has 3 values, the header lists 6 fields/);
+      expect(missing[1].reason).to.match(/PCAP.TS_TRIG.Value = "four" is not a double/);
       const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
       const panda = (e: number) => events[e][0].streams.panda as Summary;
-      expect([1, 2, 3, 4, 5, 6].map((e) => panda(e).fields['PCAP.BITS0.Value'].value))
-        .to.deep.equal([0, 1, 2, 3, 4, 5].map((sample) => emulatedPandaValue(PANDA_FIELDS[0], 0, 0, sample)));
+      expect([1, 2, 5, 6].map((e) => panda(e).fields['PCAP.BITS0.Value'].value), 'the later samples keep their events')
+        .to.deep.equal([0, 1, 4, 5].map((sample) => emulatedPandaValue(PANDA_FIELDS[0], 0, 0, sample)));
+      expect(events['3'], 'no worker ran on an event without data').to.equal(undefined);
       expect(panda(7).kind).to.equal('end');
     });
   });

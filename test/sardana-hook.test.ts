@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, freePort, startPipeline, waitFor, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, freePort, startPipeline, waitFor, type TestPipeline, completeScan } from './helpers/pipeline.js';
 import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
@@ -80,7 +80,7 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   it('legacy /api/v1/sardana_hook: the exact payload of a Sardana pre-scan hook makes one event per point', async () => {
-    const response = await pipeline.post('/api/v1/sardana_hook', SARDANA_PAYLOAD);
+    const response = await pipeline.post('/api/v1/sardana_hook', SARDANA_PAYLOAD, { json: true });
     expect(response.status).to.equal(200);
     expect(await response.json()).to.match(/^[0-9a-f-]{36}$/);
     expect(await pipeline.api('/api/v1/sequence')).to.deep.equal({
@@ -91,7 +91,7 @@ describe('Sardana hooks (live pipeline)', function () {
       sequence: ['reserved_start_end', 'sardana', 'reserved_start_end'],
     });
     await sources.ct01!.play({ frames: 10, shape: [2, 2] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 12, completed_events: 12, total_events: 12, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(12));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 10; point++) {
       expect(events[point + 1], `point ${point}`).to.have.length(1);
@@ -105,7 +105,7 @@ describe('Sardana hooks (live pipeline)', function () {
     const sequence = await pipeline.api<{ parts: Record<string, { mapping: Record<string, unknown[]> }> }>('/api/v1/sequence');
     expect(sequence.parts.sardana!.mapping).to.deep.equal({ ct01: [c(0), c(1), c(2)], eiger: [c(0), c(1), c(2)] });
     await Promise.all([sources.ct01!.play({ frames: 3, shape: [2, 2] }), sources.eiger!.play({ frames: 3, shape: [2, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 5, completed_events: 5, total_events: 5, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(5));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 3; point++) {
       expect(framesOf(events[point + 1]![0]!)).to.deep.equal({ ct01: point, eiger: point });
@@ -131,7 +131,7 @@ describe('Sardana hooks (live pipeline)', function () {
       sequence: ['reserved_start_end', 'point', 'point', 'point', 'reserved_start_end'],
     });
     await Promise.all([sources.eiger!.play({ frames: 6, shape: [2, 2] }), sources.sardana!.play({ frames: 3, shape: [2, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
     const events = await pipeline.result<Events>('events');
     for (let point = 0; point < 3; point++) {
       const [first, last] = [events[2 * point + 1]![0]!, events[2 * point + 2]![0]!];

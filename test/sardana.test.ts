@@ -6,8 +6,8 @@ import { postHttpMessages } from '../src/protocols/player.js';
 import { sardana, SardanaError, readSardanaPost } from '../src/protocols/sardana/index.js';
 import { emulatedSardanaPoint, sardanaScanPosts } from '../src/protocols/sardana/emulator.js';
 import type { MessageReader } from '../src/protocols/types.js';
-import { freePort, ROOT, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
-import { badFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { freePort, ROOT, startPipeline, uniformSequence, type TestPipeline, completeScan, scanEndedWith } from './helpers/pipeline.js';
+import { scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
@@ -164,7 +164,7 @@ describe('Sardana (HTTP) protocol', function () {
       await setSequenceAndWait(pipeline!, uniformSequence(['sardana'], 9));
       const replies = await postHttpMessages(upstream, sardanaScanPosts({ points: 10 }), { rate: 200 });
       expect(replies.map((r) => r.status)).to.deep.equal(new Array(13).fill(200));
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 11, completed_events: 11, total_events: 11, finished: true });
+      expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(11));
       const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
       expect(events['0'].map((r) => (r.streams.sardana as Summary).type)).to.deep.equal(['DataDescription', 'DataDescription']);
       expect((events['0'][0].streams.sardana as Summary).title).to.equal('ascan mot01 0 10 9 0.1');
@@ -172,7 +172,7 @@ describe('Sardana (HTTP) protocol', function () {
       expect(events['10'].map((r) => (r.streams.sardana as Summary).point_nb), 'the end event is the 10th point, sent to every worker').to.deep.equal([9, 9]);
       const totals = await pipeline!.result<Record<string, Record<string, number>>>('totals');
       expect(totals.sardana.mot01).to.be.closeTo(2 * 10 + (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8) * (10 / 9), 1e-9);
-      expect((await badFrames(pipeline!)).bad_frame_count).to.equal(0);
+      expect((await scanProblems(pipeline!)).bad).to.deep.equal([]);
     });
 
     it('counts a body that is not JSON (answered 400) and a point without timestamp, with their event, and completes the scan', async () => {
@@ -183,12 +183,11 @@ describe('Sardana (HTTP) protocol', function () {
       await setSequenceAndWait(pipeline!, uniformSequence(['sardana'], 6));
       const replies = await postHttpMessages(upstream, played, { rate: 200 });
       expect(replies.map((r) => r.status)).to.deep.equal([200, 200, 200, 400, 200, 200, 200, 200, 200, 200, 200]);
-      expect(await pipeline!.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
-      const status = await badFrames(pipeline!);
-      expect(status.bad_frames.map((b) => [b.component, b.event])).to.deep.equal([['ingester:sardana-ingester/sardana', 3], ['ingester:sardana-ingester/sardana', 3]]);
-      expect(status.bad_frames[0].reason).to.match(/Sardana \/v1\/record_data body \(15 bytes\) is not JSON/);
-      expect(status.bad_frames[1].reason).to.match(/Sardana \/v1\/record_data body is not valid: timestamp: /);
-      expect(status.bad_frame_count).to.equal(2);
+      expect(await pipeline!.waitForFinish()).to.deep.equal(scanEndedWith(8, { bad: 2 }));
+      const { bad } = await scanProblems(pipeline!);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:sardana-ingester/sardana', 3], ['ingester:sardana-ingester/sardana', 3]]);
+      expect(bad[0].reason).to.match(/Sardana \/v1\/record_data body \(15 bytes\) is not JSON/);
+      expect(bad[1].reason).to.match(/Sardana \/v1\/record_data body is not valid: timestamp: /);
       const events = await pipeline!.result<Record<string, PacketResult[]>>('events');
       expect([1, 2, 3, 4, 5, 6].map((e) => (events[e][0].streams.sardana as Summary).point_nb)).to.deep.equal([0, 1, 2, 3, 4, 5]);
       expect(events['7'].map((r) => (r.streams.sardana as Summary).type)).to.deep.equal(['RecordEnd', 'RecordEnd']);

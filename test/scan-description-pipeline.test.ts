@@ -1,7 +1,7 @@
 /** POST /api/v1/scan through a live pipeline: two STINS ingesters, two echo workers, real Redis and zmq. */
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { ROOT, startPipeline, type TestPipeline } from './helpers/pipeline.js';
+import { ROOT, startPipeline, type TestPipeline, completeScan } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
 import type { EchoResult } from './payloads/echo.js';
 
@@ -34,7 +34,7 @@ describe('POST /api/v1/scan (live pipeline)', function () {
   });
 
   async function announce(description: unknown): Promise<Response> {
-    return await pipeline.post('/api/v1/scan', description);
+    return await pipeline.post('/api/v1/scan', description, { json: true });
   }
 
   /** The frame number each stream sent in each event, and the worker that got it. */
@@ -57,7 +57,7 @@ describe('POST /api/v1/scan (live pipeline)', function () {
       sequence: ['reserved_start_end', 'point', 'point', 'point', 'point', 'reserved_start_end'],
     });
     await Promise.all([eiger.play({ frames: 12, shape: [4, 4], seed: 1 }), sardana.play({ frames: 4, shape: [2, 2], seed: 2 })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 14, completed_events: 14, total_events: 14, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(14));
     const events = await pipeline.result<Events>('events');
     expect(events['0']!.map((r) => [r.streams.eiger!.kind, r.streams.sardana!.kind])).to.deep.equal([['start', 'start'], ['start', 'start']]);
     const pointWorkers: string[] = [];
@@ -81,7 +81,7 @@ describe('POST /api/v1/scan (live pipeline)', function () {
     expect(sequence.parts[withoutSardana]).to.deep.equal({ mapping: { eiger: [F], sardana: [null] } });
     expect(sequence.sequence.slice(1, -1)).to.deep.equal(['point', withoutSardana, withoutSardana, 'point', withoutSardana, withoutSardana, 'point']);
     await Promise.all([eiger.play({ frames: 7, shape: [4, 4] }), sardana.play({ frames: 3, shape: [2, 2] })]);
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 9, completed_events: 9, total_events: 9, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(9));
     const events = await pipeline.result<Events>('events');
     const frames = Array.from({ length: 7 }, (_, point) => framesOf(events, point + 1).frames);
     expect(frames).to.deep.equal([
@@ -109,7 +109,7 @@ describe('POST /api/v1/scan (live pipeline)', function () {
     expect(await pipeline.api('/api/v1/sequence')).to.deep.equal(sequence);
     expect(await pipeline.progress()).to.deep.equal(progress);
     await eiger.play({ frames: 2, shape: [4, 4] });
-    expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 4, completed_events: 4, total_events: 4, finished: true });
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(4));
     const events = await pipeline.result<Events>('events');
     expect([1, 2].map((e) => framesOf(events, e).frames)).to.deep.equal([{ eiger: 0 }, { eiger: 1 }]);
   });

@@ -39,7 +39,7 @@ describe('scan description → trigger map', () => {
   it('step scan over every available stream: one event per point, each point its own part instance', () => {
     const result = build({ kind: 'step', nb_points: 3 });
     expect(result).to.deep.equal({
-      map: { parts: { point: { a: [F], b: [F] } }, sequence: ['point', 'point', 'point'] },
+      map: { parts: { point: { a: [F], b: [F] } }, sequence: [{ part: 'point', repeat: 3 }] },
       skipped: [],
     });
     // `kind` defaults to step
@@ -53,7 +53,7 @@ describe('scan description → trigger map', () => {
     const result = build({ kind: 'burst', nb_points: 2, frames_per_point: 3, stream_options: { b: { frames_per_point: 1 } } });
     expect(result.map).to.deep.equal({
       parts: { point: { a: [F, F, F], b: [null, null, F] } },
-      sequence: ['point', 'point'],
+      sequence: [{ part: 'point', repeat: 2 }],
     });
     // a fly scan is lines × frames per line, the same shape
     expect(build({ kind: 'fly', lines: 2, frames_per_line: 3, stream_options: { b: { frames_per_point: 1 } } })).to.deep.equal(result);
@@ -94,7 +94,7 @@ describe('scan description → trigger map', () => {
 
   it('skip_unavailable leaves out streams no ingester serves and says which', () => {
     expect(build({ nb_points: 1, streams: ['ct01', 'a', 'ct02'], skip_unavailable: true, stream_options: { ct02: { every: 2 } } })).to.deep.equal({
-      map: { parts: { point: { a: [F] } }, sequence: ['point'] },
+      map: { parts: { point: { a: [F] } }, sequence: [{ part: 'point', repeat: 1 }] },
       skipped: ['ct01', 'ct02'],
     });
   });
@@ -139,10 +139,10 @@ describe('scan description → trigger map', () => {
       .to.equal("stream_options.b.frames_per_point: 2 does not divide the scan's 1 frames per point");
   });
 
-  it('keeps a long scan small: a million points are one part and a sequence of names', () => {
+  it('keeps a long scan small: a million points are one part played a million times', () => {
     const result = build({ kind: 'fly', lines: 1_000_000, frames_per_line: 2, stream_options: { b: { frames_per_point: 1 } } });
     expect(Object.keys(result.map.parts)).to.deep.equal(['point']);
-    expect(result.map.sequence).to.have.length(1_000_000);
+    expect(result.map.sequence).to.deep.equal([{ part: 'point', repeat: 1_000_000 }]);
     expect(TriggerSequence.fromSequenceRequest(result.map).totalEvents).to.equal(2_000_002);
   });
 });

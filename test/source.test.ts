@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, freePort, replayResult, startPipeline, uniformSequence, type TestPipeline } from './helpers/pipeline.js';
+import { BIN, ROOT, freePort, replayResult, startPipeline, uniformSequence, type TestPipeline, completeScan } from './helpers/pipeline.js';
 import { fixture } from './helpers/fixtures.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { captureMessages } from './helpers/upstream-harness.js';
@@ -52,7 +52,7 @@ describe('dranspose source', function () {
       await pipeline.setSequence(uniformSequence(['contrast', 'xspress3'], 20));
       const [contrastLog] = await Promise.all([playSource(contrastFile, contrastPort), playSource(xspressFile, xspressPort)]);
       expect(contrastLog).to.contain('as contrast (PUB)');
-      expect(await pipeline.waitForFinish(60_000)).to.deep.equal({ last_assigned: 22, completed_events: 22, total_events: 22, finished: true });
+      expect(await pipeline.waitForFinish(60_000)).to.deep.equal(completeScan(22));
       const live = await pipeline.result<{ map: unknown }>('$');
 
       const offline = await replayResult<{ map: unknown }>(['-w', `${FLUORESCENCE}:FluorescenceWorker`, '-r', `${FLUORESCENCE}:FluorescenceReducer`,
@@ -107,7 +107,7 @@ describe('dranspose source', function () {
       }, { ingesters: 1, workers: 1 });
       await pipeline.setSequence(uniformSequence(['panda'], 4));
       expect(await playSource(file, port)).to.contain('as positioncap (TCP capture port)');
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 6, completed_events: 6, total_events: 6, finished: true });
+      expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(6));
     });
   });
 });

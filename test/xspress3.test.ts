@@ -6,9 +6,9 @@ import type { StreamData } from '../src/core/types.js';
 import { xspress3, XspressError, type XspressPacket } from '../src/protocols/xspress3/index.js';
 import { emulatedMeta, emulatedSpectra, xspressSeriesMessages, type XspressSeriesOptions } from '../src/protocols/xspress3/emulator.js';
 import { fixture } from './helpers/fixtures.js';
-import { ROOT, uniformSequence } from './helpers/pipeline.js';
+import { ROOT, uniformSequence, completeScan, scanEndedWith } from './helpers/pipeline.js';
 import { liveStream } from './helpers/live-stream.js';
-import { captureMessages, midScanBadFrames, scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
+import { captureMessages, scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { StreamSummary } from './payloads/fluorescence.js';
 
 const PAYLOAD = join(ROOT, 'test/payloads/fluorescence.ts');
@@ -266,7 +266,7 @@ describe('Xspress3 protocol', function () {
       const { pipeline, player } = await live.start();
       await setSequenceAndWait(pipeline, uniformSequence(['xspress3'], 5));
       await player.play(messages, { warmup: 3, rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 7, completed_events: 7, total_events: 7, finished: true });
+      expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(7));
       const events = await pipeline.result<Events>('events');
       expect(events['0'].map((e) => e.xspress3.kind)).to.deep.equal(['start', 'start']);
       const frames = [1, 2, 3, 4, 5].map((e) => events[e][0].xspress3);
@@ -292,12 +292,11 @@ describe('Xspress3 protocol', function () {
       ];
       await setSequenceAndWait(pipeline, uniformSequence(['xspress3'], 6));
       await player.play(played, { warmup: 3, rate: 1000 });
-      expect(await pipeline.waitForFinish()).to.deep.equal({ last_assigned: 8, completed_events: 8, total_events: 8, finished: true });
-      const { status, midScan } = await midScanBadFrames(pipeline);
-      expect(midScan.map((b) => [b.component, b.event])).to.deep.equal([['ingester:xspress3-ingester/xspress3', 3], ['ingester:xspress3-ingester/xspress3', 5]]);
-      expect(midScan[0].reason).to.equal('Xspress3 image 2: spectra frame has 1000 bytes, shape [2,4096] of uint32 needs 32768');
-      expect(midScan[1].reason).to.match(/^Xspress3 image 4: meta frame \(11 bytes\) is not a pickle/);
-      expect(status.bad_frame_count).to.equal(status.bad_frames.length);
+      expect(await pipeline.waitForFinish(), 'the whole copies take the broken images\' places').to.deep.equal(scanEndedWith(8, { bad: 2 }));
+      const { bad } = await scanProblems(pipeline);
+      expect(bad.map((b) => [b.component, b.event])).to.deep.equal([['ingester:xspress3-ingester/xspress3', 3], ['ingester:xspress3-ingester/xspress3', 5]]);
+      expect(bad[0].reason).to.equal('Xspress3 image 2: spectra frame has 1000 bytes, shape [2,4096] of uint32 needs 32768');
+      expect(bad[1].reason).to.match(/^Xspress3 image 4: meta frame \(11 bytes\) is not a pickle/);
       const events = await pipeline.result<Events>('events');
       const frames = [1, 2, 3, 4, 5, 6].map((e) => events[e][0].xspress3);
       expect(frames.map((f) => f.frame)).to.deep.equal([0, 1, 2, 3, 4, 5]);

@@ -76,7 +76,7 @@ async function measurePipeline(pipeline: RunningPipeline, sender: Sender, reduce
   // and polls rarely enough not to take the CPU from the parts it measures
   while (!controller.scan?.isFinishSent) await sleep(50);
   // measured, like the raw chain, up to the reducer's last result; the finish report comes after
-  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { latencies: number[]; lastAt: number };
+  const publish = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { latencies: number[]; lastAt: number };
   return { seconds: (publish.lastAt - started) / 1000, latencies: publish.latencies };
 }
 
@@ -87,15 +87,15 @@ async function measurePipeline(pipeline: RunningPipeline, sender: Sender, reduce
 async function measureReducer(pipeline: RunningPipeline, reducerPort: number, c: Case): Promise<{ raw: number; real: number }> {
   const sender = benchChild(RESULT_SENDER, []);
   await sender.line('ready');
-  const send = async (endpoint: string, scan: string, batch: number) => {
+  const send = async (endpoint: string, scan: string, token: string, batch: number) => {
     const sent = sender.line('sent');
     const started = now();
-    sender.proc.stdin!.write(`send ${endpoint} ${scan} ${c.events} ${batch}\n`);
+    sender.proc.stdin!.write(`send ${endpoint} ${scan} ${token} ${c.events} ${batch}\n`);
     await sent;
     return started;
   };
   const rawReducer = await startRawReducer(c.events);
-  const rawStarted = await send(rawReducer.endpoint, 'raw', 1);
+  const rawStarted = await send(rawReducer.endpoint, 'raw', 'raw', 1);
   const raw = c.events / (((await rawReducer.done).at - rawStarted) / 1000);
   rawReducer.close();
 
@@ -104,11 +104,11 @@ async function measureReducer(pipeline: RunningPipeline, reducerPort: number, c:
   const scan = await controller.setSequence(TriggerSequence.uniform(['bench'], 1));
   await controller.scan!.waitForAdmission();
   const reducerUrl = controller.components.reducer!.url as string;
-  const started = await send(reducerUrl, scan, c.batch);
-  const reduced = () => Object.values(controller.scan!.status().reduced as Record<string, number>).reduce((a, b) => a + b, 0);
+  const started = await send(reducerUrl, scan, controller.scan!.token, c.batch);
+  const reduced = async () => (await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/results?single=true`).then((r) => r.json())) as number;
   // timed, like the raw reducer, to the reducer's own time of its last result
-  while (reduced() < c.events) await sleep(50);
-  const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$`).then((r) => r.json()) as { lastAt: number };
+  while (await reduced() < c.events) await sleep(50);
+  const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { lastAt: number };
   const real = c.events / ((lastAt - started) / 1000);
   await controller.stopScan();
   sender.proc.kill();

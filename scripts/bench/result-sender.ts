@@ -1,6 +1,6 @@
 /**
  * A stand-in worker for the reducer stress row, in a process of its own: for every
- * `send <reducer endpoint> <scan> <results> <batch>` line on stdin it connects a PUSH socket and
+ * `send <reducer endpoint> <scan> <token> <results> <batch>` line on stdin it connects a PUSH socket and
  * sends that many tiny results in the workers' wire format, `batch` to a message, then prints `sent`.
  * With batch 1 the messages are also what the raw chain's reducer reads: `[header, CBOR body]`.
  */
@@ -11,11 +11,11 @@ import { encodeResultBatch } from '../../src/core/wire.js';
 
 process.stdout.write('ready\n');
 for await (const line of createInterface({ input: process.stdin })) {
-  const [command, endpoint, scan, results, batch] = line.split(' ');
+  const [command, endpoint, scan, token, results, batch] = line.split(' ');
   if (command !== 'send') continue;
   const socket = new zmq.Push({ sendHighWaterMark: 10_000, linger: 5000 });
   socket.connect(endpoint);
-  const source = { scan, worker: 'stress', instance: `stress-${process.pid}`, parametersHash: null };
+  const source = { scan, token, worker: 'stress', instance: `stress-${process.pid}`, parametersHash: null };
   const body = encode(0);
   const size = Number(batch);
   for (let first = 0; first < Number(results); first += size) {

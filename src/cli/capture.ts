@@ -28,7 +28,8 @@ async function capture(o: CaptureOptions): Promise<void> {
   let message = reply === true ? await upstream.reader.next() : reply && [reply];
   for (; message && !stopping; message = await upstream.reader.next()) {
     await writer.write(message);
-    progress.update(count += 1);
+    count += 1;
+    progress.update(count);
     if (o.count !== undefined && count >= o.count) break;
   }
   progress.stop();

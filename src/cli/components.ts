@@ -6,7 +6,10 @@
 import type { Command } from 'commander';
 import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_HOST, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
+import {
+  DEFAULT_CONTROLLER_PORT, DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_DEBUG_WORKER_PORT, DEFAULT_HOST, DEFAULT_MAX_DUMP_BYTES, DEFAULT_REDUCER_PORT,
+  DEFAULT_ZMQ_BIND,
+} from '../core/defaults.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
@@ -24,17 +27,18 @@ function tags(value: string): string[] {
 
 export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('controller').description('run the controller and its HTTP API'))
-    .option('--port <port>', 'HTTP port', parseInteger, 5000)
+    .option('--port <port>', 'HTTP port', parseInteger, DEFAULT_CONTROLLER_PORT)
     .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--credit <events>', 'unfinished events a worker may hold', parseInteger, DEFAULT_CREDIT)
     .option('--credit-bytes <bytes>', 'bytes those events may add up to (credit shrinks for large events)', parseInteger, DEFAULT_CREDIT_BYTES)
     .option('--tango-device <domain/family/member>', 'serve the pipeline\'s Tango device model (REST v1.1) under this name')
-    .action((o: CommonOptions & { port: number; host: string; credit: number; creditBytes: number; tangoDevice?: string }) => runUntilSignal(async () => {
+    .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
+    .action((o: CommonOptions & { port: number; host: string; credit: number; creditBytes: number; tangoDevice?: string; dumpDir?: string }) => runUntilSignal(async () => {
       const [{ startControllerServer }, { PipelineDevice }, { tangoRouter }] = await Promise.all([
         import('../controller/server.js'), import('../controller/tango/model.js'), import('../controller/tango/rest.js')]);
       const routers = o.tangoDevice ? (controller: Controller) => [tangoRouter(new PipelineDevice(controller, { device: o.tangoDevice! }))] : undefined;
-      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, routers });
-      return { stop: () => server.close() };
+      const server = await startControllerServer({ ...componentOptions(o), port: o.port, host: o.host, credit: o.credit, creditBytes: o.creditBytes, dumpDirectory: o.dumpDir, routers });
+      return { stop: () => server.close(), ended: server.controller.ended };
     }));
 
   addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))
@@ -43,10 +47,15 @@ export function registerComponentCommands(program: Command): void {
     .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
     .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
-    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; advertise?: string; dump?: string }) => runUntilSignal(async () => {
+    .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
+    .option('--dump-max-bytes <bytes>', 'bytes one dump file may reach', parseInteger, DEFAULT_MAX_DUMP_BYTES)
+    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; advertise?: string; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
       const { Ingester } = await import('../ingester/ingester.js');
       const streams = await Promise.all(o.stream.map(parseStreamSpec));
-      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, advertise: o.advertise, dumpPath: o.dump });
+      const ingester = new Ingester({
+        ...componentOptions(o), name: o.name, streams, bind: o.bind, advertise: o.advertise,
+        dumpPath: o.dump, dumpDirectory: o.dumpDir, maxDumpBytes: o.dumpMaxBytes,
+      });
       await ingester.start();
       return ingester;
     }));
@@ -64,7 +73,7 @@ export function registerComponentCommands(program: Command): void {
 
   addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results'))
     .option('-c, --class <module.ts:Export>', 'reducer class')
-    .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, 5001)
+    .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, DEFAULT_REDUCER_PORT)
     .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
     .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
@@ -81,7 +90,7 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('debug-worker').description('run a worker that keeps the last events for inspection'))
     .requiredOption('-n, --name <name>', 'worker name')
     .option('-t, --tags <a,b>', 'worker tags', tags, ['debug'])
-    .option('-p, --port <port>', 'HTTP port', parseInteger, 5002)
+    .option('-p, --port <port>', 'HTTP port', parseInteger, DEFAULT_DEBUG_WORKER_PORT)
     .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
     .option('--keep <n>', 'events kept', parseInteger, 50)
     .action((o: CommonOptions & { name: string; tags: string[]; port: number; host: string; keep: number }) => runUntilSignal(async () => {

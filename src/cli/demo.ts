@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parseInteger } from './options.js';
+import { DEFAULT_CONTROLLER_PORT, DEFAULT_REDUCER_PORT } from '../core/defaults.js';
 import { fail } from './lifecycle.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/roi/roi.ts', import.meta.url));
@@ -20,8 +21,8 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number):
 }
 
 async function demo(options: DemoOptions): Promise<void> {
-  const [{ default: cliProgress }, { parsePipelineConfig }, { TriggerSequence }, { bindZmqPlayer }, { stinsSeries }, { runPipeline }] = await Promise.all([
-    import('cli-progress'), import('../core/config.js'), import('../core/mapping/index.js'),
+  const [{ showScanProgress }, { parsePipelineConfig }, { TriggerSequence }, { bindZmqPlayer }, { stinsSeries }, { runPipeline }] = await Promise.all([
+    import('./scan-progress.js'), import('../core/config.js'), import('../core/mapping/index.js'),
     import('../protocols/player.js'), import('../protocols/stins/emulator.js'), import('./run.js')]);
   const detector = await bindZmqPlayer('zmq-pull', 'tcp://127.0.0.1:0');
   const config = parsePipelineConfig({
@@ -39,26 +40,21 @@ async function demo(options: DemoOptions): Promise<void> {
   try {
     await waitUntil(() => controller.components.workers.length === options.workers && !!controller.components.reducer
       && controller.components.ingesters.length === 1, 'the ingester, workers and reducer to register', 60_000);
+    const progress = showScanProgress(controller);
     await controller.setSequence(TriggerSequence.uniform(['detector'], options.frames));
     const started = Date.now();
     const sending = detector.play(stinsSeries({ frames: options.frames, shape: [64, 64], dtype: 'uint16' }), { rate: options.rate });
-    const bar = new cliProgress.SingleBar({ format: 'scan |{bar}| {value}/{total} events | {rate} ev/s', hideCursor: true }, cliProgress.Presets.shades_classic);
     const total = controller.progress().total_events;
-    bar.start(total, 0, { rate: 0 });
-    await waitUntil(() => {
-      const p = controller.progress();
-      bar.update(p.completed_events, { rate: Math.round(p.completed_events / Math.max(0.001, (Date.now() - started) / 1000)) });
-      return p.finished;
-    }, 'the scan to finish', 10 * 60_000);
-    bar.stop();
+    await waitUntil(() => controller.progress().finished, 'the scan to finish', 10 * 60_000);
+    progress.stop();
     await sending;
     const seconds = (Date.now() - started) / 1000;
-    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
-    const status = controller.status() as { failed_event_count?: number; bad_frame_count?: number };
+    const summary = await fetch(`http://127.0.0.1:${options.reducerPort}/api/v1/result/$?single=true`).then((r) => r.json()) as { roi_sum: number[]; mean: number };
+    const p = controller.progress();
     process.stdout.write([
-      `demo: ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
+      `demo: scan ${p.outcome.replaceAll('_', ' ')}: ${p.completed_events} of ${total} events (${options.frames} images + start and end) in ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(0)} events/s`,
       `demo: ROI sum of ${summary.roi_sum.length} images, mean ${summary.mean.toFixed(1)}, first ${summary.roi_sum.slice(0, 5).join(', ')}`,
-      `demo: failed events ${status.failed_event_count ?? 0}, bad frames ${status.bad_frame_count ?? 0}`,
+      `demo: failed events ${p.failed_events}, lost events ${p.lost_events}, missing frames ${p.missing_frames}, bad frames ${p.bad_frames}`,
       `demo: controller http://127.0.0.1:${options.port}/ , results http://127.0.0.1:${options.reducerPort}/api/v1/result/roi_sum`,
       '',
     ].join('\n'));
@@ -81,7 +77,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--frames <n>', 'images to send', parseInteger, 1000)
     .option('--rate <hz>', 'images per second (0 = as fast as possible)', parseInteger, 200)
     .option('--workers <n>', 'workers', parseInteger, 2)
-    .option('--port <port>', 'controller HTTP port', parseInteger, 5000)
-    .option('--reducer-port <port>', 'reducer HTTP port', parseInteger, 5001)
+    .option('--port <port>', 'controller HTTP port', parseInteger, DEFAULT_CONTROLLER_PORT)
+    .option('--reducer-port <port>', 'reducer HTTP port', parseInteger, DEFAULT_REDUCER_PORT)
     .action((options: DemoOptions) => demo(options).catch(fail));
 }

@@ -19,8 +19,11 @@ program.command('run')
   .argument('<config>', 'pipeline configuration (YAML)')
   .action((path: string) => runUntilSignal(async () => {
     // each command loads what it needs when it runs, so a component's process stays small
-    const [{ loadPipelineConfig }, { runPipeline }] = await Promise.all([import('../core/config.js'), import('./run.js')]);
-    return runPipeline(loadPipelineConfig(path));
+    const [{ loadPipelineConfig }, { runPipeline }, { showScanProgress }] = await Promise.all([
+      import('../core/config.js'), import('./run.js'), import('./scan-progress.js')]);
+    const pipeline = await runPipeline(loadPipelineConfig(path));
+    const progress = showScanProgress(pipeline.server.controller);
+    return { stop: async () => { progress.stop(); await pipeline.stop(); } };
   }));
 
 registerComponentCommands(program);

@@ -1,12 +1,16 @@
 /**
- * `run` and `demo` need a Redis: the configured one if it answers, else a private redis-server
- * started for this run and stopped at exit, else a clear message with the install command.
+ * `run` and `demo` need a Redis: the configured one if it answers. Only when none was configured
+ * (the default URL) and nothing answers there, a private redis-server is started for this run and
+ * stopped at exit, and the log says so; a configured Redis that does not answer is an error, never
+ * silently replaced.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'winston';
+import { DEFAULT_REDIS_URL } from '../core/redis.js';
 
 async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
   const parsed = new URL(url);
@@ -38,8 +42,11 @@ export interface RedisHandle {
   stop(): void;
 }
 
-export async function ensureRedis(url: string): Promise<RedisHandle> {
+export async function ensureRedis(url: string, logger: Logger): Promise<RedisHandle> {
   if (await answers(url)) return { url, private: false, stop: () => undefined };
+  if (url !== DEFAULT_REDIS_URL) {
+    throw new Error(`no Redis answers at ${url} (the configured one); start it, or leave the Redis URL unset to use a private one`);
+  }
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new Error(`no Redis answers at ${url} and redis-server is not installed; install it with: apt-get install -y redis-server (or set DRANSPOSE_REDIS_URL)`);
   }
@@ -54,5 +61,6 @@ export async function ensureRedis(url: string): Promise<RedisHandle> {
   }
   const stop = () => { server.kill(); rmSync(dir, { recursive: true, force: true }); };
   process.once('exit', stop);
+  logger.warn(`no Redis answers at ${url}: started a private redis-server at ${privateUrl} for this run (it keeps nothing after it)`);
   return { url: privateUrl, private: true, stop };
 }

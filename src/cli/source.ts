@@ -59,8 +59,9 @@ async function rawCaptureUpstream(o: SourceOptions & { file: string }): Promise<
  * scan tells: over the first messages it must forward exactly the dumped frames.
  */
 async function dumpUpstream(o: SourceOptions & { file: string }): Promise<Upstream> {
-  const [{ readDump }, { loadProtocol, protocolNames }, { createLogger }, { pandaLines }] = await Promise.all([
-    import('../core/capture/index.js'), import('../protocols/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js')]);
+  const [{ readDump }, { loadProtocol, protocolNames }, { createLogger }, { pandaLines }, { streamDataOf }] = await Promise.all([
+    import('../core/capture/index.js'), import('../protocols/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js'),
+    import('../protocols/types.js')]);
   const sample: Record<string, { typ: string; frames: Buffer[][] }> = {};
   for await (const event of readDump(o.file)) {
     for (const [name, data] of Object.entries(event.streams)) (sample[name] ??= { typ: data.typ, frames: [] }).frames.push(data.frames);
@@ -84,7 +85,8 @@ async function dumpUpstream(o: SourceOptions & { file: string }): Promise<Upstre
   const forwarded: Buffer[][] = [];
   const quiet = createLogger('source');
   quiet.level = 'error';
-  for await (const data of protocol.scan({ next: async () => messages[next++] }, { stream, logger: quiet, bad: () => undefined })) forwarded.push(data.frames);
+  const context = { stream, logger: quiet, bad: () => undefined };
+  for await (const data of streamDataOf(protocol.scan({ next: async () => messages[next++] }, context), context)) forwarded.push(data.frames);
   const same = (a: Buffer[], b: Buffer[]) => a.length === b.length && a.every((frame, i) => frame.equals(b[i]));
   if (!forwarded.length || !forwarded.every((frames, i) => same(frames, checked[i]))) {
     throw new Error(`stream ${stream} of ${o.file}: a ${protocol.name} ingester regroups its upstream's messages, so its dump cannot play as that upstream; play a raw capture (dranspose capture) instead`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { TangoRestClient } from '../tango/client.js';
 import { fail } from './lifecycle.js';
+import { DEFAULT_CONTROLLER_PORT, DEFAULT_HOST } from '../core/defaults.js';
 
 interface TangoOptions {
   controller: string;
@@ -36,7 +37,7 @@ function run(action: (device: TangoRestClient, operands: string[]) => Promise<vo
 export function registerTangoCommands(program: Command): void {
   const tango = program.command('tango')
     .description("read, write and command the pipeline's Tango device (through the controller's Tango REST API)")
-    .option('--controller <url>', 'controller URL', 'http://127.0.0.1:5000')
+    .option('--controller <url>', 'controller URL', `http://${DEFAULT_HOST}:${DEFAULT_CONTROLLER_PORT}`)
     .requiredOption('--device <domain/family/member>', 'Tango device name of the pipeline (tango.device of its configuration)')
     .option('--tango-host <host:port>', 'Tango host of the REST paths (the controller accepts any)', 'localhost:10000');
 

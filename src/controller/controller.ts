@@ -1,24 +1,29 @@
 /**
- * The controller: holds the trigger map, parameters and the running scan; knows the components
- * through the Redis registry; tells them about scans, parameters and the end of a scan.
+ * The controller: holds the trigger map, parameters and the running scan; knows which parts are
+ * alive from their heartbeats; tells the components about scans, parameters, fences and the end of
+ * a scan.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { blockingConnection, connectRedis, Keys } from '../core/redis.js';
+import { blockingConnection, connectRedis, Keys, redisHealth, redisUrl, within } from '../core/redis.js';
 import { createLogger } from '../core/logging.js';
 import { shipLogsTo } from '../core/log-shipper.js';
-import { checkAdmission, type TriggerSequence } from '../core/mapping/index.js';
-import { type ControllerUpdate, type CurrentState } from '../core/messages.js';
+import { checkAdmission, TriggerSequence } from '../core/mapping/index.js';
+import { streamEnds } from '../core/mapping/stream-ends.js';
+import { currentSchema, type ControllerUpdate, type CurrentState } from '../core/messages.js';
 import {
   DUMP_PREFIX, ParameterValueError, defaultBytes, newVersion, parameterDescriptionSchema, parametersHash, parseParameter,
 } from '../core/parameters.js';
-import { ensembleEntries, readEnsemble, type Ensemble } from '../core/registry.js';
+import { EMPTY_ENSEMBLE, ensembleEntries, ensembleOf, readRegistry, type Ensemble } from '../core/registry.js';
 import { valueField } from '../core/component.js';
 import type { ParameterDescription } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { HttpError } from '../core/http/errors.js';
-import { Scan } from './scan.js';
+import { checkDumpPrefix } from '../core/dump-path.js';
+import { ScanHistory } from './history.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../core/defaults.js';
+import { LivenessMonitor, type Death } from './liveness.js';
+import { Scan, type ScanOptions, type ScanPort, type ScanProgress } from './scan/scan.js';
 
 export interface ControllerOptions {
   pipeline: string;
@@ -28,13 +33,20 @@ export interface ControllerOptions {
   credit?: number;
   /** bytes those events may add up to */
   creditBytes?: number;
+  /** heartbeat silence after which a part is taken as dead */
   livenessMs?: number;
   admissionMs?: number;
+  /** how long a part that ended may take to come back before its share of a scan is given up */
+  graceMs?: number;
+  /** the only directory dump_prefix may name; none: dump_prefix must stay empty */
+  dumpDirectory?: string;
 }
 
 export interface WorkerScaler {
   readonly workerCount: number;
   setWorkerCount(count: number): void;
+  /** each supervised part: whether it runs, its restarts and why it last ended */
+  state(): Record<string, { running: boolean; restarts: number; last_failure?: string }>;
 }
 
 /** every parameter the components describe, and dump_prefix, by name; a malformed description is left out */
@@ -54,28 +66,50 @@ export class RequestError extends HttpError {}
 
 const LOCK_TTL_MS = 10_000;
 const LOCK_REFRESH_MS = 3_000;
-const ENSEMBLE_REFRESH_MS = 250;
+const REGISTRY_MS = 250;
 const DEFAULTS_MS = 1_000;
+const DEFAULT_LIVENESS_MS = 5_000;
+const DEFAULT_GRACE_MS = 30_000;
+/** how long a request waits for Redis before it is answered 503 */
+const REDIS_REQUEST_MS = 5_000;
+/** keys of a finished scan stay this long, for a look after the fact */
+const FINISHED_SCAN_TTL_MS = 10 * 60_000;
 
 export class Controller {
   readonly redis: Redis;
   readonly keys: Keys;
   readonly logger = createLogger('controller');
+  /** resolves with a reason when this controller must not go on (another took its lock) */
+  readonly ended: Promise<string>;
+  private end!: (reason: string) => void;
   private readonly lockValue = randomUUID();
+  private readonly liveness: LivenessMonitor;
+  /** instances declared dead: if one beats again it is told to stop */
+  private readonly buried = new Set<string>();
   private versions: Record<string, string> = {};
   private hash = parametersHash({});
-  private ensemble: Ensemble = { ingesters: [], workers: [], reducer: null, stale: [] };
+  private ensemble: Ensemble = EMPTY_ENSEMBLE;
   private mergedDescriptions: ParameterDescription[] = [DUMP_PREFIX];
   private timers: NodeJS.Timeout[] = [];
   scan: Scan | null = null;
-  private sequenceJson: unknown = { parts: {}, sequence: [] };
+  /** the last trigger map posted (GET /api/v1/sequence) */
+  private lastSequence: TriggerSequence | null = null;
   private changingScan: Promise<unknown> = Promise.resolve();
+  readonly history = new ScanHistory();
   /** present in single-host mode (`dranspose run`): starts or stops worker processes */
   workerScaler?: WorkerScaler;
 
   constructor(private readonly options: ControllerOptions) {
     this.keys = new Keys(options.pipeline, options.keyPrefix);
     this.redis = connectRedis(options.redisUrl);
+    this.liveness = new LivenessMonitor(options.livenessMs ?? DEFAULT_LIVENESS_MS);
+    this.ended = new Promise((resolve) => { this.end = resolve; });
+  }
+
+  /** Redis cannot be reached now: requests that change state are refused with this reason */
+  get redisProblem(): string | undefined {
+    const health = redisHealth(this.options.redisUrl ?? redisUrl());
+    return health.down ? health.problem : undefined;
   }
 
   async start(): Promise<void> {
@@ -84,14 +118,18 @@ export class Controller {
     this.versions = await this.redis.hgetall(this.keys.parameterVersions);
     this.hash = parametersHash(this.versions);
     const sequence = await this.redis.get(this.keys.sequence);
-    if (sequence) this.sequenceJson = JSON.parse(sequence);
-    await this.refreshEnsemble();
-    // components that outlived an earlier controller keep no scan; they see the parameters
+    try {
+      if (sequence) this.lastSequence = TriggerSequence.fromCompact(JSON.parse(sequence));
+    } catch (error) {
+      this.logger.warn(`the stored trigger map cannot be read, GET /api/v1/sequence starts empty: ${error}`);
+    }
+    await this.refreshRegistry();
+    await this.resumeRunningScan();
     await this.announce({ type: 'parameters', versions: this.versions, hash: this.hash });
     this.timers.push(
-      setInterval(() => { this.refreshEnsemble().catch((e) => this.logger.warn(`registry: ${e}`)); }, ENSEMBLE_REFRESH_MS),
-      setInterval(() => { this.materializeDefaults().catch((e) => this.logger.warn(`defaults: ${e}`)); }, DEFAULTS_MS),
-      setInterval(() => { this.refreshLock().catch((e) => this.logger.error(`lock: ${e}`)); }, LOCK_REFRESH_MS),
+      setInterval(() => { this.refreshRegistry().catch(() => undefined); }, REGISTRY_MS),
+      setInterval(() => { this.materializeDefaults().catch(() => undefined); }, DEFAULTS_MS),
+      setInterval(() => { this.refreshLock().catch(() => undefined); }, LOCK_REFRESH_MS),
     );
     this.logger.info(`controller of pipeline ${this.options.pipeline} running (keys under ${this.keys.prefix})`);
   }
@@ -99,36 +137,70 @@ export class Controller {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     await this.scan?.stop();
-    const lock = await this.redis.get(this.keys.controllerLock);
-    if (lock === this.lockValue) await this.redis.del(this.keys.controllerLock);
+    await within(1000, this.redis.releaseLock(this.keys.controllerLock, this.lockValue).catch(() => undefined));
     this.redis.disconnect();
   }
 
   private async acquireLock(): Promise<void> {
-    for (let attempt = 0; attempt < 30; attempt++) {
-      if (await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS, 'NX')) return;
-      if (attempt === 0) this.logger.warn('another controller holds the lock of this pipeline; waiting');
+    let waiting = false;
+    for (;;) {
+      try {
+        if (await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS, 'NX')) return;
+        if (!waiting) this.logger.warn(`another controller holds the lock of pipeline ${this.options.pipeline} (${this.keys.controllerLock}); waiting for it to go`);
+      } catch (error) {
+        if (!waiting) this.logger.warn(`cannot take the controller lock yet (${(error as Error).message}); retrying`);
+      }
+      waiting = true;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    throw new Error(`another controller runs pipeline ${this.options.pipeline} (lock ${this.keys.controllerLock})`);
   }
 
   private async refreshLock(): Promise<void> {
-    const holder = await this.redis.get(this.keys.controllerLock);
-    if (holder !== null && holder !== this.lockValue) {
-      this.logger.error('the controller lock was taken by another controller');
-      return;
-    }
-    await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS);
+    if (await this.redis.refreshLock(this.keys.controllerLock, this.lockValue, LOCK_TTL_MS)) return;
+    // expired (a long Redis outage): take it again, unless another controller has
+    if (await this.redis.set(this.keys.controllerLock, this.lockValue, 'PX', LOCK_TTL_MS, 'NX')) return;
+    const reason = 'another controller took the lock of this pipeline; this one stops';
+    this.logger.error(reason);
+    this.end(reason);
   }
 
-  private async refreshEnsemble(): Promise<void> {
-    this.ensemble = await readEnsemble(this.redis, this.keys, this.options.livenessMs);
+  /** who is alive: the heartbeats judged, the ended parts handled and their entries removed */
+  private async refreshRegistry(): Promise<void> {
+    const snapshot = await readRegistry(this.redis, this.keys);
+    const deaths = this.liveness.observe(Date.now(), snapshot.alive);
+    for (const death of deaths) await this.partEnded(death);
+    for (const [field, beat] of Object.entries(snapshot.alive)) {
+      const instance = beat.split(' ', 1)[0];
+      if (this.buried.has(instance)) await this.dismiss(field, instance);
+    }
+    this.ensemble = ensembleOf(snapshot, (field, entry) => this.liveness.instanceOf(field) === entry.service_uuid && !this.buried.has(entry.service_uuid));
     this.mergedDescriptions = mergeComponentDescriptions(this.ensemble);
-    if (this.ensemble.stale.length) await this.redis.hdel(this.keys.components, ...this.ensemble.stale);
+  }
+
+  /** A part's process exited under the supervisor: the same as its heartbeat stopping, but known at once. */
+  async partExited(field: string): Promise<void> {
+    const instance = this.liveness.instanceOf(field);
+    if (!instance) return;
+    const processing = this.liveness.forget(field, instance);
+    await this.partEnded({ field, instance, how: 'exited', processing });
+  }
+
+  private async partEnded(death: Death): Promise<void> {
+    if (this.buried.has(death.instance)) return;
+    this.buried.add(death.instance);
+    if (death.how !== 'left') this.logger.warn(`${death.field.replace(':', ' ')} ${death.how === 'silent' ? 'stopped beating' : death.how}`);
+    this.scan?.partEnded(death.field, death.instance, death.how === 'silent' ? 'stopped beating' : death.how, death.processing);
+    await this.redis.removeComponent(this.keys.components, this.keys.alive, death.field, death.instance);
+  }
+
+  /** a part declared dead that beats again: it is told to stop (its work went elsewhere) */
+  private async dismiss(field: string, instance: string): Promise<void> {
+    await this.redis.removeComponent(this.keys.components, this.keys.alive, field, instance);
+    if (this.scan && !this.scan.isFinishSent) await this.announce({ type: 'fence', scan: this.scan.id, instances: [`${field}/${instance}`] });
   }
 
   get components(): Ensemble { return this.ensemble; }
+  get pipeline(): string { return this.options.pipeline; }
 
   /** streams every worker can receive: served by a live ingester */
   availableStreams(): string[] {
@@ -142,14 +214,14 @@ export class Controller {
   private async announce(update: ControllerUpdate, tx: ChainableCommander = this.redis.multi()): Promise<void> {
     const scan = this.scan;
     const current: CurrentState = {
-      scan: scan ? { scan: scan.id, streams: scan.sequence.streams, totalEvents: scan.sequence.totalEvents } : null,
+      scan: scan ? { scan: scan.id, streams: scan.sequence.streams, totalEvents: scan.sequence.totalEvents, token: scan.token, streamEnds: streamEnds(scan.sequence) } : null,
       finished: scan?.isFinishSent ?? false,
       versions: this.versions,
       hash: this.hash,
     };
-    await tx.set(this.keys.current, JSON.stringify(current))
+    await this.redisWork(tx.set(this.keys.current, JSON.stringify(current))
       .xadd(this.keys.updates, 'MAXLEN', '~', '1000', '*', 'd', JSON.stringify(update))
-      .exec();
+      .exec());
   }
 
   // ---- scans -------------------------------------------------------------------------------
@@ -161,42 +233,88 @@ export class Controller {
     return await next;
   }
 
+  /** a scan that an earlier controller left running is driven to its end */
+  private async resumeRunningScan(): Promise<void> {
+    const raw = await this.redis.get(this.keys.current);
+    const current = raw ? currentSchema.safeParse(JSON.parse(raw)) : undefined;
+    const scan = current?.success ? current.data.scan : null;
+    if (!scan || current!.data!.finished) return;
+    const sequence = this.lastSequence;
+    if (!sequence) {
+      this.logger.error(`scan ${scan.scan} was running, but its trigger map cannot be read back; it is left`);
+      return;
+    }
+    this.scan = await Scan.resume({ id: scan.scan, token: scan.token, sequence }, this.ensemble, this.scanPort(), this.scanOptions());
+  }
+
+  private scanPort(): ScanPort {
+    return {
+      redis: this.redis, keys: this.keys, logger: this.logger,
+      ensemble: () => this.ensemble,
+      announce: (update) => this.announce(update),
+      blockingConnection: () => blockingConnection(this.redis),
+      finished: (s) => this.scanFinished(s),
+    };
+  }
+
+  private scanOptions(): ScanOptions {
+    return {
+      credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES,
+      admissionMs: this.options.admissionMs ?? 10_000, graceMs: this.options.graceMs ?? DEFAULT_GRACE_MS,
+    };
+  }
+
   private async startScan(sequence: TriggerSequence): Promise<string> {
-    await this.refreshEnsemble();
+    this.assertRedis();
+    await this.refreshRegistry();
     const problem = checkAdmission(sequence, {
       streams: this.availableStreams(),
       workers: this.ensemble.workers.map((w) => ({ name: w.name, tags: w.tags ?? ['generic'] })),
     });
     if (problem) throw new RequestError(400, problem);
     if (!this.ensemble.reducer) throw new RequestError(400, 'no reducer available');
-    await this.scan?.stop();
+    const previous = this.scan;
+    await previous?.stop();
     const id = randomUUID();
-    const scan = new Scan(id, sequence, this.ensemble, this.redis, blockingConnection(this.redis), this.keys, this.logger,
-      { credit: this.options.credit ?? DEFAULT_CREDIT, creditBytes: this.options.creditBytes ?? DEFAULT_CREDIT_BYTES, admissionMs: this.options.admissionMs ?? 10_000 },
-      (s) => this.finishScan(s), () => this.ensemble);
+    const scan = new Scan({ id, token: randomBytes(16).toString('hex'), sequence }, this.ensemble, this.scanPort(), this.scanOptions());
     this.scan = scan;
-    this.sequenceJson = sequence.toJSON();
-    await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents },
-      this.redis.multi().set(this.keys.sequence, JSON.stringify(this.sequenceJson)));
+    this.lastSequence = sequence;
+    this.history.started(scan);
+    const tx = this.redis.multi().set(this.keys.sequence, sequence.compactJson());
+    // the previous scan's keys go now: a scan keeps nothing in Redis beyond the next one
+    if (previous) tx.del(...this.keys.scanKeys(previous.id));
+    await this.announce({ type: 'scan', scan: id, streams: sequence.streams, totalEvents: sequence.totalEvents, token: scan.token, streamEnds: streamEnds(sequence) }, tx);
     const missing = await scan.waitForAdmission();
     if (missing.length) this.logger.warn(`scan ${id} started without ${missing.join(', ')} (they did not adopt it in time)`);
     this.logger.info(`scan ${id}: ${sequence.totalEvents} events over streams ${sequence.streams.join(', ')}`);
     return id;
   }
 
-  private async finishScan(scan: Scan): Promise<void> {
-    await this.announce({ type: 'finish', scan: scan.id });
-    this.logger.info(`scan ${scan.id} complete: ${scan.assigner.completedEvents} of ${scan.sequence.totalEvents} events`);
+  private scanFinished(scan: Scan): void {
+    this.history.finished(scan);
+    const p = scan.progress();
+    const how = p.outcome === 'complete' ? 'complete' : `${p.outcome.replaceAll('_', ' ')}${scan.accounting.endReason ? ` (${scan.accounting.endReason})` : ''}`;
+    const line = `scan ${scan.id} ${how}: ${p.completed_events} of ${p.total_events} events completed, ${p.failed_events} failed, `
+      + `${p.lost_events} lost, ${p.missing_frames} missing frames, ${p.bad_frames} bad frames`;
+    if (p.outcome === 'complete') this.logger.info(line);
+    else this.logger.warn(line);
+    const pipeline = this.redis.pipeline();
+    for (const key of this.keys.scanKeys(scan.id)) pipeline.pexpire(key, FINISHED_SCAN_TTL_MS);
+    pipeline.exec().catch(() => undefined);
   }
 
   async stopScan(): Promise<void> {
-    await this.scan?.finish();
+    this.assertRedis();
+    await this.scan?.stopNow();
   }
 
-  get sequence(): unknown { return this.sequenceJson; }
+  get sequence(): TriggerSequence | null { return this.lastSequence; }
 
-  progress(): { last_assigned: number; completed_events: number; total_events: number; finished: boolean } {
-    return this.scan?.progress() ?? { last_assigned: 0, completed_events: 0, total_events: 0, finished: false };
+  progress(): ScanProgress {
+    return this.scan?.progress() ?? {
+      last_assigned: 0, completed_events: 0, failed_events: 0, lost_events: 0, missing_frames: 0, bad_frames: 0,
+      total_events: 0, finished: false, outcome: 'running',
+    };
   }
 
   // ---- parameters --------------------------------------------------------------------------
@@ -213,12 +331,14 @@ export class Controller {
   async getParameter(name: string): Promise<Buffer | null> {
     const version = this.versions[name];
     if (!version) return null;
-    return await this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version));
+    return await this.redisWork(this.redis.hgetBuffer(this.keys.parameterValues, valueField(name, version)));
   }
 
   /** Stores a new value (checked against its description), tells every component; returns the new hash. */
   async setParameter(name: string, data: Buffer): Promise<string> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RequestError(400, `parameter names are identifiers, got ${JSON.stringify(name)}`);
+    if (name === DUMP_PREFIX.name) checkDumpPrefix(this.options.dumpDirectory, data.toString('utf8'));
+    this.assertRedis();
     const description = this.descriptions().find((d) => d.name === name);
     if (description) {
       try {
@@ -231,6 +351,18 @@ export class Controller {
     await this.storeParameters([[name, data]]);
     this.logger.info(`parameter ${name} set (${data.length} bytes)`);
     return this.hash;
+  }
+
+  private assertRedis(): void {
+    const problem = this.redisProblem;
+    if (problem) throw new HttpError(503, problem);
+  }
+
+  /** Redis work a request waits for, bounded: a Redis that stalls gives a 503, not a hanging request */
+  private async redisWork<T>(work: Promise<T>): Promise<T> {
+    const done = await within(REDIS_REQUEST_MS, work.then((value) => ({ value })));
+    if (!done) throw new HttpError(503, this.redisProblem ?? `Redis did not answer within ${REDIS_REQUEST_MS / 1000} s`);
+    return done.value;
   }
 
   /** new versions of these values, written and announced together */
@@ -267,12 +399,14 @@ export class Controller {
     };
   }
 
-  status(): Record<string, unknown> {
+  status(details = false): Record<string, unknown> {
     return {
-      ...(this.scan?.status() ?? { ...this.progress(), mapping_uuid: null }),
+      ...(this.scan?.status(details) ?? { ...this.progress(), mapping_uuid: null }),
       component_errors: Object.fromEntries(ensembleEntries(this.ensemble).map((c) => [`${c.kind}:${c.name}`, (c.errors as number | undefined) ?? 0])),
       dropped_frames: Object.fromEntries(this.ensemble.ingesters.map((i) => [i.name, i.dropped_frames ?? 0])),
+      busy_ms: Object.fromEntries(ensembleEntries(this.ensemble).map((c) => [`${c.kind}:${c.name}`, this.liveness.busyMs(`${c.kind}:${c.name}`)])),
+      ...(this.workerScaler ? { supervised: this.workerScaler.state() } : {}),
+      ...(this.redisProblem ? { redis: this.redisProblem } : {}),
     };
   }
 }
-

@@ -1,24 +1,33 @@
 /** The controller's HTTP API: the original's `/api/v1/...` paths and JSON shapes (core.md §6.1). */
+import { Readable } from 'node:stream';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { z } from 'zod';
-import { readBody, readJson } from '../core/http/body.js';
+import { readBody, readJson, readJsonBytes } from '../core/http/body.js';
 import { createHttpApp, type HttpSecurity } from '../core/http/app.js';
+import { MAP_LIMITS } from '../core/defaults.js';
 import { TriggerSequence } from '../core/mapping/index.js';
 import type { Controller } from './controller.js';
 import { RequestError } from './controller.js';
-import { dashboardHtml } from './dashboard.js';
+import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
+import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema, statusQuerySchema } from './api-schemas.js';
+import { openApiRouter } from './openapi.js';
 
-const sardanaHookSchema = z.object({
-  streams: z.array(z.string()).min(1, 'streams required'),
-  scan: z.object({ nb_points: z.number().int().positive('nb_points must be positive') }).passthrough(),
-});
+function flag(query: Record<string, unknown>, name: string, otherwise: boolean): boolean {
+  const value = query[name];
+  return value === undefined ? otherwise : !['false', '0', 'False'].includes(String(value));
+}
 
 function allWrap(query: Record<string, unknown>): boolean {
-  const value = query.all_wrap;
-  return value === undefined || !['false', '0', 'False'].includes(String(value));
+  return allWrapQuerySchema.parse(query).all_wrap;
+}
+
+/** the map written out from its compact form as the client reads it, or `?compact=true` the compact form */
+function sequenceBody(ctx: Koa.Context, sequence: TriggerSequence | null): void {
+  ctx.type = 'application/json';
+  if (!sequence) ctx.body = { parts: {}, sequence: [] };
+  else ctx.body = Readable.from(flag(ctx.query, 'compact', false) ? sequence.compactJsonChunks() : sequence.jsonChunks());
 }
 
 export function createControllerApp(controller: Controller, extraRouters: Router[] = [], security: HttpSecurity = {}): Koa {
@@ -26,24 +35,22 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   const router = new Router({ prefix: '/api/v1' });
 
   router.get('/config', (ctx) => { ctx.body = controller.config(); });
-  router.get('/status', (ctx) => { ctx.body = controller.status(); });
+  // per-event lists only when asked: they grow with the scan
+  router.get('/status', (ctx) => { ctx.body = controller.status(statusQuerySchema.parse(ctx.query).details); });
   router.get('/progress', (ctx) => { ctx.body = controller.progress(); });
   router.get('/load', (ctx) => {
-    const raw = ctx.query.intervals;
-    const intervals = (raw === undefined ? ['1', '10'] : [raw].flat()).map((v) => Number(v));
-    if (intervals.some((n) => !Number.isInteger(n) || n <= 0)) throw new RequestError(400, 'intervals must be positive integers');
-    const scan = !['false', '0', 'False'].includes(String(ctx.query.scan ?? 'true'));
+    const { intervals, scan } = loadQuerySchema.parse(ctx.query);
     ctx.body = controller.scan?.load.report(intervals, scan) ?? {};
   });
 
-  router.get(['/sequence', '/mapping'], (ctx) => { ctx.body = controller.sequence; });
+  router.get(['/sequence', '/mapping'], (ctx) => sequenceBody(ctx, controller.sequence));
   router.post('/sequence', async (ctx) => {
-    const sequence = TriggerSequence.fromSequenceRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromSequenceBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
   router.post('/mapping', async (ctx) => {
-    const sequence = TriggerSequence.fromMappingRequest(await readJson(ctx), { allWrap: allWrap(ctx.query) });
+    const sequence = TriggerSequence.fromMappingBody(await readJsonBytes(ctx, MAP_LIMITS.bodyBytes), { allWrap: allWrap(ctx.query) });
     ctx.body = JSON.stringify(await controller.setSequence(sequence));
     ctx.type = 'application/json';
   });
@@ -82,9 +89,6 @@ export function createControllerApp(controller: Controller, extraRouters: Router
   });
   logRoutes(router, controller);
 
-  const root = new Router();
-  root.get('/', (ctx) => { ctx.type = 'html'; ctx.body = dashboardHtml; });
-
-  for (const r of [router, root, ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [router, ...dashboardRouters(controller), openApiRouter(), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }

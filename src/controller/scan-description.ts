@@ -149,8 +149,8 @@ export function scanMap(description: ScanDescription, available: readonly string
     }
     return name;
   };
-  // the common case, every point alike, needs no loop over a million points
-  if (streams.every((s) => s.every === 1)) return { map: { parts, sequence: Array<string>(points).fill(partOf(streams.map(() => true))) }, skipped };
+  // the common case, every point alike, needs no loop over a million points: one run of one part
+  if (streams.every((s) => s.every === 1)) return { map: { parts, sequence: [{ part: partOf(streams.map(() => true)), repeat: points }] }, skipped };
   const sequence: string[] = [];
   for (let point = 0; point < points; point++) {
     const taking = streams.map((s) => point % s.every === 0);

@@ -4,7 +4,9 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeIssue } from './validation.js';
-import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_HOST } from './defaults.js';
+import {
+  DEFAULT_CONTROLLER_PORT, DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_DEBUG_WORKER_PORT, DEFAULT_HOST, DEFAULT_MAX_DUMP_BYTES, DEFAULT_REDUCER_PORT,
+} from './defaults.js';
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const zmqEndpoint = z.string().regex(/^tcp:\/\/[^:]+:\d+$/, 'a tcp://host:port endpoint');
@@ -33,13 +35,15 @@ const workerGroupSchema = z.strictObject({
 const debugWorkerSchema = z.strictObject({
   name,
   tags: z.array(z.string()).default(['debug']),
-  port: port.default(5002),
+  port: port.default(DEFAULT_DEBUG_WORKER_PORT),
+  host: z.string().default(DEFAULT_HOST),
   keep: z.number().int().positive().default(50),
 });
 
 const reducerSchema = z.strictObject({
   class: z.string().optional(),
-  port: port.default(5001),
+  port: port.default(DEFAULT_REDUCER_PORT),
+  /** the result API's address: loopback unless set */
   host: z.string().default(DEFAULT_HOST),
   bind: zmqEndpoint.optional(),
 });
@@ -49,7 +53,8 @@ export const pipelineConfigSchema = z.strictObject({
   redis: z.string().url().optional(),
   key_prefix: z.string().optional(),
   controller: z.strictObject({
-    port: port.default(5000),
+    port: port.default(DEFAULT_CONTROLLER_PORT),
+    /** the HTTP API's address: loopback unless set (0.0.0.0 for every interface) */
     host: z.string().default(DEFAULT_HOST),
     credit: z.number().int().positive().default(DEFAULT_CREDIT),
     credit_bytes: z.number().int().positive().default(DEFAULT_CREDIT_BYTES),
@@ -59,6 +64,17 @@ export const pipelineConfigSchema = z.strictObject({
   debug_workers: z.array(debugWorkerSchema).default([]),
   reducer: reducerSchema.prefault({}),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** the interpreter of Python payload classes (default /usr/bin/python3, or DRANSPOSE_PYTHON) */
+  python: z.string().optional(),
+  /** where the dump_prefix parameter may make ingesters write (relative to the config file), and how much */
+  dumps: z.strictObject({
+    directory: z.string().min(1).optional(),
+    max_bytes: z.number().int().positive().default(DEFAULT_MAX_DUMP_BYTES),
+  }).prefault({}),
+  /** a bearer token every state-changing request must carry (default: DRANSPOSE_TOKEN, or none) */
+  auth: z.strictObject({ token: z.string().min(8, 'a token of at least 8 characters') }).optional(),
+  /** origins of web pages that may call the HTTP APIs (CORS); none unless listed */
+  cors_origins: z.array(z.url()).default([]),
   tango: z.strictObject({
     device: z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'domain/family/member'),
     port: port.default(45450),

@@ -1,10 +1,16 @@
 /** Coordination messages on Redis (design.md §3), validated where they enter a component. */
 import { z } from 'zod';
 
+const eventRanges = z.array(z.number().int().nonnegative());
+
 export const scanInfoSchema = z.object({
   scan: z.string(),
   streams: z.array(z.string()),
   totalEvents: z.number().int(),
+  /** carried in every data-plane message of the scan and checked by its receiver: peers without it are refused */
+  token: z.string(),
+  /** per stream, the event of its last entry in the map: an end message that comes early goes there */
+  streamEnds: z.record(z.string(), z.number().int()),
 });
 export type ScanInfo = z.infer<typeof scanInfoSchema>;
 
@@ -12,6 +18,11 @@ export const updateSchema = z.discriminatedUnion('type', [
   scanInfoSchema.extend({ type: z.literal('scan') }),
   z.object({ type: z.literal('parameters'), versions: z.record(z.string(), z.string()), hash: z.string() }),
   z.object({ type: z.literal('finish'), scan: z.string() }),
+  /**
+   * parts (`<kind>:<name>/<instance>`) the controller gave up on: the reducer takes no more results of
+   * such workers and says which it reduced; a fenced part that is still running stops
+   */
+  z.object({ type: z.literal('fence'), scan: z.string(), instances: z.array(z.string()) }),
 ]);
 export type ControllerUpdate = z.infer<typeof updateSchema>;
 
@@ -36,27 +47,35 @@ export type WorkerTimes = z.infer<typeof workerTimesSchema>;
 export const reportSchema = z.discriminatedUnion('kind', [
   /** a component adopted the scan (its user classes are instantiated, sockets ready) */
   z.object({ kind: z.literal('ready'), component: z.string(), instance: z.string() }),
-  /** a worker finished these events; `results` counts every result it has sent this scan */
+  /**
+   * a worker's progress: `events` ended here (no result, or every stream missing), `sent` produced
+   * results now handed to the reducer instance they are filed under (they end when it reduces them),
+   * `failed` ended with a reason, `missing` lists streams that never came for an event it processed
+   */
   z.object({
-    kind: z.literal('done'), worker: z.string(), instance: z.string(), events: z.array(z.number().int()),
-    failed: z.array(z.tuple([z.number().int(), z.string()])), results: z.number().int(), times: workerTimesSchema,
+    kind: z.literal('done'), worker: z.string(), instance: z.string(),
+    events: eventRanges, sent: z.record(z.string(), eventRanges),
+    failed: z.array(z.tuple([z.number().int(), z.string()])),
+    missing: z.array(z.tuple([z.number().int(), z.string(), z.string()])),
+    times: workerTimesSchema,
   }),
-  /** the reducer's count of processed results per worker instance (`name/instance`) this scan, and results its class rejected */
+  /** results the reducer processed since its last report, by sender `name/instance`; results its class rejected */
   z.object({
-    kind: z.literal('reduced'), counts: z.record(z.string(), z.number().int()),
+    kind: z.literal('reduced'), instance: z.string(), events: z.record(z.string(), eventRanges),
     failed: z.array(z.tuple([z.number().int(), z.string(), z.string()])),
+    /** data-plane messages refused: a wrong scan token or an unknown sender */
+    refused: z.number().int().nonnegative(),
   }),
-  /** an ingester's counters: forwarded events and their bytes, frames it could not parse or deliver */
+  /** the reducer took no result of `sender` after its last `reduced` report (answer to a fence) */
+  z.object({ kind: z.literal('fenced'), instance: z.string(), sender: z.string() }),
+  /** an ingester's counters: forwarded events and their bytes, messages it could not use */
   z.object({
-    kind: z.literal('ingested'), ingester: z.string(), forwarded: z.number().int(), bytes: z.number().nonnegative(),
+    kind: z.literal('ingested'), ingester: z.string(), instance: z.string(), forwarded: z.number().int(), bytes: z.number().nonnegative(),
     bad: z.array(z.tuple([z.string(), z.number().int(), z.string()])),
+    /** messages before a series' start (warm-ups, the tail of an earlier series): expected noise */
+    skipped: z.array(z.tuple([z.string(), z.string()])),
   }),
-  z.object({ kind: z.literal('finished'), component: z.string() }),
+  z.object({ kind: z.literal('finished'), component: z.string(), instance: z.string() }),
 ]);
 export type Report = z.infer<typeof reportSchema>;
-
-/** One batch of consecutive assignments; `a[i]` belongs to event `first + i`. */
-export interface AssignmentBatch {
-  first: number;
-  a: Record<string, readonly string[]>[];
-}
+export type DoneReport = Extract<Report, { kind: 'done' }>;

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ParameterDescription, ParameterValue, Parameters, WorkParameter } from './types.js';
+import { MAX_PARAMETER_NUMBER_TEXT } from './defaults.js';
 
 export const parameterDescriptionSchema = z.object({
   name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are identifiers'),
@@ -23,9 +24,13 @@ const FLOAT = /^\s*[+-]?((\d(_?\d)*)?\.?\d(_?\d)*([eE][+-]?\d+)?|\d(_?\d)*\.|inf
 /** Parses the bytes of a parameter by its type (the Python int/float/bool spellings are accepted). */
 export function parseParameter(dtype: ParameterDescription['dtype'], data: Buffer): ParameterValue {
   const text = () => data.toString('utf8');
+  if (dtype === 'binary') return data;
+  if (dtype === 'str') return text();
+  // a number's text is short: parsing megabytes of digits (BigInt is quadratic) would stall the process
+  if (data.length > MAX_PARAMETER_NUMBER_TEXT) {
+    throw new ParameterValueError(`${dtype} values are at most ${MAX_PARAMETER_NUMBER_TEXT} bytes long, got ${data.length} bytes`);
+  }
   switch (dtype) {
-    case 'binary': return data;
-    case 'str': return text();
     case 'int': {
       if (!INT.test(text())) throw new ParameterValueError(`not an integer: ${JSON.stringify(text().slice(0, 40))}`);
       const value = BigInt(text().trim().replaceAll('_', ''));

@@ -1,13 +1,20 @@
 /**
  * One consumer loop over work that socket callbacks hand in: `kick()` starts a run unless one is
- * going; a run takes items until `next()` has none, handling each in turn.
+ * going; a run takes items until `next()` has none, handling each in turn. A run yields to the event
+ * loop whenever it has held it for `yieldEveryMs`: a backlog of slow synchronous user code must not
+ * starve the sockets, the report timers and the outgoing batches (a worker busy 30 ms per event
+ * once drained its whole backlog without yielding, and its ingester stopped reading the detector).
  */
+const DEFAULT_YIELD_EVERY_MS = 10;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class SerialDrain<Item> {
   private busy = false;
   private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly next: () => Item | undefined, private readonly handle: (item: Item) => Promise<void> | void,
-    private readonly onError: (error: unknown) => void) {}
+    private readonly onError: (error: unknown) => void, private readonly yieldEveryMs = DEFAULT_YIELD_EVERY_MS) {}
 
   kick(): void {
     if (this.busy) return;
@@ -22,7 +29,14 @@ export class SerialDrain<Item> {
 
   private async run(): Promise<void> {
     try {
-      for (let item = this.next(); item !== undefined; item = this.next()) await this.handle(item);
+      let since = performance.now();
+      for (let item = this.next(); item !== undefined; item = this.next()) {
+        await this.handle(item);
+        if (performance.now() - since >= this.yieldEveryMs) {
+          await yieldToEventLoop();
+          since = performance.now();
+        }
+      }
     } finally {
       // cleared in the same tick as the last empty next(), so nothing kicked meanwhile is left waiting
       this.busy = false;

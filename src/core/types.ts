@@ -10,6 +10,8 @@ export interface StreamData {
 export interface EventData {
   eventNumber: number;
   streams: Record<string, StreamData>;
+  /** streams the trigger map gave this event that did not come, with the reason (an upstream lost or broke them) */
+  missing?: Record<string, string>;
 }
 
 export interface ResultData<T = unknown> {
@@ -56,7 +58,9 @@ export interface WorkerClass {
 }
 
 export interface WorkerInstance {
-  processEvent(event: EventData, parameters: Parameters): unknown;
+  /** `tick` is true for at most one event per `getTickInterval()` seconds across the scan's workers */
+  processEvent(event: EventData, parameters: Parameters, tick?: boolean): unknown;
+  getTickInterval?(parameters: Parameters): number | undefined;
   finish?(parameters: Parameters): void | Promise<void>;
 }
 
@@ -68,6 +72,8 @@ export interface ReducerClass {
 export interface ReducerInstance {
   publish: Record<string, unknown>;
   processResult(result: ResultData, parameters: Parameters): void | Promise<void>;
+  /** when present, called instead of processResult with the payload still CBOR (a Python reducer decodes it itself) */
+  processEncodedResult?(result: ResultData<Buffer>, parameters: Parameters): void | Promise<void>;
   timer?(parameters: Parameters): number | void | Promise<number | void>;
   finish?(parameters: Parameters): void | Promise<void>;
 }

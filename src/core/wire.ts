@@ -3,6 +3,8 @@
  * one zmq message instead of one each.
  * Ingester → worker: `[header JSON, ...frames]`, the frames of every event and stream concatenated
  * in header order. Worker → reducer: `[header JSON, ...CBOR payloads]`, one payload per event.
+ * Every header carries the scan's token: a receiver refuses messages without it (peers that did not
+ * learn the scan from the pipeline's Redis).
  */
 import type { EventData, StreamData } from './types.js';
 
@@ -15,31 +17,37 @@ export interface PartialEvent {
   streams: Record<string, StreamData>;
   /** every stream of this event that goes to this worker, when more than this message carries */
   expect?: string[];
+  /** streams of this event that will not come, with the reason (the upstream lost or broke their frame) */
+  missing?: Record<string, string>;
 }
 
 interface EventBatchHeader {
   scan: string;
-  events: { event: number; streams: Record<string, { typ: string; length: number }>; expect?: string[] }[];
+  token: string;
+  events: { event: number; streams: Record<string, { typ: string; length: number }>; expect?: string[]; missing?: Record<string, string> }[];
 }
 
-export function encodeEventBatch(scan: string, events: PartialEvent[]): Buffer[] {
-  const header: EventBatchHeader = { scan, events: [] };
+export interface EventBatch { scan: string; token: string; events: PartialEvent[] }
+
+export function encodeEventBatch(scan: string, token: string, events: PartialEvent[]): Buffer[] {
+  const header: EventBatchHeader = { scan, token, events: [] };
   const frames: Buffer[] = [];
-  for (const { event, streams, expect } of events) {
+  for (const { event, streams, expect, missing } of events) {
     const described: EventBatchHeader['events'][number] = { event, streams: {} };
     for (const [name, data] of Object.entries(streams)) {
       described.streams[name] = { typ: data.typ, length: data.frames.length };
       for (const frame of data.frames) frames.push(frame);
     }
     if (expect) described.expect = expect;
+    if (missing) described.missing = missing;
     header.events.push(described);
   }
   return [Buffer.from(JSON.stringify(header)), ...frames];
 }
 
-export function decodeEventBatch(message: Buffer[]): { scan: string; events: PartialEvent[] } {
+export function decodeEventBatch(message: Buffer[]): EventBatch {
   const header = JSON.parse(message[0].toString()) as EventBatchHeader;
-  if (typeof header?.scan !== 'string' || !Array.isArray(header.events)) throw new Error('malformed event batch header');
+  if (typeof header?.scan !== 'string' || typeof header.token !== 'string' || !Array.isArray(header.events)) throw new Error('malformed event batch header');
   const events: PartialEvent[] = [];
   let index = 1;
   for (const described of header.events) {
@@ -52,15 +60,17 @@ export function decodeEventBatch(message: Buffer[]): { scan: string; events: Par
       streams[name] = { typ, frames: message.slice(index, index + length) };
       index += length;
     }
-    events.push({ event: described.event, streams, expect: described.expect });
+    const missing = described.missing && typeof described.missing === 'object' ? described.missing : undefined;
+    events.push({ event: described.event, streams, expect: Array.isArray(described.expect) ? described.expect : undefined, missing });
   }
   if (index !== message.length) throw new Error(`${message.length - index} frames more than the batch announces`);
-  return { scan: header.scan, events };
+  return { scan: header.scan, token: header.token, events };
 }
 
 /** what is common to the results of one batch */
 export interface ResultSource {
   scan: string;
+  token: string;
   worker: string;
   /** the worker process; results of a restarted worker are counted apart */
   instance: string;
@@ -79,11 +89,12 @@ export function encodeResultBatch(source: ResultSource, events: number[], bodies
 }
 
 export function decodeResultBatch(message: Buffer[]): ResultBatch {
-  const { scan, worker, instance, parametersHash, events } = JSON.parse(message[0].toString()) as ResultSource & { events: number[] };
-  if (typeof scan !== 'string' || typeof worker !== 'string' || !Array.isArray(events) || events.length !== message.length - 1) {
+  const { scan, token, worker, instance, parametersHash, events } = JSON.parse(message[0].toString()) as ResultSource & { events: number[] };
+  if (typeof scan !== 'string' || typeof token !== 'string' || typeof worker !== 'string' || typeof instance !== 'string'
+    || !Array.isArray(events) || events.length !== message.length - 1) {
     throw new Error('malformed result batch header');
   }
-  return { source: { scan, worker, instance, parametersHash }, events, bodies: message.slice(1) };
+  return { source: { scan, token, worker, instance, parametersHash }, events, bodies: message.slice(1) };
 }
 
 /** Merges partial events of one event number from several ingesters. */

@@ -1,27 +1,24 @@
 /**
- * The ingester's ROUTER socket: workers connect DEALERs named after themselves and ping; frames go
- * to a worker by name. A full peer queue is retried (never dropped); a worker that is not connected
- * is waited for briefly, then its frame is reported as dropped.
+ * The ingester's ROUTER socket: workers connect DEALERs whose routing id is `name/instance` and
+ * ping; frames go to one such identity. A full peer queue is retried (never dropped). An identity
+ * that is not connected is refused at once: the caller keeps the frames and sends them again when
+ * that worker pings, or to the worker the controller reassigns them to. Because the identity holds
+ * the process instance, a restarted worker never receives what its predecessor was sent, and a peer
+ * that did not learn an instance from the pipeline's Redis receives nothing.
  */
 import * as zmq from 'zeromq';
 import type { Logger } from 'winston';
-
-const CONNECT_GRACE_MS = 10_000;
 
 function errorCode(error: unknown): string | undefined {
   return (error as { code?: string })?.code;
 }
 
 export class WorkerRouter {
-  private readonly socket = new zmq.Router({ mandatory: true, handover: true, linger: 0 });
-  /** workers that pinged since they were last given up on */
+  private readonly socket = new zmq.Router({ mandatory: true, linger: 0 });
   private readonly connected = new Set<string>();
-  /** workers whose frames were dropped: later frames fail at once until they ping again */
-  private readonly gone = new Set<string>();
   endpoint = '';
-  dropped = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger, private readonly onPing: (identity: string) => void) {}
 
   async bind(address: string): Promise<void> {
     await this.socket.bind(address.replace(/:0$/, ':*'));
@@ -37,33 +34,23 @@ export class WorkerRouter {
     for await (const [identity] of this.socket) {
       const worker = identity.toString();
       this.connected.add(worker);
-      this.gone.delete(worker);
+      this.onPing(worker);
     }
   }
 
-  /** true when delivered; false when the worker never connected within the grace period */
-  async send(worker: string, message: Buffer[]): Promise<boolean> {
-    if (this.gone.has(worker)) {
-      this.dropped += 1;
-      return false;
-    }
-    const started = Date.now();
+  /** true when handed to zmq; false when that identity is not connected */
+  async send(identity: string, message: Buffer[]): Promise<boolean> {
     for (;;) {
       try {
-        await this.socket.send([worker, ...message]);
+        await this.socket.send([identity, ...message]);
         return true;
       } catch (error) {
         const code = errorCode(error);
         if (code === 'EAGAIN') {
           await new Promise((r) => setImmediate(r));
         } else if (code === 'EHOSTUNREACH') {
-          if (Date.now() - started > CONNECT_GRACE_MS) {
-            this.gone.add(worker);
-            this.connected.delete(worker);
-            this.dropped += 1;
-            return false;
-          }
-          await new Promise((r) => setTimeout(r, 5));
+          this.connected.delete(identity);
+          return false;
         } else {
           throw error;
         }

@@ -4,7 +4,7 @@
  */
 import { createLogger } from '../core/logging.js';
 import { protocolNames, loadProtocol } from './index.js';
-import type { MessageReader, UpstreamProtocol } from './types.js';
+import { streamDataOf, type MessageReader, type UpstreamProtocol } from './types.js';
 
 const quiet = createLogger('detect');
 quiet.level = 'error';
@@ -15,7 +15,8 @@ async function score(protocol: UpstreamProtocol, messages: Buffer[][]): Promise<
   let bad = 0;
   let forwarded = 0;
   try {
-    for await (const data of protocol.scan(reader, { stream: 'detect', logger: quiet, bad: () => { bad += 1; } })) {
+    const ctx = { stream: 'detect', logger: quiet, bad: () => { bad += 1; } };
+    for await (const data of streamDataOf(protocol.scan(reader, ctx), ctx)) {
       protocol.parse(data);
       forwarded += 1;
     }

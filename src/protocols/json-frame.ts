@@ -50,3 +50,13 @@ export function checkFrameCount(frames: readonly unknown[], counts: number | rea
     throw new ErrorClass(`${what} has ${frames.length} frames, expected ${allowed.join(' or ')}`);
   }
 }
+
+/** a refused message's own number (`key` of its JSON frame 0), if that much of it can still be read */
+export function numberInJsonFrame(frames: readonly Buffer[], key: string): number | undefined {
+  try {
+    const value = (JSON.parse(frames[0]?.toString('utf8') ?? '') as Record<string, unknown>)?.[key];
+    return Number.isSafeInteger(value) && (value as number) >= 0 ? value as number : undefined;
+  } catch {
+    return undefined;
+  }
+}

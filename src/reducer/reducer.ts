@@ -1,19 +1,24 @@
 /**
  * Reducer: receives every worker result, runs the user's `processResult` on each (and `timer`
- * periodically), counts what it processed per worker for the controller, and serves `publish`.
+ * periodically), tells the controller which events it reduced (that ends them), and serves `publish`.
+ * Results of a worker the controller gave up on (fenced) are refused from then on: its events went
+ * to another worker.
  */
 import type { Server } from 'node:http';
 import * as zmq from 'zeromq';
 import { decode } from 'cbor-x';
 import Router from '@koa/router';
 import { Component, type ComponentOptions } from '../core/component.js';
+import { within } from '../core/redis.js';
+import { toRanges } from '../core/ranges.js';
 import type { ScanInfo } from '../core/messages.js';
-import type { ReducerClass, ReducerInstance, ResultData } from '../core/types.js';
+import type { ReducerClass, ReducerInstance } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
 import { noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
+import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
 import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
@@ -31,6 +36,7 @@ export interface ReducerOptions extends ComponentOptions {
 }
 
 const REPORT_INTERVAL_MS = 20;
+const FINISH_WAIT_MS = 10_000;
 /** result messages of a scan this reducer has not adopted yet are kept, up to this many */
 const EARLY_LIMIT = 10_000;
 
@@ -38,9 +44,13 @@ export class Reducer extends Component {
   private readonly socket = new zmq.Pull({ linger: 0, receiveHighWaterMark: 10_000 });
   private endpoint = '';
   private instance?: ReducerInstance;
-  private counts: Record<string, number> = {};
+  /** events reduced since the last report, by sender `name/instance` */
+  private reducedSince = new Map<string, number[]>();
   private failed: [number, string, string][] = [];
-  private countsChanged = false;
+  private refused = 0;
+  private refusedReported = 0;
+  /** senders whose results are refused from now on */
+  private readonly fenced = new Set<string>();
   private reportTimer?: NodeJS.Timeout;
   private timer?: NodeJS.Timeout;
   private timerGeneration = 0;
@@ -67,10 +77,12 @@ export class Reducer extends Component {
     const app = createHttpApp(this.logger, this.opts.security);
     const status = new Router().get('/api/v1/status', (ctx) => { ctx.body = true; });
     const results = createResultRouter(() => this.publish);
-    app.use(status.routes()).use(results.routes()).use(results.allowedMethods());
+    // HDF5 REST (h5pyd, silx, h5web) at the root, as the original 0.2
+    const hdf5 = createHdf5Router(() => this.publish);
+    app.use(status.routes()).use(results.routes()).use(results.allowedMethods()).use(hdf5.routes());
     ({ server: this.server, port: this.httpPort } = await listen(app, this.opts.httpPort ?? DEFAULT_REDUCER_PORT, this.opts.httpHost));
     this.receive().catch((e) => { if (!this.socket.closed) this.logger.error(`result receive: ${e}`); });
-    this.reportTimer = setInterval(() => this.sendCounts(), REPORT_INTERVAL_MS);
+    this.reportTimer = setInterval(() => { void this.sendReduced(); }, REPORT_INTERVAL_MS);
     await super.start();
     this.logger.info(`reducer receives results at ${this.endpoint}, serves publish on port ${this.httpPort}`);
   }
@@ -84,7 +96,7 @@ export class Reducer extends Component {
   }
 
   protected extraState(): Record<string, unknown> {
-    return { url: advertisedEndpoint(this.endpoint, this.opts.advertise), http_port: this.httpPort };
+    return { url: advertisedEndpoint(this.endpoint, this.opts.advertise), http_port: this.httpPort, refused_messages: this.refused };
   }
 
   private async receive(): Promise<void> {
@@ -94,8 +106,7 @@ export class Reducer extends Component {
       try {
         batch = decodeResultBatch(message);
       } catch (error) {
-        this.errors += 1;
-        this.logger.error(`dropping a malformed result message: ${(error as Error).message}`);
+        this.refuse(`a malformed result message: ${(error as Error).message}`);
         continue;
       }
       if (batch.source.scan !== this.scan?.scan) {
@@ -103,36 +114,64 @@ export class Reducer extends Component {
         if (this.early.length < EARLY_LIMIT) this.early.push(batch);
         continue;
       }
+      if (batch.source.token !== this.scan.token) {
+        this.refuse(`results for scan ${batch.source.scan} without its token, from ${JSON.stringify(batch.source.worker)}`);
+        continue;
+      }
       this.queue.push(batch);
       this.reducing.kick();
     }
   }
 
+  private refuse(what: string): void {
+    this.refused += 1;
+    this.errors += 1;
+    if (this.refused === 1 || this.refused % 1000 === 0) this.logger.error(`refused ${what} (${this.refused} so far)`);
+  }
+
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
     for (let i = 0; i < events.length; i++) {
+      // checked per result: a fence may arrive while user code awaits
+      if (this.fenced.has(sender)) return;
       try {
-        const result: ResultData = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash, payload: decode(bodies[i]) };
-        const pending = this.instance?.processResult(result, this.parameters);
+        const meta = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash };
+        // a Python reducer takes the CBOR body as it came
+        const pending = this.instance?.processEncodedResult
+          ? this.instance.processEncodedResult({ ...meta, payload: bodies[i] }, this.parameters)
+          : this.instance?.processResult({ ...meta, payload: decode(bodies[i]) }, this.parameters);
         if (pending instanceof Promise) await pending;
       } catch (error) {
         this.errors += 1;
         const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
-        this.failed.push([events[i], source.worker, reason]);
+        this.failed.push([events[i], sender, reason]);
         this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
       }
-      this.counts[sender] = (this.counts[sender] ?? 0) + 1;
+      // looked up per result: a report sent while user code awaited started a new list
+      let reduced = this.reducedSince.get(sender);
+      if (!reduced) this.reducedSince.set(sender, reduced = []);
+      reduced.push(events[i]);
       this.processed += 1;
-      this.countsChanged = true;
     }
   }
 
-  private sendCounts(scan = this.scan?.scan): Promise<void> | undefined {
-    if (!this.countsChanged || !scan) return;
-    this.countsChanged = false;
+  /** what was reduced since the last report, if anything */
+  private async sendReduced(scan = this.scan?.scan): Promise<void> {
+    if (!scan || (!this.reducedSince.size && !this.failed.length && this.refused === this.refusedReported)) return;
+    const events = Object.fromEntries([...this.reducedSince].map(([sender, list]) => [sender, toRanges(list)]));
     const failed = this.failed.splice(0);
-    return this.report({ kind: 'reduced', counts: { ...this.counts }, failed }, scan)
+    this.reducedSince = new Map();
+    this.refusedReported = this.refused;
+    await this.report({ kind: 'reduced', instance: this.instanceId, events, failed, refused: this.refused }, scan)
       .catch((e) => { this.logger.error(`reporting results failed: ${e}`); });
+  }
+
+  protected override async onFence(scan: string, parts: string[]): Promise<void> {
+    const senders = parts.filter((p) => p.startsWith('worker:')).map((p) => p.slice('worker:'.length));
+    for (const sender of senders) this.fenced.add(sender);
+    // everything reduced before the fence is reported first, so the controller knows exactly what to redo
+    await this.sendReduced(scan);
+    for (const sender of senders) await this.report({ kind: 'fenced', instance: this.instanceId, sender }, scan);
   }
 
   private scheduleTimer(generation: number, seconds: number): void {
@@ -149,24 +188,24 @@ export class Reducer extends Component {
   protected async onScan(scan: ScanInfo): Promise<void> {
     clearTimeout(this.timer);
     this.timerGeneration += 1;
-    this.counts = {};
+    this.reducedSince = new Map();
     this.failed = [];
+    this.fenced.clear();
     this.queue.takeAll();
     this.instance = this.instantiate(this.opts.reducerClass);
     if (this.instance?.timer) this.runTimer(this.timerGeneration).catch(() => undefined);
-    const early = this.early.filter((batch) => batch.source.scan === scan.scan);
+    const early = this.early.filter((batch) => batch.source.scan === scan.scan && batch.source.token === scan.token);
     this.early = [];
     for (const batch of early) this.queue.push(batch);
     this.reducing.kick();
   }
 
   protected async onFinish(scan: string): Promise<void> {
-    await this.reducing.settled();
+    await within(FINISH_WAIT_MS, this.reducing.settled());
     clearTimeout(this.timer);
     this.timerGeneration += 1;
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
-    this.countsChanged = true;
-    await this.sendCounts(scan);
-    await this.report({ kind: 'finished', component: this.field }, scan);
+    await this.sendReduced(scan);
+    await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
   }
 }

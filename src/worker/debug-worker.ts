@@ -55,6 +55,8 @@ export class DebugWorker {
     await this.worker.start();
   }
 
+  get ended(): Promise<string> { return this.worker.ended; }
+
   async stop(): Promise<void> {
     await this.worker.stop();
     await new Promise((r) => this.server?.close(r));

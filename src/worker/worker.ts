@@ -1,19 +1,25 @@
 /**
  * Worker: connects to every ingester and to the reducer, assembles events, runs the user's
- * `processEvent` on each in order, sends results to the reducer and reports completions in batches
- * (the credit that lets the controller assign more).
+ * `processEvent` on each in order, sends results to the reducer and reports its progress in batches
+ * (the credit that lets the controller assign more). An event ends here when it has no result, or
+ * fails; an event with a result ends when the reducer has reduced it.
  */
 import * as zmq from 'zeromq';
 import { encode } from 'cbor-x';
 import { Component, type ComponentOptions } from '../core/component.js';
-import type { ScanInfo, WorkerTimes } from '../core/messages.js';
+import type { DoneReport, ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
+import { within } from '../core/redis.js';
+import { toRanges } from '../core/ranges.js';
+import { EventSet } from '../core/event-set.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
-import { decodeEventBatch, encodeResultBatch, PING, type PartialEvent } from '../core/wire.js';
+import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type PartialEvent } from '../core/wire.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
 import { noteReceived } from '../core/received-memory.js';
+import { EncodedResult } from '../core/encoded-result.js';
+import { TickClock, tickClockKey } from './tick.js';
 
 export interface WorkerOptions extends ComponentOptions {
   name: string;
@@ -28,39 +34,48 @@ interface IngesterLink {
   socket: zmq.Dealer;
 }
 
+interface ReducerLink {
+  instance: string;
+  socket: zmq.Push;
+}
+
 const DISCOVERY_MS = 500;
 /**
- * completions wait up to this long for company: each report costs Redis and the controller a round
+ * progress waits up to this long for company: each report costs Redis and the controller a round
  * trip. With 1 MiB frames, 5 ms sent one report per 2–3 events, and the controller and Redis took
  * a quarter of a core; 20 ms took a sixth
  */
 const REPORT_AFTER_MS = 20;
 const REPORT_BATCH = 64;
-/** partial events of a scan this worker has not adopted yet are kept, up to this many */
+/** partial events of a scan this worker has not adopted yet are kept, up to this many messages */
 const EARLY_LIMIT = 10_000;
 const STOP_FLUSH_MS = 1000;
+const FINISH_WAIT_MS = 10_000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
 export class Worker extends Component {
   readonly tags: string[];
   private readonly links = new Map<string, IngesterLink>();
-  private reducer?: { instance: string; socket: zmq.Push };
+  private reducer?: ReducerLink;
+  private reducerChanged?: () => void;
   private discovery?: NodeJS.Timeout;
   private instance?: WorkerInstance;
-  private readonly assembler = new EventAssembler();
-  private early: { scan: string; events: PartialEvent[] }[] = [];
+  /** the events of this scan this worker has handled: anything more for them is a resend, ignored */
+  private readonly handled = new EventSet();
+  private readonly assembler = new EventAssembler(this.handled);
+  private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private readonly processing = new SerialDrain<EventData>(() => this.assembler.takeReady(), (event) => this.processTimed(event),
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.processTimed(ready.event, ready.missing),
     (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
-  private done: number[] = [];
-  private failed: [number, string][] = [];
-  private resultCount = 0;
+  private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
   private reportTimer?: NodeJS.Timeout;
   private lastEvent: number | null = null;
+  private clock?: TickClock;
+  private refused = 0;
 
   constructor(private readonly opts: WorkerOptions) {
     super('worker', opts.name, opts);
@@ -70,7 +85,7 @@ export class Worker extends Component {
 
   override async start(): Promise<void> {
     await this.discover();
-    this.discovery = setInterval(() => { this.discover().catch((e) => this.logger.warn(`discovery: ${e}`)); }, DISCOVERY_MS);
+    this.discovery = setInterval(() => { this.discover().catch(() => undefined); }, DISCOVERY_MS);
     await super.start();
     this.logger.info(`worker ${this.name} (tags ${this.tags.join(', ')}) ready`);
   }
@@ -80,13 +95,18 @@ export class Worker extends Component {
     clearTimeout(this.reportTimer);
     // results still batched go out before the socket closes, unless no reducer takes them
     if (this.reducer) await Promise.race([this.results.flush(), new Promise((r) => setTimeout(r, STOP_FLUSH_MS))]);
+    this.flushReport();
     await super.stop();
     for (const link of this.links.values()) link.socket.close();
     this.reducer?.socket.close();
   }
 
   protected extraState(): Record<string, unknown> {
-    return { tags: this.tags, ingesters: [...this.links.keys()], last_event: this.lastEvent };
+    return { tags: this.tags, ingesters: [...this.links.keys()], last_event: this.lastEvent, refused_messages: this.refused };
+  }
+
+  private emptyProgress() {
+    return { done: [] as number[], sent: new Map<string, number[]>(), failed: [] as [number, string][], missing: [] as [number, string, string][], count: 0 };
   }
 
   private async discover(): Promise<void> {
@@ -107,16 +127,23 @@ export class Worker extends Component {
       if (!present.has(name)) { link.socket.close(); this.links.delete(name); }
     }
     const reducer = ensemble.reducer;
-    if (reducer?.url && reducer.service_uuid !== this.reducer?.instance) {
+    if (reducer?.url === undefined || reducer.service_uuid !== this.reducer?.instance) {
+      // results queued for a reducer that is gone are lost with it (the controller counts them);
+      // the next ones wait for its successor
       this.reducer?.socket.close();
-      const socket = new zmq.Push({ linger: 5000 });
+      this.reducer = undefined;
+    }
+    if (reducer?.url && !this.reducer) {
+      // immediate: while the reducer is not connected, a send waits instead of queueing for a peer that may never return
+      const socket = new zmq.Push({ linger: 0, immediate: true });
       socket.connect(reducer.url);
       this.reducer = { instance: reducer.service_uuid, socket };
+      this.reducerChanged?.();
     }
   }
 
   private connectIngester(url: string, instance: string): IngesterLink {
-    const socket = new zmq.Dealer({ routingId: this.name, linger: 0 });
+    const socket = new zmq.Dealer({ routingId: this.identity, linger: 0 });
     socket.connect(url);
     socket.send(PING).catch(() => undefined);
     this.receive(socket).catch((e) => { if (!socket.closed) this.logger.error(`receiving from ${url}: ${e}`); });
@@ -131,11 +158,11 @@ export class Worker extends Component {
   }
 
   private accept(message: Buffer[]): void {
-    let batch;
+    let batch: EventBatch;
     try {
       batch = decodeEventBatch(message);
     } catch (error) {
-      this.logger.error(`dropping a malformed message from an ingester: ${(error as Error).message}`);
+      this.refuse(`a malformed message from an ingester: ${(error as Error).message}`);
       return;
     }
     if (batch.scan !== this.scan?.scan) {
@@ -143,24 +170,31 @@ export class Worker extends Component {
       if (this.early.length < EARLY_LIMIT) this.early.push(batch);
       return;
     }
+    if (batch.token !== this.scan.token) {
+      this.refuse(`a message for scan ${batch.scan} without its token`);
+      return;
+    }
     this.assemble(batch.events);
   }
 
+  private refuse(what: string): void {
+    this.refused += 1;
+    this.errors += 1;
+    if (this.refused === 1 || this.refused % 1000 === 0) this.logger.error(`refused ${what} (${this.refused} so far)`);
+  }
+
   private assemble(events: PartialEvent[]): void {
-    for (const { event, streams, expect } of events) {
-      try {
-        this.assembler.add(event, streams, expect);
-      } catch (error) {
-        this.failEvent(event, (error as Error).message);
-      }
-    }
+    for (const { event, streams, expect, missing } of events) this.assembler.add(event, streams, expect, missing);
     this.processing.kick();
   }
 
   /** one assembled event through the user's class, timed for /api/v1/load */
-  private async processTimed(event: EventData): Promise<void> {
+  private async processTimed(event: EventData, missing: Record<string, string>): Promise<void> {
     const started = performance.now();
     this.times.waiting += (started - this.idleSince) / 1000;
+    this.handled.add(event.eventNumber);
+    for (const [stream, reason] of Object.entries(missing)) this.progress.missing.push([event.eventNumber, stream, reason]);
+    if (Object.keys(missing).length) event.missing = missing;
     await this.processEvent(event);
     this.idleSince = performance.now();
     this.times.active += (this.idleSince - started) / 1000;
@@ -169,85 +203,116 @@ export class Worker extends Component {
 
   private async processEvent(event: EventData): Promise<void> {
     const scan = this.scan!.scan;
+    this.lastEvent = event.eventNumber;
+    this.processed += 1;
+    // an event none of whose streams came has nothing for user code
+    if (!Object.keys(event.streams).length) return this.endedHere(event.eventNumber);
     this.opts.onEvent?.(event);
     let result: unknown;
     if (this.instance) {
+      this.processingEvent(event.eventNumber);
       try {
-        result = this.instance.processEvent(event, this.parameters);
+        const tick = await this.clock!.tick(this.instance.getTickInterval?.(this.parameters));
+        result = this.instance.processEvent(event, this.parameters, tick);
         if (result instanceof Promise) result = await result;
       } catch (error) {
         this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
         return;
+      } finally {
+        this.processingEvent(-1);
       }
     }
-    // an unencodable result fails the event, which completes it
-    if (result !== undefined && result !== null && !(await this.queueResult(scan, event.eventNumber, result))) return;
-    this.completeEvent(event.eventNumber);
-  }
-
-  private async queueResult(scan: string, event: number, payload: unknown): Promise<boolean> {
+    if (result === undefined || result === null) return this.endedHere(event.eventNumber);
     let body: Buffer;
     try {
-      body = encode(payload);
+      // a Python worker's result comes encoded already, and goes on as it is
+      body = result instanceof EncodedResult ? result.body : encode(result);
     } catch (error) {
-      this.failEvent(event, `result cannot be encoded: ${(error as Error).message}`);
-      return false;
+      this.failEvent(event.eventNumber, `result cannot be encoded: ${(error as Error).message}`);
+      return;
     }
-    this.resultCount += 1;
     const parametersHash = this.parametersHash;
-    await this.results.add(`${scan} ${parametersHash}`, { scan, event, parametersHash, body }, body.length);
-    return true;
+    // waits while the reducer cannot take more: the worker then stops reading, and its ingesters wait
+    await this.results.add(`${scan} ${parametersHash}`, { scan, event: event.eventNumber, parametersHash, body }, body.length);
   }
 
-  /** one batch: results of one scan under one parameter version */
+  /** one batch: results of one scan under one parameter version, to whichever reducer is there */
   private async sendResults(results: PendingResult[]): Promise<void> {
-    while (!this.reducer) await new Promise((r) => setTimeout(r, 50));
     const { scan, parametersHash } = results[0];
-    await this.reducer.socket.send(encodeResultBatch({ scan, worker: this.name, instance: this.instanceId, parametersHash },
-      results.map((r) => r.event), results.map((r) => r.body)));
+    const events = results.map((r) => r.event);
+    const message = () => encodeResultBatch({ scan, token: this.scan?.token ?? '', worker: this.name, instance: this.instanceId, parametersHash },
+      events, results.map((r) => r.body));
+    for (;;) {
+      while (!this.reducer) await new Promise<void>((resolve) => { this.reducerChanged = resolve; });
+      const reducer = this.reducer;
+      try {
+        await reducer.socket.send(message());
+      } catch (error) {
+        if (this.reducer !== reducer) continue;   // the reducer changed while this waited: the new one gets it
+        throw error;
+      }
+      let sent = this.progress.sent.get(reducer.instance);
+      if (!sent) this.progress.sent.set(reducer.instance, sent = []);
+      sent.push(...events);
+      this.counted(events.length);
+      return;
+    }
   }
 
   private failEvent(event: number, reason: string): void {
     this.errors += 1;
     this.logger.error(`event ${event}: ${reason}`);
-    this.failed.push([event, reason]);
-    this.completeEvent(event);
+    this.progress.failed.push([event, reason]);
+    this.counted(1);
   }
 
-  private completeEvent(event: number): void {
-    this.processed += 1;
-    this.lastEvent = event;
-    this.done.push(event);
-    if (this.done.length >= REPORT_BATCH) this.flushReport();
+  /** an event that ended here: no result, or nothing came for it */
+  private endedHere(event: number): void {
+    this.progress.done.push(event);
+    this.counted(1);
+  }
+
+  private counted(events: number): void {
+    this.progress.count += events;
+    if (this.progress.count >= REPORT_BATCH) this.flushReport();
     else this.reportTimer ??= setTimeout(() => this.flushReport(), REPORT_AFTER_MS);
   }
 
   private flushReport(): void {
     clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
-    if (!this.done.length || !this.scan) return;
-    const report = { kind: 'done' as const, worker: this.name, instance: this.instanceId, events: this.done, failed: this.failed, results: this.resultCount, times: this.times };
-    this.done = [];
-    this.failed = [];
+    const { done, sent, failed, missing, count } = this.progress;
+    if (!count && !missing.length) return;
+    if (!this.scan) return;
+    const report: DoneReport = {
+      kind: 'done', worker: this.name, instance: this.instanceId,
+      events: toRanges(done), sent: Object.fromEntries([...sent].map(([reducer, events]) => [reducer, toRanges(events)])),
+      failed, missing, times: this.times,
+    };
+    this.progress = this.emptyProgress();
     this.times = { waiting: 0, active: 0, events: 0 };
-    this.report(report).catch((e) => this.logger.error(`reporting completions failed: ${e}`));
+    this.report(report).catch((e) => this.logger.error(`reporting progress failed: ${e}`));
   }
 
   protected async onScan(scan: ScanInfo): Promise<void> {
     this.flushReport();
     this.assembler.clear();
-    this.resultCount = 0;
+    this.handled.clear();
+    this.clock = new TickClock(this.redis, tickClockKey(this.keys.prefix, scan.scan));
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
-    const early = this.early.filter((m) => m.scan === scan.scan);
+    const early = this.early.filter((m) => m.scan === scan.scan && m.token === scan.token);
     this.early = [];
     setImmediate(() => { for (const batch of early) this.assemble(batch.events); });
   }
 
   protected async onFinish(scan: string): Promise<void> {
-    await this.results.flush();
+    // a scan stopped early may find user code busy, or results waiting for a reducer that is gone
+    await within(FINISH_WAIT_MS, this.processing.settled());
+    await within(FINISH_WAIT_MS, this.results.flush());
     this.flushReport();
+    this.assembler.clear();
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
-    await this.report({ kind: 'finished', component: this.field }, scan);
+    await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
   }
 }

@@ -11,4 +11,4 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 /** the executable users run, `node bin/dranspose.js …` */
 export const BIN = join(ROOT, 'bin/dranspose.js');
 
-execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+execFileSync(process.execPath, [join(ROOT, 'scripts/build.js')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });

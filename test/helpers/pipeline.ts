@@ -42,8 +42,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 /** Deletes every key under a test's prefix (SCAN, never KEYS or FLUSH on the shared server). */
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
+export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
@@ -61,6 +61,7 @@ export interface PipelineSpec {
   parameters?: Record<string, unknown>;
   controller?: Record<string, unknown>;
   tango?: Record<string, unknown>;
+  dumps?: Record<string, unknown>;
 }
 
 export interface Expected { ingesters: number; workers: number }
@@ -119,7 +120,7 @@ export class TestPipeline {
   }
 
   async result<T = unknown>(path: string): Promise<T> {
-    const response = await fetch(`${this.reducer}/api/v1/result/${path}`);
+    const response = await fetch(`${this.reducer}/api/v1/result/${path}${path.includes("?") ? "&" : "?"}single=true`);
     if (!response.ok) throw new Error(`result ${path}: ${response.status} ${await response.text()}`);
     return await response.json() as T;
   }
@@ -139,7 +140,7 @@ export class TestPipeline {
 }
 
 /** Writes a configuration for this test and starts `dranspose run` on it. */
-export async function startPipeline(spec: PipelineSpec, expected?: Expected): Promise<TestPipeline> {
+export async function startPipeline(spec: PipelineSpec, expected?: Expected, redisUrl = REDIS_URL): Promise<TestPipeline> {
   const name = `t${randomUUID().slice(0, 8)}`;
   const prefix = `dranspose:test-${name}:`;
   const controllerPort = await freePort();
@@ -153,11 +154,12 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected): Pr
     reducer: { port: reducerPort, host: '127.0.0.1', ...spec.reducer },
     parameters: spec.parameters ?? {},
     ...(spec.tango ? { tango: spec.tango } : {}),
+    ...(spec.dumps ? { dumps: spec.dumps } : {}),
   };
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: REDIS_URL }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
   if (expected) {
     try {
@@ -182,4 +184,20 @@ export function uniformSequence(streams: string[], events: number, constraint = 
   const part: Record<string, unknown[]> = {};
   for (const s of streams) part[s] = Array.from({ length: events }, (_, i) => [{ constraint: constraint(i) }]);
   return { parts: { main: part }, sequence: ['main'] };
+}
+
+export interface ScanCounts { failed?: number; lost?: number; missing?: number; bad?: number }
+
+/** the progress of a finished scan of `events` events with these counts (and every other event completed) */
+export function scanEndedWith(events: number, { failed = 0, lost = 0, missing = 0, bad = 0 }: ScanCounts,
+  outcome = lost ? 'incomplete' : failed || missing || bad ? 'complete_with_errors' : 'complete'): Record<string, unknown> {
+  return {
+    last_assigned: events, completed_events: events - failed - lost, failed_events: failed, lost_events: lost,
+    missing_frames: missing, bad_frames: bad, total_events: events, finished: true, outcome,
+  };
+}
+
+/** the progress of a scan whose every event completed, with nothing missing or bad */
+export function completeScan(events: number): Record<string, unknown> {
+  return scanEndedWith(events, {});
 }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import { readRawCapture } from '../../src/core/capture/index.js';
 import type { StreamData } from '../../src/core/types.js';
-import type { MessageReader, SourceContext, UpstreamProtocol } from '../../src/protocols/types.js';
+import { streamDataOf, type MessageReader, type SourceContext, type UpstreamProtocol } from '../../src/protocols/types.js';
 import { waitFor, type TestPipeline } from './pipeline.js';
 
 /** a MessageReader over a list of messages; `undefined` once they are used up, like a closed upstream */
@@ -56,7 +56,7 @@ export function sourceContext(stream = 'test'): { ctx: SourceContext; bad: strin
 export async function scanReader(protocol: UpstreamProtocol, reader: MessageReader, stream = 'test'): Promise<ReaderScanOutcome> {
   const { ctx, bad, warnings } = sourceContext(stream);
   const events: StreamData[] = [];
-  for await (const event of protocol.scan(reader, ctx)) events.push(event);
+  for await (const event of streamDataOf(protocol.scan(reader, ctx), ctx)) events.push(event);
   return { events, bad, warnings };
 }
 
@@ -75,18 +75,23 @@ export async function setSequenceAndWait(pipeline: TestPipeline, sequence: unkno
   });
 }
 
-export interface BadFrame { event: number; component: string; reason: string }
+export interface Problem { event: number; component: string; reason: string }
 
-export interface BadFrameStatus { bad_frame_count: number; bad_frames: BadFrame[] }
-
-export async function badFrames(pipeline: TestPipeline): Promise<BadFrameStatus> {
-  return await pipeline.api('/api/v1/status');
+/** what went wrong in the current scan, as /api/v1/status?details=true lists it */
+export interface ScanProblems {
+  /** messages that fit no event */
+  bad: Problem[];
+  /** messages before a series' start (warm-ups) */
+  skipped: Problem[];
+  /** streams that did not come for an event */
+  missing: Problem[];
+  failed: Problem[];
+  lost: Problem[];
 }
 
-/** the bad-frame status, and the bad frames of the scan itself: all but the (warm-up) messages dropped before the start message */
-export async function midScanBadFrames(pipeline: TestPipeline): Promise<{ status: BadFrameStatus; midScan: BadFrame[] }> {
-  const status = await badFrames(pipeline);
-  return { status, midScan: status.bad_frames.filter((b) => !b.reason.startsWith('before the start message')) };
+export async function scanProblems(pipeline: TestPipeline): Promise<ScanProblems> {
+  const s = await pipeline.api<Record<string, Problem[]>>('/api/v1/status?details=true');
+  return { bad: s.bad_frame_list, skipped: s.skipped_frame_list, missing: s.missing_frame_list, failed: s.failed_event_list, lost: s.lost_event_list };
 }
 
 /** pseudo.x[0], pseudo.y[0] of the 20 running messages of contrast-dump.cbors, in order (protocols.md §4.2) */

@@ -121,10 +121,9 @@ export class PipelineHealth {
     }
     const scan = this.controller.scan;
     if (scan) {
-      const lost = new Map<string, number>();
-      for (const problem of scan.lostEvents) lost.set(problem.component, (lost.get(problem.component) ?? 0) + 1);
-      for (const [worker, count] of lost) faults.push(`${worker}: vanished during the scan, ${count} events lost`);
-      const failed = scan.failedEvents[0] ?? scan.reducerFailures[0];
+      const { losses, failures } = scan.accounting;
+      for (const [reason, count] of Object.entries(losses.reasons())) faults.push(`${count} events lost: ${reason}`);
+      const failed = failures.latest[0];
       if (failed) faults.push(`first failed event ${failed.event} (${failed.component}): ${failed.reason}`);
     }
     if (faults.length) return { state: 'FAULT', problems: [...faults, ...starting] };

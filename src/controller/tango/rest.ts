@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import type Koa from 'koa';
 import Router from '@koa/router';
-import { readBody } from '../../core/http/body.js';
+import { checkJsonDepth, readBody } from '../../core/http/body.js';
 import { TangoError } from './errors.js';
 import type { AttributeReading, PipelineDevice } from './model.js';
 
@@ -76,10 +76,12 @@ export function tangoRouter(device: PipelineDevice): Router {
 
   /** the request body as text, or parsed as JSON (undefined when empty); bad JSON is refused with `reason` */
   const requestBody = async (ctx: Koa.Context, json: boolean, reason: string): Promise<unknown> => {
-    const text = (await readBody(ctx, MAX_BODY)).toString('utf8');
+    const bytes = await readBody(ctx, MAX_BODY);
+    const text = bytes.toString('utf8');
     if (!json) return text;
     if (!text.trim()) return undefined;
     try {
+      checkJsonDepth(bytes);
       return JSON.parse(text);
     } catch (error) {
       throw new TangoError(reason, `the body is not JSON: ${(error as Error).message}`, device.name);

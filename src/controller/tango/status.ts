@@ -41,8 +41,8 @@ export function statusText(controller: Controller, view: StatusView): string {
       + `ld10: ${loadRatio(recent).toFixed(2)}, ld: ${loadRatio(own?.intervals.scan).toFixed(2)}`);
   }
   if (reducer) lines.push(reducer.name);
-  const bad = controller.scan?.badFrames ?? [];
-  if (bad.length) lines.push(`bad frames: ${bad.length}, first at event ${bad[0].event} (${bad[0].component}): ${bad[0].reason}`);
+  const bad = controller.scan?.accounting.bad;
+  if (bad?.total) lines.push(`bad frames: ${bad.total}, first at event ${bad.latest[0].event} (${bad.latest[0].component}): ${bad.latest[0].reason}`);
   lines.push(`completedEvents ${view.progress.completed_events} totalEvents ${view.progress.total_events}`);
   return lines.join('\n');
 }

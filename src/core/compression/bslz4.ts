@@ -12,6 +12,7 @@ import {
   blockCount, blockElementsAt, defaultBlockElements, planBlocks, shuffleBlock, wholeElements, type BlockPlan,
 } from './bitshuffle.js';
 import { lz4CompressBlock, lz4CompressBound, lz4DecompressBlock } from './lz4.js';
+import { outputBytes } from './output.js';
 
 export const BSLZ4_HEADER_BYTES = 12;
 
@@ -63,10 +64,12 @@ function blockPlanOf(totalBytes: number, elementSize: number, blockBytes: number
  * Decodes blocks from `blob[start…]` into `out`. With `completeOnly`, stops quietly at the first
  * block (or trailing run) that the blob does not hold entirely; otherwise that is an error.
  */
-function decodeBlocks(
-  blob: Uint8Array, start: number, plan: BlockPlan, elementSize: number, out: Uint8Array,
-  completeOnly: boolean,
-): Bslz4Decoded {
+export type Bslz4BlocksDecoder = (
+  blob: Uint8Array, start: number, plan: BlockPlan, elementSize: number, out: Uint8Array, completeOnly: boolean,
+) => Bslz4Decoded;
+
+/** The TypeScript blocks decoder (native.ts has the native one). */
+const decodeBslz4Blocks: Bslz4BlocksDecoder = (blob, start, plan, elementSize, out, completeOnly) => {
   const total = blockCount(plan);
   let pos = start;
   let written = 0;
@@ -116,7 +119,7 @@ function decodeBlocks(
     throw new Bslz4Error(`bslz4 blob has ${blob.length - pos} unexpected bytes after its last block`);
   }
   return written === out.length ? { data: out, blocks: total, bytesConsumed: pos } : decodedSoFar(total);
-}
+};
 
 /** LZ4 expands at most 255-fold, so no blob decodes to more than this */
 function maxDecodedBytes(blobBytes: number): number {
@@ -124,33 +127,9 @@ function maxDecodedBytes(blobBytes: number): number {
 }
 
 function outputOf(totalBytes: number, out: Uint8Array | undefined): Uint8Array {
-  if (out === undefined) return new Uint8Array(totalBytes);
+  if (out === undefined) return outputBytes(totalBytes);
   if (out.length !== totalBytes) throw new Bslz4Error(`output has ${out.length} bytes, the blob holds ${totalBytes}`);
   return out;
-}
-
-/** Decodes a complete blob with the 12-byte header into `out` (or a fresh array). */
-export function bslz4Decode(blob: Uint8Array, elementSize: number, out?: Uint8Array): Uint8Array {
-  const { totalBytes, blockBytes } = readBslz4Header(blob);
-  if (totalBytes > maxDecodedBytes(blob.length)) {
-    throw new Bslz4Error(`bslz4 header announces ${totalBytes} bytes, more than a ${blob.length}-byte blob can hold (truncated or corrupt)`);
-  }
-  const plan = blockPlanOf(totalBytes, elementSize, blockBytes);
-  return decodeBlocks(blob, BSLZ4_HEADER_BYTES, plan, elementSize, outputOf(totalBytes, out), false).data;
-}
-
-/**
- * Decodes a complete blob that must hold `totalBytes` bytes, with or without the 12-byte header
- * (bitshuffle's Python `compress_lz4` writes none; then the block length is bitshuffle's default).
- */
-export function bslz4DecodeSized(blob: Uint8Array, elementSize: number, totalBytes: number, out?: Uint8Array): Uint8Array {
-  if (startsWithHeader(blob, elementSize, totalBytes)) {
-    const announced = readBslz4Header(blob).totalBytes;
-    if (announced !== totalBytes) throw new Bslz4Error(`bslz4 header announces ${announced} bytes, expected ${totalBytes}`);
-    return bslz4Decode(blob, elementSize, out);
-  }
-  const plan = blockPlanOf(totalBytes, elementSize, defaultBlockElements(elementSize) * elementSize);
-  return decodeBlocks(blob, 0, plan, elementSize, outputOf(totalBytes, out), false).data;
 }
 
 /**
@@ -164,17 +143,54 @@ function startsWithHeader(blob: Uint8Array, elementSize: number, totalBytes: num
   return readBslz4Header(blob).totalBytes === totalBytes || (blob[0] | blob[1] | blob[2] | blob[3]) === 0;
 }
 
-/**
- * Decodes as many complete blocks as a (possibly truncated) blob with header holds: for
- * captures whose binary parts were cut short. `data` holds only the decoded elements.
- */
-export function bslz4DecodeCompleteBlocks(blob: Uint8Array, elementSize: number): Bslz4Decoded {
-  const { totalBytes, blockBytes } = readBslz4Header(blob);
-  const plan = blockPlanOf(totalBytes, elementSize, blockBytes);
-  // a truncated blob may announce gigabytes: allocate only what it can expand to
-  const out = new Uint8Array(Math.min(totalBytes, maxDecodedBytes(blob.length)));
-  return decodeBlocks(blob, BSLZ4_HEADER_BYTES, plan, elementSize, out, true);
+export interface Bslz4Decoders {
+  /** Decodes a complete blob with the 12-byte header into `out` (or a fresh array). */
+  bslz4Decode(blob: Uint8Array, elementSize: number, out?: Uint8Array): Uint8Array;
+  /**
+   * Decodes a complete blob that must hold `totalBytes` bytes, with or without the 12-byte header
+   * (bitshuffle's Python `compress_lz4` writes none; then the block length is bitshuffle's default).
+   */
+  bslz4DecodeSized(blob: Uint8Array, elementSize: number, totalBytes: number, out?: Uint8Array): Uint8Array;
+  /**
+   * Decodes as many complete blocks as a (possibly truncated) blob with header holds: for
+   * captures whose binary parts were cut short. `data` holds only the decoded elements.
+   */
+  bslz4DecodeCompleteBlocks(blob: Uint8Array, elementSize: number): Bslz4Decoded;
 }
+
+/** The bslz4 decoders on top of a blocks decoder: the header, the block plan and the output are checked here. */
+export function bslz4Decoders(decodeBlocksWith: Bslz4BlocksDecoder): Bslz4Decoders {
+  function bslz4Decode(blob: Uint8Array, elementSize: number, out?: Uint8Array): Uint8Array {
+    const { totalBytes, blockBytes } = readBslz4Header(blob);
+    if (totalBytes > maxDecodedBytes(blob.length)) {
+      throw new Bslz4Error(`bslz4 header announces ${totalBytes} bytes, more than a ${blob.length}-byte blob can hold (truncated or corrupt)`);
+    }
+    const plan = blockPlanOf(totalBytes, elementSize, blockBytes);
+    return decodeBlocksWith(blob, BSLZ4_HEADER_BYTES, plan, elementSize, outputOf(totalBytes, out), false).data;
+  }
+
+  function bslz4DecodeSized(blob: Uint8Array, elementSize: number, totalBytes: number, out?: Uint8Array): Uint8Array {
+    if (startsWithHeader(blob, elementSize, totalBytes)) {
+      const announced = readBslz4Header(blob).totalBytes;
+      if (announced !== totalBytes) throw new Bslz4Error(`bslz4 header announces ${announced} bytes, expected ${totalBytes}`);
+      return bslz4Decode(blob, elementSize, out);
+    }
+    const plan = blockPlanOf(totalBytes, elementSize, defaultBlockElements(elementSize) * elementSize);
+    return decodeBlocksWith(blob, 0, plan, elementSize, outputOf(totalBytes, out), false).data;
+  }
+
+  function bslz4DecodeCompleteBlocks(blob: Uint8Array, elementSize: number): Bslz4Decoded {
+    const { totalBytes, blockBytes } = readBslz4Header(blob);
+    const plan = blockPlanOf(totalBytes, elementSize, blockBytes);
+    // a truncated blob may announce gigabytes: allocate only what it can expand to
+    const out = new Uint8Array(Math.min(totalBytes, maxDecodedBytes(blob.length)));
+    return decodeBlocksWith(blob, BSLZ4_HEADER_BYTES, plan, elementSize, out, true);
+  }
+
+  return { bslz4Decode, bslz4DecodeSized, bslz4DecodeCompleteBlocks };
+}
+
+export const { bslz4Decode, bslz4DecodeSized, bslz4DecodeCompleteBlocks } = bslz4Decoders(decodeBslz4Blocks);
 
 export interface Bslz4EncodeOptions {
   /** write the 12-byte header (default true) */

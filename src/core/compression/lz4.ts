@@ -6,6 +6,7 @@
  * yields silently wrong pixels) and its block encoder can place a match inside the last 12 bytes,
  * which the reference LZ4 decoder (and so Python/bitshuffle readers of our emulator) rejects.
  */
+import { outputBytes } from './output.js';
 
 const MIN_MATCH = 4;
 /** the last 5 bytes of a block are always literals */
@@ -98,13 +99,20 @@ export function lz4DecompressBlock(src: Uint8Array, dst: Uint8Array, dstStart = 
   }
 }
 
-/** Decompresses one LZ4 block that must expand to exactly `size` bytes, into a fresh array. */
-export function lz4Decompress(src: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const written = lz4DecompressBlock(src, out);
-  if (written !== size) throw new Lz4Error(`LZ4 block decompresses to ${written} bytes, expected ${size}`);
-  return out;
+export type Lz4BlockDecoder = typeof lz4DecompressBlock;
+
+/** `lz4Decompress` on top of a block decoder: this module's, or the native one (native.ts). */
+export function lz4Decompressor(decompressBlock: Lz4BlockDecoder): (src: Uint8Array, size: number) => Uint8Array {
+  return (src, size) => {
+    const out = outputBytes(size);
+    const written = decompressBlock(src, out);
+    if (written !== size) throw new Lz4Error(`LZ4 block decompresses to ${written} bytes, expected ${size}`);
+    return out;
+  };
 }
+
+/** Decompresses one LZ4 block that must expand to exactly `size` bytes, into a fresh array. */
+export const lz4Decompress = lz4Decompressor(lz4DecompressBlock);
 
 const hashTable = new Int32Array(1 << HASH_LOG);
 

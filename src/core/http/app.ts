@@ -7,11 +7,14 @@ import type { Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from 'winston';
-import { DEFAULT_HOST } from '../defaults.js';
+import { DEFAULT_HOST, corsOriginsFromEnvironment, tokenFromEnvironment } from '../defaults.js';
 import { errorHandler, HttpError } from './errors.js';
 
 export interface HttpSecurity {
-  /** when set, every request that is not GET, HEAD or OPTIONS must carry `Authorization: Bearer <token>` */
+  /**
+   * when set, every request that is not GET, HEAD or OPTIONS must carry `Authorization: Bearer <token>`;
+   * default: DRANSPOSE_TOKEN
+   */
   token?: string;
   /** origins a browser page may call from (never reflected: only these) */
   corsOrigins?: string[];
@@ -62,8 +65,9 @@ export function createHttpApp(logger: Logger, security: HttpSecurity = {}): Koa 
   // koa logs errors it sees itself (a socket error after the answer); the error path logs the rest
   app.silent = true;
   app.use(errorHandler(logger));
-  app.use(cors(security.corsOrigins ?? []));
-  if (security.token) app.use(requireToken(security.token));
+  app.use(cors(security.corsOrigins ?? corsOriginsFromEnvironment()));
+  const token = security.token ?? tokenFromEnvironment();
+  if (token) app.use(requireToken(token));
   return app;
 }
 

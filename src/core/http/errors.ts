@@ -8,6 +8,9 @@ import type { Logger } from 'winston';
 import { z } from 'zod';
 import { describeIssues } from '../validation.js';
 
+/** what a refusal's body is, unless an API has its own shape (for the OpenAPI documents) */
+export const errorBodySchema = z.object({ detail: z.string() }).meta({ id: 'Error', description: 'why the request was refused' });
+
 export class HttpError extends Error {
   constructor(readonly status: number, detail: string) {
     super(detail);

@@ -8,6 +8,10 @@
  * rest of the instance. An "all" slot means every worker registered with the tags at the moment
  * the event is assigned. Only the frontier's part instance and those with unfinished events are
  * kept, so memory is O(part size + outstanding events) whatever the sequence length.
+ *
+ * A worker that dies is first suspended (it gets nothing new, its bindings are released), then
+ * its unfinished events are taken from it: each goes to another worker (`adopt`) or is given up
+ * (`releaseShare`), as the controller decides.
  */
 import type { WorkerSlot } from './admission.js';
 import { EventQueue } from './event-queue.js';
@@ -37,6 +41,8 @@ interface WorkerState {
   /** `[name]`, frozen: the stream list of every frame only this worker gets */
   readonly alone: readonly string[];
   tags: ReadonlySet<string>;
+  /** gets no new events: the controller is finding out what became of its unfinished ones */
+  suspended: boolean;
   readonly outstanding: EventQueue;
   /** value of the bind counter when this worker last got a constraint; 0 = never */
   lastBound: number;
@@ -135,13 +141,179 @@ export class Assigner {
     for (const name of removed) {
       this.lostOnRemoval.set(name, [...(this.lostOnRemoval.get(name) ?? []), ...this.removeWorker(name)]);
     }
+    this.registerWorkers(slots);
+    return removed;
+  }
+
+  /** Adds workers, or updates the tags of known ones; workers not listed are left as they are. */
+  registerWorkers(slots: WorkerSlot[]): void {
     for (const slot of slots) {
       const known = this.workers.get(slot.name);
       if (known) known.tags = new Set(slot.tags);
-      else this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+      else this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), suspended: false, outstanding: new EventQueue(), lastBound: 0, mark: 0 });
     }
     this.matchCache.clear();
-    return removed;
+  }
+
+  hasWorker(name: string): boolean {
+    return this.workers.has(name);
+  }
+
+  /**
+   * Puts a fresh assigner where a running scan stood (a restarted controller): `frontier` events
+   * assigned, these unfinished per registered worker. Bindings are not restored: constraints met
+   * again after the restart bind anew.
+   */
+  restore(frontier: number, outstanding: Map<string, number[]>): void {
+    const shares = new Map<number, number>();
+    for (const events of outstanding.values()) for (const event of events) shares.set(event, (shares.get(event) ?? 0) + 1);
+    const unfinished = [...shares.keys()].sort((a, b) => a - b);
+    this.active.length = 0;
+    this.current = null;
+    this.sequenceIndex = this.seq.playedLength;
+    this.local = 0;
+    // runs of repeated parts are walked by arithmetic: only instances with unfinished events, and the frontier's, exist
+    let start = 0;
+    let played = 0;
+    let next = 0;
+    const open = (part: Part, instanceStart: number, index: number, pending: number, atFrontier: boolean) => {
+      const instance: PartInstance = { part, start: instanceStart, bindings: [], pending };
+      this.active.push(instance);
+      if (!atFrontier) return;
+      this.current = instance;
+      this.sequenceIndex = index;
+      this.local = frontier - instanceStart;
+    };
+    for (const { part, repeat } of this.seq.playedRuns) {
+      const end = start + part.length * repeat;
+      while (next < unfinished.length && unfinished[next]! < end) {
+        const k = Math.floor((unfinished[next]! - start) / part.length);
+        const instanceStart = start + k * part.length;
+        let pending = 0;
+        while (next < unfinished.length && unfinished[next]! < instanceStart + part.length) { pending++; next++; }
+        const atFrontier = frontier >= instanceStart && frontier < instanceStart + part.length;
+        open(part, instanceStart, played + k, pending, atFrontier);
+        if (atFrontier) break;
+      }
+      if (this.current) break;
+      if (frontier >= start && frontier < end) {
+        const k = Math.floor((frontier - start) / part.length);
+        open(part, start + k * part.length, played + k, 0, true);
+        break;
+      }
+      start = end;
+      played += repeat;
+    }
+    this.frontier = frontier;
+    this.remaining.clear();
+    for (const [event, count] of shares) if (count > 1) this.remaining.set(event, count);
+    this.completed = frontier - unfinished.length;
+    for (const [name, events] of outstanding) {
+      const worker = this.workers.get(name);
+      if (!worker) throw new Error(`restore: worker ${pyStr(name)} is not registered`);
+      worker.outstanding.clear();
+      for (const event of [...events].sort((a, b) => a - b)) worker.outstanding.push(event);
+    }
+  }
+
+  /** A worker gets no new events from now on; constraints bound to it bind anew at their next event. */
+  suspend(name: string): void {
+    const worker = this.workers.get(name);
+    if (!worker) return;
+    worker.suspended = true;
+    this.unbind(worker);
+    this.matchCache.clear();
+  }
+
+  /** Removes a worker; returns its unfinished events, still unfinished: adopt or releaseShare each. */
+  takeOutstanding(name: string): number[] {
+    const worker = this.workers.get(name);
+    if (!worker) return [];
+    this.workers.delete(name);
+    this.unbind(worker);
+    this.matchCache.clear();
+    const events = worker.outstanding.values();
+    worker.outstanding.clear();
+    return events;
+  }
+
+  /** Another worker takes over an unfinished event (a share of it that a removed worker held). */
+  adopt(event: number, name: string): void {
+    this.workers.get(name)!.outstanding.insert(event);
+  }
+
+  /** A share of an unfinished event is given up; true when that completed the event. */
+  releaseShare(event: number): boolean {
+    return this.release(event);
+  }
+
+  oldestOutstanding(name: string): number | undefined {
+    return this.workers.get(name)?.outstanding.first();
+  }
+
+  isOutstanding(name: string, event: number): boolean {
+    return this.workers.get(name)?.outstanding.has(event) ?? false;
+  }
+
+  /** the lowest event not yet complete (the frontier when every assigned event is) */
+  lowestIncomplete(): number {
+    let lowest = this.frontier;
+    for (const worker of this.workers.values()) lowest = Math.min(lowest, worker.outstanding.first() ?? lowest);
+    return lowest;
+  }
+
+  /** every worker's unfinished events */
+  outstandingByWorker(): Map<string, number[]> {
+    return new Map([...this.workers].map(([name, worker]) => [name, worker.outstanding.values()]));
+  }
+
+  /**
+   * The tags a worker must have to redo a removed worker's share of an event, from the virtual
+   * workers of the streams that share held; null when the share was only "every worker with these
+   * tags" (nobody needs to redo it).
+   */
+  replacementNeeds(event: number, streams: readonly string[]): string[] | null {
+    const instance = this.instanceOf(event);
+    if (!instance) return null;
+    const local = event - instance.start;
+    const tags = new Set<string>();
+    let constrained = false;
+    for (const stream of streams) {
+      const s = instance.part.streams.indexOf(stream);
+      const entry = s < 0 ? null : instance.part.entry(s, local);
+      for (const vw of entry ?? []) {
+        if (vw.slot < 0) continue;
+        constrained = true;
+        for (const tag of instance.part.constraintTagsOf(vw.slot).tags) tags.add(tag);
+      }
+    }
+    return constrained ? [...tags] : null;
+  }
+
+  /** the least loaded worker, not suspended and not `excluded`, having every tag; undefined if none */
+  chooseReplacement(tags: readonly string[], excluded: ReadonlySet<string> = new Set()): string | undefined {
+    let best: WorkerState | undefined;
+    for (const worker of this.workers.values()) {
+      if (worker.suspended || excluded.has(worker.name) || !tags.every((tag) => worker.tags.has(tag))) continue;
+      if (!best || worker.outstanding.size < best.outstanding.size) best = worker;
+    }
+    return best?.name;
+  }
+
+  private instanceOf(event: number): PartInstance | undefined {
+    for (let i = this.active.length - 1; i >= 0; i--) {
+      const instance = this.active[i]!;
+      if (instance.start <= event) return event < instance.start + instance.part.length ? instance : undefined;
+    }
+    return undefined;
+  }
+
+  private unbind(worker: WorkerState): void {
+    for (const instance of this.active) {
+      instance.bindings.forEach((bound, slot) => {
+        if (bound === worker) instance.bindings[slot] = undefined;
+      });
+    }
   }
 
   /**
@@ -182,7 +354,7 @@ export class Assigner {
     return this.active.map((instance) => {
       const out: Record<string, string> = {};
       instance.bindings.forEach((worker, slot) => {
-        if (worker) out[String(instance.part.constraints[slot])] = worker.name;
+        if (worker) out[String(instance.part.constraintOf(slot))] = worker.name;
       });
       return out;
     });
@@ -196,13 +368,13 @@ export class Assigner {
   }
 
   private openInstance(): void {
-    while (this.sequenceIndex < this.seq.sequence.length && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
-    if (this.sequenceIndex === this.seq.sequence.length) {
+    while (this.sequenceIndex < this.seq.playedLength && this.seq.partAt(this.sequenceIndex).length === 0) this.sequenceIndex++;
+    if (this.sequenceIndex === this.seq.playedLength) {
       this.current = null;
       return;
     }
     const part = this.seq.partAt(this.sequenceIndex);
-    this.current = { part, start: this.frontier, bindings: new Array<WorkerState | undefined>(part.constraints.length).fill(undefined), pending: 0 };
+    this.current = { part, start: this.frontier, bindings: [], pending: 0 };
     this.active.push(this.current);
   }
 
@@ -210,7 +382,7 @@ export class Assigner {
   private matching(tags: TagSet): { workers: WorkerState[]; names: readonly string[] } {
     let match = this.matchCache.get(tags);
     if (!match) {
-      const workers = [...this.workers.values()].filter((worker) => tags.tags.every((tag) => worker.tags.has(tag)));
+      const workers = [...this.workers.values()].filter((worker) => !worker.suspended && tags.tags.every((tag) => worker.tags.has(tag)));
       match = { workers, names: Object.freeze(workers.map((worker) => worker.name).sort()) };
       this.matchCache.set(tags, match);
     }
@@ -233,8 +405,8 @@ export class Assigner {
     const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
-    for (const list of part.entries) {
-      const entry = list[this.local];
+    for (let s = 0; s < part.streams.length; s++) {
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       for (const vw of entry) {
         if (vw.slot < 0) {
@@ -250,7 +422,7 @@ export class Assigner {
       }
     }
     for (const slot of plan.newSlots) {
-      const tags = part.constraintTags[slot]!;
+      const tags = part.constraintTagsOf(slot);
       const candidates = this.matching(tags).workers;
       // spread: a worker not yet in this event, else one not yet given another constraint of it;
       // a worker already in the event costs no extra credit
@@ -258,7 +430,7 @@ export class Assigner {
         ?? this.leastLoaded(plan, candidates, 'in event, unchosen')
         ?? this.leastLoaded(plan, candidates, 'in event');
       if (!chosen) {
-        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraints[slot]} of part ${pyStr(part.name)}`;
+        const what = `tags ${pyList(tags.tags)} for constraint ${part.constraintOf(slot)} of part ${pyStr(part.name)}`;
         return candidates.length === 0
           ? `event ${this.frontier}: no worker with ${what}`
           : `event ${this.frontier}: waiting for credit of any worker with ${what}`;
@@ -321,7 +493,7 @@ export class Assigner {
     const { part, bindings } = instance;
     const streams: Record<string, readonly string[]> = {};
     for (let s = 0; s < part.streams.length; s++) {
-      const entry = part.entries[s]![this.local];
+      const entry = part.entry(s, this.local);
       if (!entry) continue;
       let names: readonly string[];
       if (entry.length === 1) {
@@ -358,16 +530,7 @@ export class Assigner {
   }
 
   private removeWorker(name: string): number[] {
-    const worker = this.workers.get(name)!;
-    this.workers.delete(name);
-    this.matchCache.clear();
-    for (const instance of this.active) {
-      instance.bindings.forEach((bound, slot) => {
-        if (bound === worker) instance.bindings[slot] = undefined;
-      });
-    }
-    const lost = worker.outstanding.values();
-    worker.outstanding.clear();
+    const lost = this.takeOutstanding(name);
     for (const event of lost) this.release(event);
     return lost;
   }

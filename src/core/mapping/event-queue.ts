@@ -21,6 +21,24 @@ export class EventQueue {
     this.live++;
   }
 
+  /** Adds an event of any age (one taken over from another worker); O(n) but rare. */
+  insert(event: number): void {
+    const live = this.values();
+    if (live.includes(event)) return;
+    let i = live.length;
+    while (i > 0 && live[i - 1]! > event) i--;
+    live.splice(i, 0, event);
+    this.events = live;
+    this.head = 0;
+    this.live = live.length;
+  }
+
+  /** the oldest unfinished event, if any */
+  first(): number | undefined {
+    for (let i = this.head; i < this.events.length; i++) if (this.events[i]! >= 0) return this.events[i];
+    return undefined;
+  }
+
   has(event: number): boolean {
     const index = this.find(event);
     return index >= 0 && this.events[index]! >= 0;

@@ -1,8 +1,8 @@
 /** One AlbaEM series as the ingester sees it (protocols.md §2.7): series-start, data…, series-end. */
-import type { StreamData } from '../../core/types.js';
+import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
-import { ALBAEM_TYP, readAlbaemMessage, type AlbaemMessage } from './messages.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import { ALBAEM_TYP, readAlbaemMessage, type AlbaemData, type AlbaemMessage } from './messages.js';
 
 const ROLES = { 'series-start': 'start', data: 'data', 'series-end': 'end' } as const;
 
@@ -11,8 +11,10 @@ const rules: SeriesRules<AlbaemMessage> = {
   label: 'AlbaEM',
   read: readAlbaemMessage,
   role: (message) => ROLES[message.message_type],
+  frameNumber: (message) => (message as AlbaemData).frame_number,
+  frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame_number'),
 };
 
-export function scanAlbaem(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanAlbaem(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, reader, ctx);
 }

@@ -2,9 +2,9 @@
  * One Contrast scan as the ingester sees it (protocols.md §2.4): started, one running message per
  * point, finished or interrupted. Heartbeats come every 10 s whatever happens and are skipped.
  */
-import type { StreamData } from '../../core/types.js';
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import { loadPickle } from '../../core/pickle/read.js';
 import { CONTRAST_TYP, readContrastMessage, type ContrastMessage } from './messages.js';
 
 const ROLES: Record<ContrastMessage['status'], MessageRole> = {
@@ -16,8 +16,17 @@ const rules: SeriesRules<ContrastMessage> = {
   label: 'Contrast',
   read: readContrastMessage,
   role: (message) => ROLES[message.status],
+  // Contrast records carry no point number: a record that unpickles and says `running` is a point
+  // even when its content is wrong, and keeps its place; bytes that are no record do not
+  isRejectedPoint: (frames) => {
+    try {
+      return (loadPickle(frames[0]) as { status?: unknown })?.status === 'running';
+    } catch {
+      return false;
+    }
+  },
 };
 
-export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, reader, ctx);
 }

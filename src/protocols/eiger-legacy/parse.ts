@@ -4,8 +4,7 @@
  */
 import type { StreamData } from '../../core/types.js';
 import { elementCount, itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
-import { bslz4DecodeSized } from '../../core/compression/bslz4.js';
-import { lz4Decompress } from '../../core/compression/lz4.js';
+import { bslz4DecodeSized, lz4Decompress } from '../../core/compression/index.js';
 import { readJsonFrame } from '../json-frame.js';
 import {
   EIGER_ARRAY_PARTS, EIGER_HEADER_FRAMES, EIGER_LEGACY_TYP, EigerLegacyError, eigerArrayPartSchema, eigerImageConfigSchema,

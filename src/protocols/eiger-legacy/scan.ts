@@ -1,8 +1,8 @@
 /** One Eiger legacy series as the ingester sees it (protocols.md §1.2): header, images, series end. */
-import type { StreamData } from '../../core/types.js';
+import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
-import { EIGER_LEGACY_TYP, readEigerLegacyMessage, type EigerLegacyMessage } from './messages.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import { EIGER_LEGACY_TYP, readEigerLegacyMessage, type EigerLegacyImageHeader, type EigerLegacyMessage } from './messages.js';
 
 const ROLES = { 'dheader-1.0': 'start', 'dimage-1.0': 'data', 'dseries_end-1.0': 'end' } as const;
 
@@ -12,8 +12,10 @@ const rules: SeriesRules<EigerLegacyMessage> = {
   label: 'Eiger legacy',
   read: readEigerLegacyMessage,
   role: (message) => ROLES[message.htype],
+  frameNumber: (message) => (message as EigerLegacyImageHeader).frame,
+  frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame'),
 };
 
-export function scanEigerLegacy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanEigerLegacy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, reader, ctx);
 }

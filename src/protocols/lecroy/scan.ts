@@ -3,10 +3,10 @@
  * events. Event 0 is PREPARE, forwarded once the next message has turned out to be SEQ START.
  * Every sequence is one event `[seqstart, (json, waveforms, times) × channels, seqend]`; in
  * continuous mode the scope sends SEQ START only once, so its first one heads every sequence.
- * STOP alone is the last event. A sequence that lacks a channel's traces is dropped and counted.
+ * STOP alone is the last event. A sequence that lacks a channel's traces is dropped and counted, and
+ * keeps its place (LeCroy messages carry no trigger number).
  */
-import type { StreamData } from '../../core/types.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
 import { LECROY_TYP, readLecroyMessage, type LecroyMessage, type LecroySeqStart } from './messages.js';
 
 /** the frames of a sequence being collected */
@@ -16,7 +16,7 @@ interface OpenSequence {
   channels: number[];
 }
 
-const event = (frames: Buffer[]): StreamData => ({ typ: LECROY_TYP, frames });
+const data = (frames: Buffer[]) => ({ typ: LECROY_TYP, frames });
 
 function sequenceName(sequence: OpenSequence): string {
   return `LeCroy sequence ${sequence.start.seqno}`;
@@ -30,7 +30,7 @@ function incomplete(sequence: OpenSequence): string | undefined {
   return `${sequenceName(sequence)} has traces of channels [${got.join(', ')}], expected [${expected.join(', ')}]`;
 }
 
-export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   let prepare: Buffer[] | undefined;
   /** the first SEQ START: set once the acquisition has started */
   let first: { frame: Buffer; start: LecroySeqStart } | undefined;
@@ -40,7 +40,8 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
     try {
       message = readLecroyMessage(frames);
     } catch (error) {
-      ctx.bad(first ? (error as Error).message : `before the start message: ${(error as Error).message}`);
+      if (first) yield { kind: 'bad', reason: (error as Error).message };
+      else (ctx.skipped ?? ctx.bad)(`before the start message: ${(error as Error).message}`);
       continue;
     }
     if (!first) {
@@ -49,16 +50,16 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
       } else if (message.kind === 'seqstart' && prepare) {
         first = { frame: frames[0], start: message.message };
         open = { frames: [first.frame], start: first.start, channels: [] };
-        yield event(prepare);
+        yield { kind: 'start', data: data(prepare) };
       } else {
-        ctx.bad(`LeCroy ${message.kind} message before the start message (PREPARE followed by SEQ START)`);
+        (ctx.skipped ?? ctx.bad)(`LeCroy ${message.kind} message before the start message (PREPARE followed by SEQ START)`);
         prepare = undefined;
       }
       continue;
     }
     switch (message.kind) {
       case 'seqstart':
-        if (open?.channels.length) ctx.bad(`${sequenceName(open)} dropped: SEQ START ${message.message.seqno} arrived before its SEQ END`);
+        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: SEQ START ${message.message.seqno} arrived before its SEQ END`, point: true };
         open = { frames: [frames[0]], start: message.message, channels: [] };
         break;
       case 'traces':
@@ -79,16 +80,16 @@ export async function* scanLecroy(reader: MessageReader, ctx: SourceContext): As
         }
         const problem = incomplete(sequence);
         if (problem) {
-          ctx.bad(`${problem}; sequence dropped`);
+          yield { kind: 'bad', reason: `${problem}; sequence dropped`, point: true };
           break;
         }
         sequence.frames.push(frames[0]);
-        yield event(sequence.frames);
+        yield { kind: 'data', data: data(sequence.frames) };
         break;
       }
       case 'stop':
-        if (open?.channels.length) ctx.bad(`${sequenceName(open)} dropped: STOP arrived before its SEQ END`);
-        yield event(frames);
+        if (open?.channels.length) yield { kind: 'bad', reason: `${sequenceName(open)} dropped: STOP arrived before its SEQ END`, point: true };
+        yield { kind: 'end', data: data(frames) };
         return;
       case 'prepare':
         ctx.logger.warn(`stream ${ctx.stream}: skipped a second LeCroy PREPARE inside an acquisition`);

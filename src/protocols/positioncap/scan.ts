@@ -3,16 +3,16 @@
  * ASCII capture (`\n`, expecting `OK\n`), then forwards every arm cycle it sees: the header block
  * as one frame, each data line, and the END line. A scan may hold several arm cycles (each header
  * and END is an event of the trigger map); it ends when the trigger map has its events or the
- * PandA closes the connection. Lines that do not fit their header are counted and skipped.
+ * PandA closes the connection. Lines that do not fit their header are counted and keep their place
+ * (PandA lines carry no number). The first header is the start message; every other frame is data.
  */
-import type { StreamData } from '../../core/types.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
 import { isArmLine, isBlankLine, isEndLine, POSITIONCAP_TYP } from './messages.js';
 import { PositioncapParser } from './parse.js';
 
 const OK = Buffer.from('OK\n');
 
-const event = (frame: Buffer): StreamData => ({ typ: POSITIONCAP_TYP, frames: [frame] });
+const data = (frame: Buffer) => ({ typ: POSITIONCAP_TYP, frames: [frame] });
 
 /**
  * Asks a live PandA for ASCII capture with the default fields (an empty line). Resolves to true
@@ -27,7 +27,7 @@ export async function requestAsciiCapture(reader: MessageReader): Promise<true |
   return reply?.equals(OK) ? true : reply;
 }
 
-export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   const nextLine = async (): Promise<Buffer | undefined> => (await reader.next())?.[0];
   const reply = await requestAsciiCapture(reader);
   if (reply !== true) {
@@ -40,7 +40,7 @@ export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext
     let skipped = 0;
     let line = await nextLine();
     for (; line !== undefined && !isArmLine(line); line = await nextLine()) skipped += 1;
-    if (skipped) ctx.bad(`skipped ${skipped} PandA line${skipped === 1 ? '' : 's'} before the arm_time header`);
+    if (skipped) (cycles ? ctx.bad : (ctx.skipped ?? ctx.bad))(`skipped ${skipped} PandA line${skipped === 1 ? '' : 's'} before the arm_time header`);
     if (line === undefined) return;
     const block = [line];
     for (line = await nextLine(); line !== undefined; line = await nextLine()) {
@@ -59,7 +59,7 @@ export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext
       continue;
     }
     cycles += 1;
-    yield event(header);
+    yield { kind: cycles === 1 && !ctx.resume ? 'start' : 'data', data: data(header) };
     for (;;) {
       line = await nextLine();
       if (line === undefined) {
@@ -69,10 +69,10 @@ export async function* scanPositioncap(reader: MessageReader, ctx: SourceContext
       try {
         checker.parseFrame(line);
       } catch (error) {
-        ctx.bad((error as Error).message);
+        yield { kind: 'bad', reason: (error as Error).message, point: true };
         continue;
       }
-      yield event(line);
+      yield { kind: 'data', data: data(line) };
       if (isEndLine(line)) break;
     }
   }

@@ -2,9 +2,8 @@
  * One Sardana scan as the ingester sees it: data_desc, the record_data points, record_end. POSTs
  * that are not valid packets are counted and skipped; custom_data is ignored.
  */
-import type { StreamData } from '../../core/types.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
 import { readSardanaPacket, readSardanaPost, SARDANA_TYP, type SardanaPacket } from './messages.js';
 
 const ROLES = { DataDescription: 'start', RecordData: 'data', RecordEnd: 'end' } as const;
@@ -14,6 +13,11 @@ const rules: SeriesRules<SardanaPacket> = {
   label: 'Sardana',
   read: readSardanaPacket,
   role: (packet) => ROLES[packet.type],
+  // a record's point_nb places it; a record without one takes the next event
+  frameNumber: (packet) => {
+    const point = (packet as { point_nb?: unknown }).point_nb;
+    return Number.isSafeInteger(point) && (point as number) >= 0 ? point as number : undefined;
+  },
 };
 
 /** the POSTs as the frames to forward: one JSON packet each */
@@ -33,6 +37,6 @@ function packets(posts: MessageReader, ctx: SourceContext): MessageReader {
   };
 }
 
-export function scanSardana(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanSardana(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, packets(reader, ctx), ctx);
 }

@@ -1,8 +1,7 @@
 /** Turns a forwarded STINS StreamData into a typed packet with the image as an NDArray. */
 import type { StreamData } from '../../core/types.js';
 import { elementCount, itemSize, ndarrayFromBytes, type NDArray } from '../../core/ndarray.js';
-import { bslz4DecodeSized } from '../../core/compression/bslz4.js';
-import { lz4Decompress } from '../../core/compression/lz4.js';
+import { bslz4DecodeSized, lz4Decompress } from '../../core/compression/index.js';
 import {
   readStinsMessage, StinsError, STINS_TYP, type StinsEnd, type StinsImageHeader, type StinsStart,
 } from './messages.js';

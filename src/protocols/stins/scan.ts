@@ -1,19 +1,33 @@
 /** One STINS series as the ingester sees it (protocols.md §1.2): header, images, series_end. */
-import type { StreamData } from '../../core/types.js';
+import { elementCount, itemSize } from '../../core/ndarray.js';
+import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
-import { readStinsMessage, STINS_TYP, type StinsMessage } from './messages.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import { readStinsMessage, StinsError, STINS_TYP, type StinsImageHeader, type StinsMessage } from './messages.js';
 
 const ROLES = { header: 'start', image: 'data', series_end: 'end' } as const;
 
-/** Frame 0 and the frame count are checked; payloads are not decoded here. */
+/**
+ * Frame 0, the frame count and, for uncompressed images, the payload size are checked; compressed
+ * payloads are not decoded here. An image whose header is valid keeps its place by its frame number.
+ */
 const rules: SeriesRules<StinsMessage> = {
   typ: STINS_TYP,
   label: 'STINS',
   read: readStinsMessage,
   role: (message) => ROLES[message.htype],
+  frameNumber: (message) => (message as StinsImageHeader).frame,
+  frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame'),
+  expand(frames, message) {
+    const header = message as StinsImageHeader;
+    const expected = elementCount(header.shape) * itemSize(header.type);
+    if (header.compression === 'none' && frames[1].length !== expected) {
+      throw new StinsError(`STINS image frame ${header.frame}: ${frames[1].length} payload bytes, its shape ${JSON.stringify(header.shape)} of ${header.type} needs ${expected}`);
+    }
+    return [{ frames }];
+  },
 };
 
-export function scanStins(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanStins(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   return scanSeries(rules, reader, ctx);
 }

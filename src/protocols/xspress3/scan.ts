@@ -4,10 +4,9 @@
  * spectra and the meta as two single-part messages. Either way an image is forwarded as
  * [json, spectra, meta], after checking the spectra's size and that the meta unpickles.
  */
-import type { StreamData } from '../../core/types.js';
-import { checkFrameCount } from '../json-frame.js';
+import { checkFrameCount, numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
 import {
   checkSpectra, readXspressMessage, readXspressMeta, XspressError, XSPRESS_TYP, type XspressImageHeader, type XspressMessage,
 } from './messages.js';
@@ -70,21 +69,23 @@ function xspressRules(reader: PushbackReader): SeriesRules<XspressMessage> {
       return message;
     },
     role: (message) => ROLES[message.htype],
+    frameNumber: (message) => (message as XspressImageHeader).frame,
+    frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame'),
     async expand(frames, message) {
       const header = message as XspressImageHeader; // only data messages are expanded: images
       if (frames.length === 3) {
         checkImage(header, frames[1], frames[2]);
-        return [frames];
+        return [{ frames }];
       }
       const spectra = await followUp('spectra', header);
       const meta = await followUp('meta', header);
       checkImage(header, spectra, meta);
-      return [[frames[0], spectra, meta]];
+      return [{ frames: [frames[0], spectra, meta] }];
     },
   };
 }
 
-export function scanXspress(reader: MessageReader, ctx: SourceContext): AsyncGenerator<StreamData> {
+export function scanXspress(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
   const pushback = new PushbackReader(reader);
   return scanSeries(xspressRules(pushback), pushback, ctx);
 }

@@ -26,7 +26,7 @@ const formats: Record<ResultFormatName, ResultFormat> = {
   pickle: { mediaTypes: ['application/x.pickle', 'application/x-pickle', 'application/python-pickle'], encode: encodePickle },
 };
 
-const formatNames = Object.keys(formats) as ResultFormatName[];
+export const formatNames = Object.keys(formats) as ResultFormatName[];
 
 function isFormatName(name: string): name is ResultFormatName {
   return Object.hasOwn(formats, name);

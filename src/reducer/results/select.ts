@@ -5,20 +5,31 @@
 import { JSONPath } from 'jsonpath-plus';
 import { isRecord } from '../../core/encodable.js';
 import { ResultError } from './result-error.js';
+import type { PublishView } from './remote-publish.js';
 
 /** A definite path names one value; any other path gives the list of all its matches. */
-export type Selection = { definite: true; value: unknown } | { definite: false; matches: unknown[] };
+export type Selection = { definite: true; found: true; value: unknown } | { definite: true; found: false; reason: string }
+  | { definite: false; matches: unknown[] };
 
 /**
- * Selects `path` from `publish`: empty or `$` is all of it, and a path without the leading `$`
- * is taken relative to it (`a.b` means `$.a.b`). Throws a 404 when a definite path names nothing
- * and a 400 when jsonpath-plus refuses the path (script expressions are never evaluated).
+ * Selects `path` from a publish read through `view`: empty or `$` is all of it, and a path without
+ * the leading `$` is taken relative to it (`a.b` means `$.a.b`). Only the part named by the path's
+ * leading plain steps is read (a Python reducer sends just that); a 400 when jsonpath-plus refuses
+ * the path (script expressions are never evaluated).
  */
-export function selectResult(publish: unknown, path: string): Selection {
+export async function selectResult(view: PublishView, path: string): Promise<Selection> {
   const expression = rooted(path);
+  // jsonpath-plus marks its own subexpressions `#<n>` in the path: a key with one would become another step or undefined
+  if (/#\d/u.test(expression)) throw new ResultError(400, `bad JSONPath ${JSON.stringify(expression)}: '#' followed by a digit cannot be selected`);
   const steps = JSONPath.toPathArray(expression).slice(1);
-  if (steps.every(isPlainStep)) return { definite: true, value: followSteps(publish, steps, path) };
-  return { definite: false, matches: selectAll(publish, expression) };
+  const plain = steps.findIndex((step) => !isPlainStep(step));
+  const prefix = steps.slice(0, plain < 0 ? steps.length : plain).map((step) => (step.startsWith('`') ? step.slice(1) : step));
+  const read = await view.read(prefix, false);
+  if (plain < 0) return read.found ? { definite: true, found: true, value: read.value } : { definite: true, found: false, reason: read.reason };
+  if (!read.found) return { definite: false, matches: [] };
+  // the rest of the path runs on the part read, placed where it lives in publish
+  const document = prefix.reduceRight<unknown>((inner, key) => ({ [key]: inner }), read.value);
+  return { definite: false, matches: selectAll(document, expression) };
 }
 
 function rooted(path: string): string {
@@ -35,20 +46,6 @@ function isPlainStep(step: string): boolean {
   if (step.startsWith('`')) return true; // backquote escapes a key that looks like an operator
   return !OPERATOR_STEPS.has(step) && !step.startsWith('?(') && !step.startsWith('(') && !step.startsWith('@')
     && !step.includes(',') && !SLICE_STEP.test(step);
-}
-
-function isContainer(value: unknown): value is Record<string, unknown> | unknown[] {
-  return Array.isArray(value) || isRecord(value);
-}
-
-function followSteps(publish: unknown, steps: readonly string[], path: string): unknown {
-  let node = publish;
-  for (const step of steps) {
-    const key = step.startsWith('`') ? step.slice(1) : step;
-    if (!isContainer(node) || !Object.hasOwn(node, key)) throw new ResultError(404, `nothing published at ${JSON.stringify(path)}`);
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
 }
 
 function selectAll(publish: unknown, expression: string): unknown[] {

@@ -46,6 +46,10 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
   value: {{ include "dranspose.pipeline" . | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.log_level | quote }}
+{{- with .Values.cors_origins }}
+- name: DRANSPOSE_CORS_ORIGINS
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- if .Values.token }}
 - name: DRANSPOSE_TOKEN
   valueFrom:

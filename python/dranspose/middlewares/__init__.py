@@ -1,0 +1,1 @@
+"""`parse(StreamData)` per upstream protocol: the typed packets of dranspose.data."""
