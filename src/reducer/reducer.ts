@@ -22,11 +22,14 @@ import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
 import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
+import { advertisedEndpoint } from '../core/advertise.js';
 
 export interface ReducerOptions extends ComponentOptions {
   reducerClass?: ReducerClass;
   /** zmq endpoint the workers push results to; port 0 picks a free one */
   bind?: string;
+  /** host published for the workers instead of the bound one (a wildcard bind on a host of its own) */
+  advertise?: string;
   httpPort?: number;
   httpHost?: string;
   security?: HttpSecurity;
@@ -93,7 +96,7 @@ export class Reducer extends Component {
   }
 
   protected extraState(): Record<string, unknown> {
-    return { url: this.endpoint, http_port: this.httpPort, refused_messages: this.refused };
+    return { url: advertisedEndpoint(this.endpoint, this.opts.advertise), http_port: this.httpPort, refused_messages: this.refused };
   }
 
   private async receive(): Promise<void> {

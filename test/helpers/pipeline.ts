@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { run, stopProcess } from './process.js';
+import { BIN, ROOT } from './build.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/dranspose.js');
+export { BIN, ROOT } from './build.js';
 export const REDIS_URL = process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function freePort(): Promise<number> {
