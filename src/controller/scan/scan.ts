@@ -69,6 +69,8 @@ const FENCE_TIMEOUT_MS = 15_000;
 const POISON_DEATHS = 2;
 const TRIM_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 1000;
+/** how long new assignments and completions may wait to go out together */
+const PUBLISH_EVERY_MS = 5;
 /** routes per assignment stream entry */
 const MAX_ROUTES = 2000;
 
@@ -135,6 +137,7 @@ export class Scan {
   private readonly entries: { id: string; maxEvent: number }[] = [];
   private lastTrim = 0;
   private lastCheckpoint = 0;
+  private lastPublish = 0;
   /** the report cursor of the last checkpoint written: older reports can go */
   private checkpointedCursor = '0';
   private lastReportId = '0';
@@ -250,7 +253,8 @@ export class Scan {
 
   /** one round: read reports, admit, assign as far as credit allows, finish when done */
   private async step(): Promise<void> {
-    const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs: 50, count: 2000 });
+    const blockMs = this.pendingRoutes.length || this.pendingCompleted.length ? PUBLISH_EVERY_MS : 50;
+    const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs, count: 2000 });
     for (const { id, fields } of entries) {
       this.lastReportId = id;
       this.handle(id, fields[1]);
@@ -266,7 +270,8 @@ export class Scan {
     this.updateMembers(now);
     if (!this.sized && now - this.startedAt > 1000) this.sizeCredit();
     for (const assignment of this.assigner.assign()) this.assigned(assignment);
-    await this.publish(now - this.lastCheckpoint > CHECKPOINT_EVERY_MS);
+    const checkpoint = now - this.lastCheckpoint > CHECKPOINT_EVERY_MS;
+    if (checkpoint || this.publishDue(now)) await this.publish(checkpoint);
     await this.checkGrace(now);
     if (this.finishSent) return;
     if (this.assigner.completedEvents >= this.sequence.totalEvents) await this.finish();
@@ -563,6 +568,20 @@ export class Scan {
   }
 
   /**
+   * Whether what is pending should go out now. Assignments run ahead of the detector by the credit,
+   * so they may wait a few milliseconds and go out together (each report of 64 completions used to
+   * cost an entry and a Redis transaction); reassignments, and a worker running short of work, not.
+   */
+  private publishDue(now: number): boolean {
+    if (this.pendingReassigned.length) return true;
+    if (!this.pendingRoutes.length && !this.pendingCompleted.length) return false;
+    if (now - this.lastPublish >= PUBLISH_EVERY_MS) return true;
+    const low = this.assigner.credit / 4;
+    for (const [name, member] of this.members) if (!member.fencing && this.assigner.outstanding(name) < low) return true;
+    return false;
+  }
+
+  /**
    * New routes, reassignments and completions, in one entry of the assignment stream, with the report
    * cursor they reflect; with `checkpoint`, the counts too, in the same transaction.
    */
@@ -574,6 +593,7 @@ export class Scan {
     this.pendingCompleted = [];
     const withIdentities = (streams: StreamRoutes): StreamRoutes =>
       Object.fromEntries(Object.entries(streams).map(([s, workers]) => [s, workers.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`)]));
+    this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
     const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
