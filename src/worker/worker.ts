@@ -79,6 +79,7 @@ export class Worker extends Component {
   private lastEvent: number | null = null;
   private clock?: TickClock;
   private refused = 0;
+  private stopping = false;
 
   constructor(private readonly opts: WorkerOptions) {
     super('worker', opts.name, opts);
@@ -96,8 +97,12 @@ export class Worker extends Component {
   override async stop(): Promise<void> {
     clearInterval(this.discovery);
     clearTimeout(this.reportTimer);
-    // results still batched go out before the socket closes, unless no reducer takes them
-    if (this.reducer) await Promise.race([this.results.flush(), new Promise((r) => setTimeout(r, STOP_FLUSH_MS))]);
+    // no new events; the one in user code ends, and results still batched go out before the socket
+    // closes, unless no reducer takes them (the controller gives what did not end to another worker)
+    this.stopping = true;
+    this.assembler.clear();
+    await within(STOP_FLUSH_MS, this.processing.settled());
+    if (this.reducer) await within(STOP_FLUSH_MS, this.results.flush());
     this.flushReport();
     await super.stop();
     for (const link of this.links.values()) link.socket.close();
@@ -187,6 +192,7 @@ export class Worker extends Component {
   }
 
   private assemble(events: PartialEvent[]): void {
+    if (this.stopping) return;
     for (const { event, streams, expect, missing } of events) this.assembler.add(event, streams, expect, missing);
     this.processing.kick();
   }
@@ -269,6 +275,7 @@ export class Worker extends Component {
         await reducer.socket.send(message());
       } catch (error) {
         if (this.reducer !== reducer) continue;   // the reducer changed while this waited: the new one gets it
+        if (this.stopping) return;                 // stopped: what did not go out is the controller's to redo
         throw error;
       }
       let sent = this.progress.sent.get(reducer.instance);

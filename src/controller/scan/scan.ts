@@ -442,10 +442,12 @@ export class Scan {
     if (kind === 'worker') {
       const member = this.members.get(name);
       if (member?.instance !== instance || member.fencing) return;
-      // its last beat said which event it was in; failing that, its oldest unfinished event is the likeliest
-      const during = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : this.assigner.oldestOutstanding(name);
-      if (during !== undefined) this.suspects.set(during, (this.suspects.get(during) ?? 0) + 1);
-      logger.error(`worker ${name} ${how} during scan ${this.id}${during === undefined ? '' : ` while processing event ${during}`}; `
+      // its last beat said which event it was in; failing that, its oldest unfinished event is the
+      // likeliest. A worker that stopped cleanly (left) blames nothing
+      const known = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : undefined;
+      const suspect = how === 'left' ? undefined : known ?? this.assigner.oldestOutstanding(name);
+      if (suspect !== undefined) this.suspects.set(suspect, (this.suspects.get(suspect) ?? 0) + 1);
+      logger.error(`worker ${name} ${how} during scan ${this.id}${known === undefined ? '' : ` while processing event ${known}`}; `
         + `its unfinished events (${this.assigner.outstanding(name)}) go to other workers`);
       member.fencing = { since: Date.now() };
       this.assigner.suspend(name);
