@@ -131,28 +131,38 @@ export class Reducer extends Component {
 
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
+    const { worker, parametersHash } = source;
+    const instance = this.instance;
+    let reduced = this.reducedList(sender);
     for (let i = 0; i < events.length; i++) {
       // checked per result: a fence may arrive while user code awaits
       if (this.fenced.has(sender)) return;
       try {
-        const meta = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash };
         // a Python reducer takes the CBOR body as it came
-        const pending = this.instance?.processEncodedResult
-          ? this.instance.processEncodedResult({ ...meta, payload: bodies[i] }, this.parameters)
-          : this.instance?.processResult({ ...meta, payload: decode(bodies[i]) }, this.parameters);
-        if (pending instanceof Promise) await pending;
+        const pending = instance?.processEncodedResult
+          ? instance.processEncodedResult({ eventNumber: events[i], worker, parametersHash, payload: bodies[i] }, this.parameters)
+          : instance?.processResult({ eventNumber: events[i], worker, parametersHash, payload: decode(bodies[i]) }, this.parameters);
+        if (pending instanceof Promise) {
+          await pending;
+          // a report sent while user code awaited started a new list
+          reduced = this.reducedList(sender);
+        }
       } catch (error) {
         this.errors += 1;
         const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
         this.failed.push([events[i], sender, reason]);
-        this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
+        this.logger.error(`event ${events[i]} from ${worker}: ${reason}`);
+        reduced = this.reducedList(sender);
       }
-      // looked up per result: a report sent while user code awaited started a new list
-      let reduced = this.reducedSince.get(sender);
-      if (!reduced) this.reducedSince.set(sender, reduced = []);
       reduced.push(events[i]);
       this.processed += 1;
     }
+  }
+
+  private reducedList(sender: string): number[] {
+    let reduced = this.reducedSince.get(sender);
+    if (!reduced) this.reducedSince.set(sender, reduced = []);
+    return reduced;
   }
 
   /** what was reduced since the last report, if anything */

@@ -126,6 +126,8 @@ export class Scan {
   /** events whose processing a worker died in, and how many times */
   private readonly suspects = new Map<number, number>();
   private orphans: Orphan[] = [];
+  /** identity lists by the engine's name lists; renewed when a worker's instance changes */
+  private identityLists = new WeakMap<readonly string[], readonly string[]>();
   private readonly forwarded = new Map<string, { events: number; bytes: number }>();
   private readonly pendingRoutes: EventRoute[] = [];
   /** per stream, its entries so far (the slot of its next frame); a copy at every MAX_ROUTES-th pending route */
@@ -404,7 +406,10 @@ export class Scan {
         if (!member.fencing) this.partEnded(`worker:${w.name}`, member.instance, 'restarted');
         continue;
       }
-      if (!member) this.members.set(w.name, { instance: w.service_uuid });
+      if (!member) {
+        this.members.set(w.name, { instance: w.service_uuid });
+        this.identityLists = new WeakMap();
+      }
       joining.push({ name: w.name, tags: w.tags ?? ['generic'] });
     }
     this.assigner.registerWorkers(joining);
@@ -476,6 +481,7 @@ export class Scan {
     const member = this.members.get(name);
     if (!member?.fencing || `${name}/${member.instance}` !== sender) return;
     this.members.delete(name);
+    this.identityLists = new WeakMap();
     for (const awaiting of this.awaitingReduce.values()) for (const [event, worker] of awaiting) if (worker === name) awaiting.delete(event);
     const outcome = { moved: 0, waiting: 0, lost: 0 };
     for (const event of this.assigner.takeOutstanding(name)) {
@@ -593,8 +599,11 @@ export class Scan {
     const reassigned = this.pendingReassigned.splice(0);
     const completed = this.pendingCompleted;
     this.pendingCompleted = [];
-    const withIdentities = (streams: StreamRoutes): StreamRoutes =>
-      Object.fromEntries(Object.entries(streams).map(([s, workers]) => [s, workers.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`)]));
+    const withIdentities = (streams: StreamRoutes): StreamRoutes => {
+      const routed: Record<string, readonly string[]> = {};
+      for (const stream in streams) routed[stream] = this.identitiesOf(streams[stream]);
+      return routed;
+    };
     this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
     const pipeline = this.port.redis.multi();
@@ -622,6 +631,19 @@ export class Scan {
     const results = await pipeline.exec();
     if (checkpoint) this.checkpointedCursor = cursor;
     results?.slice(0, entries.length).forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
+  }
+
+  /**
+   * The data-plane identities (`name/instance`) of a list of worker names, one array per list the
+   * engine hands out (it reuses its frozen lists), so that routes of consecutive events share them
+   */
+  private identitiesOf(names: readonly string[]): readonly string[] {
+    let identities = this.identityLists.get(names);
+    if (!identities) {
+      identities = Object.freeze(names.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`));
+      this.identityLists.set(names, identities);
+    }
+    return identities;
   }
 
   private checkpoint(): ScanCheckpoint {
