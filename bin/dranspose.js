@@ -1,13 +1,18 @@
-#!/usr/bin/env -S node --initial-old-space-size=256
-// Loads TypeScript on the fly (tsx), so user worker/reducer modules need no build step either.
+#!/usr/bin/env -S node --initial-old-space-size=256 --expose-gc
+// The command line, from the compiled JavaScript in dist/ (npm run build); only user payloads in
+// TypeScript are compiled on the fly, when they are loaded (src/core/import-module.ts).
 // V8 flags work only on node's command line (src/core/node-flags.ts): a command started without
-// the ones it needs runs again in a child node that has them. The shebang carries the common one.
+// the ones it needs runs again in a child node that has them. The shebang carries the common ones.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { register } from 'tsx/esm/api';
 
-register();
-const { nodeArgsFor } = await import('../src/core/node-flags.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`dranspose: ${main.pathname} is missing; build it with: npm run build\n`);
+  process.exit(1);
+}
+const { nodeArgsFor } = await import('../dist/core/node-flags.js');
 const nodeArgs = nodeArgsFor(process.argv[2]);
 if (nodeArgs.length > process.execArgv.length) {
   // through the IPC channel the child stops when this process dies, even by SIGKILL
@@ -18,5 +23,5 @@ if (nodeArgs.length > process.execArgv.length) {
   process.on('disconnect', () => child.kill('SIGTERM'));
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
 } else {
-  await import('../src/cli/main.ts');
+  await import(main.href);
 }

@@ -38,6 +38,7 @@ function ensure(packages, why, ready, still) {
 
 ensure(PACKAGES, 'needed by the Tango and notebook tests', pythonReady, `${PYTHON} still cannot '${IMPORTS}'`);
 ensure(['chromium'], 'needed by the dashboard tests', () => existsSync(CHROMIUM), `${CHROMIUM} is still missing`);
+ensure(['unzip'], 'needed by the Helm test, which unzips helm from a devDependency', () => spawnSync('unzip', ['-v'], { stdio: 'ignore' }).status === 0, 'unzip is still missing');
 
 const redisUrl = new URL(process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379');
 await new Promise((resolve) => {

@@ -1,4 +1,6 @@
 /** What user worker and reducer modules import: the data contracts, arrays and protocol parsers. */
+// the contracts carry node's Buffer: a payload project's type check needs node's types even under "types": []
+/// <reference types="node" preserve="true" />
 export type {
   EventData, StreamData, ResultData, Parameters, WorkParameter, ParameterDescription, ParameterDtype,
   WorkerContext, ReducerContext, WorkerClass, ReducerClass,

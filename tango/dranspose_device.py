@@ -7,11 +7,20 @@ commands from that model, polls the bulk value endpoint in a background thread, 
 values, pushes a change event whenever a value changes, and forwards writes and commands. When the
 controller cannot be reached the device is FAULT and says so in Status; it recovers by itself.
 
-With a Tango database the controller URL is the device property ``controller_url``. Without one
-(``-nodb``), give it before the Tango arguments or in the environment:
+With a Tango database the controller URL is the device property ``controller_url``; ``--register
+DEVICE`` adds the server and device to the database of TANGO_HOST first (what ``dranspose run`` does
+when TANGO_HOST is set). Without a database (``-nodb``), give the URL before the Tango arguments or
+in the environment:
 
     dranspose_device.py --controller-url http://127.0.0.1:5000 demo -nodb -dlist b303a/dranspose/demo \\
         -ORBendPoint giop:tcp:127.0.0.1:45450
+
+With DRANSPOSE_TOKEN in the environment every request carries ``Authorization: Bearer <token>``.
+
+A binary parameter is a DevString attribute taking a file path on THIS host: the bridge reads the
+file and sends its bytes (the controller never opens a path); it reads back as that path while the
+controller holds those bytes. Live results (``tango.results``) may be images, and read with quality
+ATTR_INVALID when the controller has no value of their shape.
 """
 import math
 import os
@@ -21,14 +30,21 @@ import threading
 import time
 import types
 
+import numpy
 import requests
 import tango
-from tango import AttrWriteType, CmdArgType, DevState
+from tango import AttrQuality, AttrWriteType, CmdArgType, DevState
 from tango.server import Device, command, device_property, run
 
 SERVER_NAME = "DransposePipeline"
 URL_OPTION = "--controller-url"
+REGISTER_OPTION = "--register"
 URL_ENV = "DRANSPOSE_CONTROLLER_URL"
+TOKEN_ENV = "DRANSPOSE_TOKEN"
+#: marks a binary parameter in the attribute info's extensions
+BINARY_EXTENSION = "dranspose:binary"
+#: the largest file a binary parameter takes
+MAX_FILE_BYTES = 64 * 2**20
 POLL_S = 0.25
 # new pipeline parameters appear when workers register; look for them this often
 ATTRIBUTE_LIST_S = 2.0
@@ -53,11 +69,23 @@ TYPES = {
 UNREACHABLE = "DRANSPOSE_ControllerUnreachable"
 
 
-def controller_url_option(argv):
-    """Takes ``--controller-url URL`` off the front of argv; returns (url or None, the rest for Tango)."""
-    if len(argv) > 2 and argv[1] == URL_OPTION:
-        return argv[2], [argv[0]] + argv[3:]
-    return None, argv
+def bridge_options(argv):
+    """Takes ``--controller-url URL`` and ``--register DEVICE`` off the front of argv; returns ({option: value}, the rest for Tango)."""
+    options, rest = {}, list(argv[1:])
+    while len(rest) > 1 and rest[0] in (URL_OPTION, REGISTER_OPTION):
+        options[rest[0]] = rest[1]
+        rest = rest[2:]
+    return options, [argv[0]] + rest
+
+
+def register(device, instance, url):
+    """Adds DransposePipeline/<instance> with ``device`` to the database of TANGO_HOST, and its controller_url."""
+    database = tango.Database()
+    info = tango.DbDevInfo()
+    info.name, info._class, info.server = device, SERVER_NAME, f"{SERVER_NAME}/{instance}"
+    database.add_device(info)
+    if url:
+        database.put_device_property(device, {"controller_url": [url]})
 
 
 class ControllerUnreachable(Exception):
@@ -85,6 +113,9 @@ class DeviceModel:
     def __init__(self, url, device):
         self.base = f"{url.rstrip('/')}/tango/rest/v11/hosts/{REST_HOST}/devices/{device}"
         self.session = requests.Session()
+        token = os.environ.get(TOKEN_ENV)
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method, path, timeout, **kwargs):
         try:
@@ -102,6 +133,9 @@ class DeviceModel:
         if response.status_code >= 400:
             if isinstance(body, dict) and "errors" in body:
                 raise failure(body["errors"], path)
+            if response.status_code == 401:
+                detail = body.get("detail", "") if isinstance(body, dict) else ""
+                raise failure([{"reason": "DRANSPOSE_Unauthorized", "description": f"the controller wants a token ({TOKEN_ENV}): {detail}"}], path)
             raise ControllerUnreachable(f"{method} {path}: HTTP {response.status_code}")
         return body
 
@@ -111,12 +145,39 @@ def tango_value(info, value):
     kind = info["data_type"]
     if kind == "DevState":
         return DevState.names[value]
+    if info["data_format"] == "IMAGE":
+        data = [math.nan if v is None else v for v in value["data"]]
+        return numpy.array(data, dtype=float if kind == "DevDouble" else None).reshape(value["height"], value["width"])
     if kind == "DevDouble":
         # JSON has no NaN: the controller sends null for it
         if info["data_format"] == "SPECTRUM":
             return [math.nan if v is None else v for v in value]
         return math.nan if value is None else value
     return value
+
+
+def invalid_value(info):
+    """What an ATTR_INVALID value is pushed with (Tango sends no value with that quality)."""
+    if info["data_format"] == "IMAGE":
+        return numpy.zeros((0, 0))
+    if info["data_format"] == "SPECTRUM":
+        return []
+    return {"DevDouble": math.nan, "DevBoolean": False, "DevString": ""}.get(info["data_type"], 0)
+
+
+def is_binary(info):
+    return BINARY_EXTENSION in (info.get("extensions") or [])
+
+
+def read_file(path):
+    """The bytes of a file on this host, for a binary parameter."""
+    if not os.path.isabs(path):
+        raise ValueError(f"expected an absolute file path, got {path!r}")
+    with open(path, "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+    return data
 
 
 def write_text(value):
@@ -141,11 +202,15 @@ class DransposePipeline(Device):
 
     def init_device(self):
         super().init_device()
-        url = self.controller_url or COMMAND_LINE_URL or os.environ.get(URL_ENV, "")
+        url = self.controller_url or OPTIONS.get(URL_OPTION) or os.environ.get(URL_ENV, "")
         self._url = url
         self._infos = {}
         self._values = {}
+        # the JSON value and quality each cached value came from, to see changes
+        self._raw = {}
         self._failures = {}
+        # binary parameters written here: (the path, the value the controller answered with)
+        self._uploaded = {}
         # mirrored commands by lower-case name: the name served, or None for one left out
         self._commands = {}
         self._written_at = {}
@@ -229,6 +294,8 @@ class DransposePipeline(Device):
         writable = AttrWriteType.READ_WRITE if info["writable"] == "READ_WRITE" else AttrWriteType.READ
         if info["data_format"] == "SPECTRUM":
             attr = tango.SpectrumAttr(info["name"], kind, writable, int(info["max_dim_x"]))
+        elif info["data_format"] == "IMAGE":
+            attr = tango.ImageAttr(info["name"], kind, writable, int(info["max_dim_x"]), int(info["max_dim_y"]))
         else:
             attr = tango.Attr(info["name"], kind, writable)
         props = tango.UserDefaultAttrProp()
@@ -269,9 +336,18 @@ class DransposePipeline(Device):
                     self.push_change_event(name, failure(reading["errors"], name))
             return
         self._failures.pop(key, None)
-        value = tango_value(info, reading["value"])
-        if key in self._values and same(self._values[key], value):
+        raw = (reading["value"], reading.get("quality", "ATTR_VALID"))
+        if key in self._raw and same(self._raw[key][0], raw[0]) and self._raw[key][1] == raw[1]:
             return
+        self._raw[key] = raw
+        if raw[1] == "ATTR_INVALID":
+            self._values[key] = None
+            self.push_change_event(name, invalid_value(info), time.time(), AttrQuality.ATTR_INVALID)
+            return
+        value = tango_value(info, reading["value"])
+        uploaded = self._uploaded.get(key)
+        if uploaded and uploaded[1] == value:
+            value = uploaded[0]  # the bytes sent from that file: show its path
         self._values[key] = value
         if key == "state":
             self.set_state(value)
@@ -287,6 +363,7 @@ class DransposePipeline(Device):
             first = self._outage is None
             self._outage = status
             self._values.clear()
+            self._raw.clear()
             self.set_state(DevState.FAULT)
             self.set_status(status)
             self.push_change_event("State", DevState.FAULT)
@@ -311,6 +388,9 @@ class DransposePipeline(Device):
         if key not in self._values:
             tango.Except.throw_exception("DRANSPOSE_NoValueYet", f"{attr.get_name()} has not been read from the controller yet", self.get_name())
         value = self._values[key]
+        if value is None:
+            attr.set_quality(AttrQuality.ATTR_INVALID)
+            return
         attr.set_value(value)
         if self._infos[key]["writable"] == "READ_WRITE":
             # a write widget shows the set value: keep it at the current one
@@ -318,12 +398,26 @@ class DransposePipeline(Device):
 
     def _write(self, attr):
         name = attr.get_name()
+        key = name.lower()
+        value = attr.get_write_value()
+        binary = is_binary(self._infos[key])
         try:
-            reading = self._calls.call("PUT", f"attributes/{name}/value", CALL_TIMEOUT_S, params={"v": write_text(attr.get_write_value())})
+            if binary:
+                try:
+                    data = read_file(value)
+                except (OSError, ValueError) as error:
+                    tango.Except.throw_exception("DRANSPOSE_FileNotReadable", f"{name}: {error}", self.get_name())
+                reading = self._calls.call("PUT", f"attributes/{name}/value", CALL_TIMEOUT_S, data=data,
+                                           headers={"Content-Type": "application/octet-stream"})
+            else:
+                reading = self._calls.call("PUT", f"attributes/{name}/value", CALL_TIMEOUT_S, params={"v": write_text(value)})
         except ControllerUnreachable as error:
             tango.Except.throw_exception(UNREACHABLE, f"writing {name}: {error}", self.get_name())
-        self._written_at[name.lower()] = time.monotonic()
-        self._apply(name.lower(), reading)
+        if binary:
+            self._uploaded[key] = (value, reading.get("value"))
+        self._written_at[key] = time.monotonic()
+        self._raw.pop(key, None)
+        self._apply(key, reading)
 
     def _command(self, name, argin, takes_input):
         try:
@@ -333,10 +427,12 @@ class DransposePipeline(Device):
         return result.get("output")
 
 
-COMMAND_LINE_URL, TANGO_ARGS = controller_url_option(sys.argv)
+OPTIONS, TANGO_ARGS = bridge_options(sys.argv)
 
 
 def main():
+    if REGISTER_OPTION in OPTIONS:
+        register(OPTIONS[REGISTER_OPTION], TANGO_ARGS[1], OPTIONS.get(URL_OPTION))
     # the server is DransposePipeline/<instance> whatever this file is called
     run((DransposePipeline,), args=[SERVER_NAME] + TANGO_ARGS[1:])
 

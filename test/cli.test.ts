@@ -74,7 +74,7 @@ describe('dranspose command line', function () {
         const pid = stdout.trim().split('\n')[0]?.trim();
         return pid ? { pid, args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') } : undefined;
       });
-      expect(childArgs.args).to.include.members(['--initial-old-space-size=256', '--single-threaded-gc', 'ingester', 'flagged']);
+      expect(childArgs.args).to.include.members(['--initial-old-space-size=256', '--expose-gc', '--single-threaded-gc', 'ingester', 'flagged']);
       launcher.kill('SIGKILL');
       await waitFor('the ingester to stop with its launcher', async () => !running(childArgs.pid), 15_000);
     } finally {

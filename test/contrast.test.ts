@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { NDArray } from '../src/core/ndarray.js';
-import { loadPickle } from '../src/core/pickle/read.js';
+import { loadPickle, PickledObject } from '../src/core/pickle/read.js';
 import type { StreamData } from '../src/core/types.js';
 import { contrast, ContrastError, type ContrastMessage } from '../src/protocols/contrast/index.js';
 import {
@@ -165,7 +165,7 @@ describe('Contrast protocol', function () {
       ['a dict without status', stream([encodePickle2({ dt: 1.5 })]), /Contrast message is not valid: status: /],
       ['an unknown status', stream([encodePickle2({ status: 'paused' })]), /status: /],
       ['running without dt', stream([encodePickle2(new Map([['status', 'running']]))]), /dt: /],
-      ['started without scannr', stream([encodePickle2({ status: 'started', path: '/p', description: 'd' })]), /scannr: /],
+      ['a scannr that is not a number', stream([encodePickle2({ status: 'started', scannr: 'seven' })]), /scannr: /],
       ['a list instead of a dict', stream([encodePickle2([1.5])]), /Contrast message is not valid/],
     ];
     for (const [what, data, message] of cases) {
@@ -198,11 +198,47 @@ describe('Contrast protocol', function () {
       expect(remaining).to.equal(1);
     });
 
+    it('takes a scan run from a script or a GUI: description None, and a start message without its other fields', async () => {
+      const script = contrastMeshMessages({ ...MESH, heartbeatEvery: 0, description: null });
+      const bare = [encodePickle2({ status: 'started' }), ...script.slice(1, -1).map(([frame]) => frame), encodePickle2({ status: 'finished', scannr: null })];
+      for (const messages of [script, bare.map((frame) => [frame])]) {
+        const { events, bad } = await scanMessages(contrast, messages);
+        expect(bad).to.deep.equal([]);
+        expect(events.map((e) => contrast.parse(e).status)).to.deep.equal(['started', ...new Array(12).fill('running'), 'finished']);
+      }
+      expect(contrast.parse(stream(script[0]))).to.include({ status: 'started', description: null, scannr: 7 });
+    });
+
     it('ends an interrupted scan at its interrupted message', async () => {
       const interrupted = contrastMeshMessages({ ...MESH, heartbeatEvery: 0, interruptAfter: 3 });
       const { events } = await scanMessages(contrast, interrupted);
       expect(events.map((e) => contrast.parse(e).status)).to.deep.equal(['started', 'running', 'running', 'running', 'interrupted']);
     });
+  });
+
+  it("keeps the rest of a record holding h5py's ExternalLink (DummyWritingDetector), the link as an opaque object", () => {
+    // what CPython with h5py writes for a DummyWritingDetector reading
+    const script = [
+      'import sys, pickle, h5py',
+      'from collections import OrderedDict',
+      "link = h5py.ExternalLink('/tmp/Dummy_scan_003_image_001.hdf5', 'entry/measurement/data')",
+      "record = OrderedDict([('sx', 0.5), ('det', link), ('dt', 0.25), ('status', 'running')])",
+      'sys.stdout.write(type(link).__module__ + "\\n" + pickle.dumps(record, protocol=2).hex())',
+    ].join('\n');
+    const [module, hex] = execFileSync(PYTHON, ['-c', script]).toString().split('\n');
+    const frame = Buffer.from(hex!, 'hex');
+    const record = contrast.parse(stream([frame]));
+    expect(record).to.deep.include({ sx: 0.5, dt: 0.25, status: 'running' });
+    expect(Object.keys(record)).to.deep.equal(['sx', 'det', 'dt', 'status']);
+    const link = record.det as PickledObject;
+    expect(link).to.be.instanceOf(PickledObject);
+    expect({ ...link }).to.deep.equal({
+      module, name: 'ExternalLink', args: [], state: { _filename: '/tmp/Dummy_scan_003_image_001.hdf5', _path: 'entry/measurement/data' },
+    });
+    expect(module).to.match(/^h5py\..*_hl\.group$/);
+    // the emulator writes the same bytes
+    const rebuilt = new Map(Object.entries(record));
+    expect(encodePickle2(rebuilt).equals(frame)).to.equal(true);
   });
 
   describe('emulator', () => {

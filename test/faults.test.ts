@@ -270,3 +270,31 @@ describe('faults: the pipeline\'s Redis pauses, then goes away and comes back', 
     pipeline = undefined;
   });
 });
+
+describe('faults: a controller started while Redis is down', function () {
+  this.timeout(60_000);
+
+  it('says so once, keeps retrying, serves once Redis answers, and stops on SIGTERM', async () => {
+    const redisPort = await freePort();
+    const port = await freePort();
+    const controller = spawn(process.execPath, [BIN, 'controller', '--port', String(port), '--redis', `redis://127.0.0.1:${redisPort}`, '--pipeline', `n${randomUUID().slice(0, 8)}`],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output: string[] = [];
+    controller.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    let redis: ChildProcess | undefined;
+    try {
+      await waitFor('the controller to say Redis is unreachable', async () => /Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unreachable/.test(output.join('')));
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(output.join('').match(/is unreachable/g), 'said once, not once per retry').to.have.length(1);
+      expect(controller.exitCode, 'still running').to.equal(null);
+      redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      await waitFor('the controller to serve', async () => (await fetch(`http://127.0.0.1:${port}/api/v1/progress`).catch(() => undefined))?.ok, 30_000);
+      const exited = new Promise<number | null>((r) => controller.once('exit', (code) => r(code)));
+      controller.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+    } finally {
+      await stopProcess(controller);
+      await stopProcess(redis);
+    }
+  });
+});

@@ -260,7 +260,8 @@ describe('pipeline (dranspose run)', function () {
     const { lost } = await scanProblems(pipeline);
     expect(lost.map((e) => [e.event, e.reason])).to.deep.equal([[10, '2 workers died while processing it']]);
     expect(pipeline.output.join('')).to.match(/worker-\d ended \(exit code 3\)/);
-    // the next scan runs with both workers again
+    // the next scan runs with both workers again, once both are back
+    await pipeline.waitForComponents({ ingesters: 1, workers: 2 });
     await pipeline.post('/api/v1/parameter/exit_on', '-1');
     await pipeline.setSequence(uniformSequence(['eiger'], 10));
     await eiger.play({ frames: 10, shape: [4, 4] });

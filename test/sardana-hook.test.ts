@@ -11,9 +11,11 @@ import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { pythonUnittests } from './helpers/tango.js';
 import type { EchoResult } from './payloads/echo.js';
+import type { RecordResult } from './payloads/records.js';
 
 const TESTS = join(ROOT, 'tango/sardana/tests');
 const ECHO = join(ROOT, 'test/payloads/echo.ts');
+const RECORDS = join(ROOT, 'test/payloads/records.ts');
 type Events = Record<string, EchoResult[]>;
 const c = (constraint: number | null) => [{ tags: ['generic'], constraint }];
 /** stream → frame number of one result (streams arrive in any order) */
@@ -76,10 +78,11 @@ describe('Sardana hooks (live pipeline)', function () {
   });
 
   it("runs the Python hook's own tests (no Sardana needed)", async () => {
-    await pythonUnittests(TESTS, 13);
+    await pythonUnittests(TESTS, 21);
   });
 
   it('legacy /api/v1/sardana_hook: the exact payload of a Sardana pre-scan hook makes one event per point', async () => {
+    // as requests.post(url, json=...) sends it
     const response = await pipeline.post('/api/v1/sardana_hook', SARDANA_PAYLOAD, { json: true });
     expect(response.status).to.equal(200);
     expect(await response.json()).to.match(/^[0-9a-f-]{36}$/);
@@ -148,5 +151,89 @@ describe('Sardana hooks (live pipeline)', function () {
     expect(printed).to.deep.equal([['warning', `dranspose_announce: ${pipeline.controller} refused the scan (HTTP 400): none of the streams ['ct02', 'nosuch'] `
       + "is available (available: ['ct01', 'eiger', 'sardana']); the scan runs without the pipeline"]]);
     expect(await pipeline.api('/api/v1/sequence')).to.deep.equal(before);
+  });
+});
+
+/**
+ * A Sardana session end to end: the pre-scan hook announces the scan from the parent macro's real
+ * attributes, and the dranspose recorder (tango/sardana/dranspose_recorder.py, driven as Sardana's
+ * GScan drives file recorders) posts its records to the pipeline's `sardana` ingester.
+ */
+describe('Sardana hook and recorder (live pipeline)', function () {
+  this.timeout(120_000);
+  let pipeline: TestPipeline;
+  let ingester = '';
+  const COUNTERS = ['tango://host:10000/expchan/ctctrl01/1', 'tango://host:10000/expchan/ctctrl01/2'];
+
+  before(async () => {
+    ingester = `http://127.0.0.1:${await freePort()}`;
+    pipeline = await startPipeline({
+      ingesters: [{ name: 'sardana-ingester', streams: [{ name: 'sardana', protocol: 'sardana', upstream: ingester }] }],
+      workers: [{ class: `${RECORDS}:RecordWorker`, count: 2 }], reducer: { class: `${RECORDS}:RecordReducer` },
+    }, { ingesters: 1, workers: 2 });
+  });
+
+  after(async () => {
+    await pipeline?.stop();
+  });
+
+  async function announce(macro: string, args: unknown[]): Promise<[string, string][]> {
+    // no measurement group: the scan stream alone
+    const request = { url: pipeline.controller, parent: { macro, args }, env: {} };
+    const { stdout } = await run(PYTHON, ['-B', join(TESTS, 'run_hook.py'), JSON.stringify(request)]);
+    return JSON.parse(stdout);
+  }
+
+  async function record(scan: Record<string, unknown>, env: Record<string, unknown> = {}): Promise<[string, string][]> {
+    const request = { env: { DransposeIngester: ingester, ScanDir: null, ScanFile: ['stream.daq'], ...env }, scan: { counters: COUNTERS, ...scan } };
+    const { stdout } = await run(PYTHON, ['-B', join(TESTS, 'run_recorder.py'), JSON.stringify(request)]);
+    return JSON.parse(stdout);
+  }
+
+  const recordOf = (events: Record<string, RecordResult[]>, event: number) =>
+    (events[event]![0]!.streams.sardana as { record: Record<string, unknown> }).record;
+
+  it('a step mesh (6 points, nr_intervs [2, 1]) is 6 step points, one worker per point; the recorder posts each record', async () => {
+    const printed = await announce('mesh', [2, 1, 0.1]);
+    expect(printed[0]![1]).to.match(/^dranspose: step scan announced to .* \(requested streams sardana\), mapping /);
+    const sequence = await pipeline.api<{ parts: Record<string, { mapping: Record<string, unknown[]> }>; sequence: string[] }>('/api/v1/sequence');
+    expect(sequence.parts.point!.mapping).to.deep.equal({ sardana: [c(0)] });
+    expect(sequence.sequence).to.have.length(8);
+    expect(await record({ title: 'mesh mot01 0 1 2 mot02 0 1 1 0.1', points: 6 })).to.deep.equal([]);
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
+    const events = await pipeline.result<Record<string, RecordResult[]>>('events');
+    expect([1, 2, 3, 4, 5, 6].map((e) => recordOf(events, e).point_nb)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    expect(new Set([1, 2, 3, 4, 5, 6].map((e) => events[e]![0]!.worker)), 'points spread over both workers').to.deep.equal(new Set(['worker-1', 'worker-2']));
+    expect(recordOf(events, 0)).to.include({ type: 'DataDescription', scandir: null, title: 'mesh mot01 0 1 2 mot02 0 1 1 0.1', serialno: 17 });
+    expect(recordOf(events, 7)).to.include({ type: 'RecordEnd', deadtime: 0.25 });
+  });
+
+  it('a timescan whose last counter is not read yet: NaN reaches the workers as a number', async () => {
+    const printed = await announce('timescan', [3, 0.1]);
+    expect(printed[0]![1]).to.match(/^dranspose: step scan announced/);
+    expect(await record({ title: 'timescan 3 0.1', points: 4, unread: { 2: [COUNTERS[1]], 3: COUNTERS } })).to.deep.equal([]);
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(6));
+    const events = await pipeline.result<Record<string, RecordResult[]>>('events');
+    expect([1, 2, 3, 4].map((e) => COUNTERS.map((name) => recordOf(events, e)[name]))).to.deep.equal([[1, 2], [2, 4], [3, 'NaN'], ['NaN', 'NaN']]);
+    const status = await pipeline.api<{ bad_frames: number }>('/api/v1/status');
+    expect(status.bad_frames).to.equal(0);
+  });
+
+  it('a meshct is lines × points, each line on one worker', async () => {
+    const printed = await announce('meshct', [2, 1, 0.1]);
+    expect(printed[0]![1]).to.match(/^dranspose: fly scan announced/);
+    expect(await record({ title: 'meshct mot01 0 1 2 mot02 0 1 1 0.1', points: 6 })).to.deep.equal([]);
+    expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(8));
+    const events = await pipeline.result<Record<string, RecordResult[]>>('events');
+    const workers = [1, 2, 3, 4, 5, 6].map((e) => events[e]![0]!.worker);
+    expect(new Set(workers.slice(0, 3)).size, 'line 1 on one worker').to.equal(1);
+    expect(new Set(workers.slice(3)).size, 'line 2 on one worker').to.equal(1);
+  });
+
+  it('an unreachable ingester is one warning, and the scan runs on', async () => {
+    const logged = await record({ title: 'timescan 1 0.1', points: 2 }, { DransposeIngester: `http://127.0.0.1:${await freePort()}` });
+    expect(logged).to.have.length(1);
+    expect(logged[0]![0]).to.equal('warning');
+    expect(logged[0]![1]).to.match(/^dranspose recorder: http:\/\/127\.0\.0\.1:\d+: \/v1\/data_desc .*refused.*; the rest of this scan is not sent to the pipeline$/);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { StreamData } from '../src/core/types.js';
 import { connectHttp, parseHttpUrl } from '../src/ingester/transports/http.js';
@@ -9,8 +10,13 @@ import type { MessageReader } from '../src/protocols/types.js';
 import { freePort, ROOT, startPipeline, uniformSequence, type TestPipeline, completeScan, scanEndedWith } from './helpers/pipeline.js';
 import { scanMessages, scanProblems, setSequenceAndWait } from './helpers/upstream-harness.js';
 import type { PacketResult } from './payloads/packets.js';
+import type { RecordResult } from './payloads/records.js';
+import { PYTHON } from './helpers/process.js';
 
 const PACKETS = join(ROOT, 'test/payloads/packets.ts');
+const RECORDS = join(ROOT, 'test/payloads/records.ts');
+/** what Python's json.dumps writes for a Python literal */
+const pythonJson = (literal: string): string => execFileSync(PYTHON, ['-c', `import json, sys; sys.stdout.write(json.dumps(${literal}))`]).toString();
 const post = (path: string, body: unknown): Buffer[] => [Buffer.from(path), Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))];
 const stream = (body: unknown): StreamData => ({ typ: 'sardana', frames: [Buffer.from(JSON.stringify(body))] });
 const text = (message: Buffer[] | undefined) => message?.map((f) => f.toString());
@@ -28,7 +34,23 @@ describe('Sardana (HTTP) protocol', function () {
   });
 
   describe('packets', () => {
-    it('a POST becomes compact JSON with type first; custom_data becomes nothing', () => {
+    it("keeps Python's NaN, Infinity and -Infinity: in the forwarded frame as written, numbers for the worker", () => {
+      const body = pythonJson("{'point_nb': 3, 'ct01': float('nan'), 'ct02': float('inf'), 'ct03': -float('inf'), 'ct04': [1.5, float('nan')], 'timestamp': 1.5}");
+      expect(body).to.equal('{"point_nb": 3, "ct01": NaN, "ct02": Infinity, "ct03": -Infinity, "ct04": [1.5, NaN], "timestamp": 1.5}');
+      const frame = readSardanaPost(post('/v1/record_data', body))!;
+      expect(frame.toString()).to.equal('{"type":"RecordData","point_nb": 3, "ct01": NaN, "ct02": Infinity, "ct03": -Infinity, "ct04": [1.5, NaN], "timestamp": 1.5}');
+      expect(sardana.parse({ typ: 'sardana', frames: [frame] })).to.deep.equal({
+        type: 'RecordData', point_nb: 3, ct01: NaN, ct02: Infinity, ct03: -Infinity, ct04: [1.5, NaN], timestamp: 1.5,
+      });
+    });
+
+    it('takes data_desc with scandir None (a session without ScanDir)', () => {
+      const body = pythonJson("{'serialno': 4, 'scandir': None, 'title': 'timescan 3 0.1', 'scanfile': None}");
+      expect(sardana.parse({ typ: 'sardana', frames: [readSardanaPost(post('/v1/data_desc', body))!] }))
+        .to.deep.equal({ type: 'DataDescription', serialno: 4, scandir: null, title: 'timescan 3 0.1', scanfile: null });
+    });
+
+    it('a POST becomes its JSON with type first; custom_data becomes nothing', () => {
       expect(readSardanaPost(post('/v1/record_data', { point_nb: 0, mot01: 0.0, timestamp: 0.3 }))!.toString())
         .to.equal('{"type":"RecordData","point_nb":0,"mot01":0,"timestamp":0.3}');
       expect(readSardanaPost(post('/v1/record_end', {}))!.toString()).to.equal('{"type":"RecordEnd"}');
@@ -91,12 +113,14 @@ describe('Sardana (HTTP) protocol', function () {
     it('queues each POST as [path, body]; answers 400, 404, 405 and 413 as it should', async () => {
       const url = `http://127.0.0.1:${await freePort()}`;
       const { reader, close } = connectHttp(url);
-      const replies = await postHttpMessages(url, [post('/v1/data_desc', { serialno: 1 }), post('/v1/record_data', 'not json'), post('/v1/nothing', {})]);
-      expect(replies.map((r) => r.status)).to.deep.equal([200, 400, 404]);
+      const replies = await postHttpMessages(url, [post('/v1/data_desc', { serialno: 1 }), post('/v1/record_data', 'not json'), post('/v1/nothing', {}),
+        post('/v1/record_data', '{"ct01": NaN}')]);
+      expect(replies.map((r) => r.status)).to.deep.equal([200, 400, 404, 200]);
       expect(JSON.parse(replies[1].body)).to.deep.equal({ detail: '/v1/record_data: body (8 bytes) is not JSON' });
       expect(JSON.parse(replies[2].body).detail).to.match(/unknown path \/v1\/nothing; packets go to \/v1\/data_desc, /);
       expect(text(await reader.next())).to.deep.equal(['/v1/data_desc', '{"serialno":1}']);
       expect(text(await reader.next()), 'the bad body is queued too, for the scan to count').to.deep.equal(['/v1/record_data', 'not json']);
+      expect(text(await reader.next()), "Python's NaN is JSON here").to.deep.equal(['/v1/record_data', '{"ct01": NaN}']);
       expect((await fetch(`${url}/v1/record_data`)).status).to.equal(405);
       const huge = await fetch(`${url}/v1/record_data`, { method: 'POST', body: new Uint8Array(16 * 1024 * 1024 + 1) });
       expect(huge.status).to.equal(413);
@@ -173,6 +197,28 @@ describe('Sardana (HTTP) protocol', function () {
       const totals = await pipeline!.result<Record<string, Record<string, number>>>('totals');
       expect(totals.sardana.mot01).to.be.closeTo(2 * 10 + (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8) * (10 / 9), 1e-9);
       expect((await scanProblems(pipeline!)).bad).to.deep.equal([]);
+    });
+
+    it('a timescan with NaN for counters not read yet, in a session without ScanDir: the workers see NaN', async () => {
+      const upstream = `http://127.0.0.1:${await freePort()}`;
+      pipeline = await startPipeline({
+        ingesters: [{ name: 'sardana-ingester', streams: [{ name: 'sardana', protocol: 'sardana', upstream }] }],
+        workers: [{ class: `${RECORDS}:RecordWorker`, count: 2 }], reducer: { class: `${RECORDS}:RecordReducer` },
+      }, { ingesters: 1, workers: 2 });
+      const counters = ['ct01', 'ct02'];
+      const posts = sardanaScanPosts({ points: 5, counters, scandir: null, overrides: (n): Record<string, number> => (n >= 3 ? { ct02: NaN } : n === 1 ? { ct01: Infinity } : {}) });
+      expect(posts[4]![1].toString()).to.contain('"ct02":NaN');
+      await setSequenceAndWait(pipeline, uniformSequence(['sardana'], 5));
+      const replies = await postHttpMessages(upstream, posts, { rate: 200 });
+      expect(replies.map((r) => r.status)).to.deep.equal(new Array(8).fill(200));
+      expect(await pipeline.waitForFinish()).to.deep.equal(completeScan(7));
+      expect((await scanProblems(pipeline)).bad).to.deep.equal([]);
+      const events = await pipeline.result<Record<string, RecordResult[]>>('events');
+      const record = (e: number) => (events[e]![0]!.streams.sardana as { record: Record<string, unknown> }).record;
+      expect(record(0)).to.include({ type: 'DataDescription', scandir: null });
+      expect([1, 2, 3, 4, 5].map((e) => [record(e).point_nb, record(e).ct01, record(e).ct02])).to.deep.equal([
+        [0, 0.1, 0.2], [1, 'Infinity', 0.4], [2, 0.30000000000000004, 0.6000000000000001], [3, 0.4, 'NaN'], [4, 0.5, 'NaN'],
+      ]);
     });
 
     it('counts a body that is not JSON (answered 400) and a point without timestamp, with their event, and completes the scan', async () => {

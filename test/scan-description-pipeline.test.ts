@@ -34,6 +34,7 @@ describe('POST /api/v1/scan (live pipeline)', function () {
   });
 
   async function announce(description: unknown): Promise<Response> {
+    // as JSON, as the hooks send it (a body without Content-Type: application/json is refused with 415)
     return await pipeline.post('/api/v1/scan', description, { json: true });
   }
 

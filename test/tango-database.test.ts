@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { TangoRestClient } from '../src/tango/client.js';
-import { ROOT, TestPipeline, freePort, sleep, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
+import { REDIS_URL, ROOT, TestPipeline, freePort, sleep, startPipeline, uniformSequence, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
 import { PYTHON, run, stopProcess } from './helpers/process.js';
 import { BRIDGE, EventLog, changes, python } from './helpers/tango.js';
@@ -236,6 +236,35 @@ print(json.dumps({"note": dp.read_attribute("note").value, "gain": dp.read_attri
       expect([...second].sort((a, b) => a - b)).to.deep.equal(second);
     } finally {
       await log.stop();
+    }
+  });
+
+  it('dranspose run with TANGO_HOST set registers its device there and serves it from the database (no -nodb)', async () => {
+    const runDevice = `test/dranspose/run${id}`;
+    const started = await startPipeline({
+      workers: [{ class: `${PAYLOAD}:ParameterWorker`, count: 1 }], reducer: { class: `${ECHO}:EchoReducer` },
+      tango: { device: runDevice, port: await freePort(), host: '127.0.0.1' },
+    }, { ingesters: 0, workers: 1 }, REDIS_URL, tangoEnv);
+    const runServer = `DransposePipeline/${started.name}`;
+    try {
+      const seen = await waitFor(`the device of dranspose run by its plain name\n${started.output.join('')}`, async () => {
+        const found = await python<Record<string, unknown>>(`
+db = tango.Database()
+info = db.get_device_info(sys.argv[1])
+print(json.dumps({"server": info.ds_full_name, "exported": bool(info.exported), "state": str(dp.state()),
+  "controller_url": list(db.get_device_property(sys.argv[1], ["controller_url"])["controller_url"])}))`, [runDevice], tangoEnv).catch(() => undefined);
+        return found?.state === 'ON' ? found : undefined;
+      }, 40_000, 500);
+      expect(seen).to.deep.equal({ server: runServer, exported: true, state: 'ON', controller_url: [started.controller] });
+      const log = await EventLog.start(runDevice, ['workerCount'], tangoEnv);
+      try {
+        await log.until('a change event by the plain name', () => log.of('workerCount').at(-1)?.value === 1);
+      } finally {
+        await log.stop();
+      }
+    } finally {
+      await started.stop();
+      await tangoAdmin('--delete-server', runServer, '--with-properties').catch((e) => console.log(`      could not unregister ${runServer}: ${tail(e)}`));
     }
   });
 

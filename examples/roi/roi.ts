@@ -4,8 +4,8 @@
  */
 import type {
   EventData, ParameterDescription, Parameters, ReducerContext, ResultData, WorkerContext,
-} from '../../src/index.js';
-import { stins } from '../../src/index.js';
+} from 'dranspose';
+import { stins } from 'dranspose';
 
 export interface RoiResult {
   frame: number;

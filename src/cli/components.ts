@@ -8,6 +8,7 @@ import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
 import {
   DEFAULT_CONTROLLER_PORT, DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_DEBUG_WORKER_PORT, DEFAULT_HOST, DEFAULT_MAX_DUMP_BYTES, DEFAULT_REDUCER_PORT,
+  DEFAULT_ZMQ_BIND,
 } from '../core/defaults.js';
 import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
@@ -43,14 +44,18 @@ export function registerComponentCommands(program: Command): void {
   addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))
     .requiredOption('-n, --name <name>', 'ingester name')
     .requiredOption('-s, --stream <NAME:PROTOCOL:URL>', 'a stream and its upstream (repeatable)', collect)
-    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port)', 'tcp://127.0.0.1:0')
+    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
+    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
     .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
     .option('--dump-max-bytes <bytes>', 'bytes one dump file may reach', parseInteger, DEFAULT_MAX_DUMP_BYTES)
-    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
+    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; advertise?: string; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
       const { Ingester } = await import('../ingester/ingester.js');
       const streams = await Promise.all(o.stream.map(parseStreamSpec));
-      const ingester = new Ingester({ ...componentOptions(o), name: o.name, streams, bind: o.bind, dumpPath: o.dump, dumpDirectory: o.dumpDir, maxDumpBytes: o.dumpMaxBytes });
+      const ingester = new Ingester({
+        ...componentOptions(o), name: o.name, streams, bind: o.bind, advertise: o.advertise,
+        dumpPath: o.dump, dumpDirectory: o.dumpDir, maxDumpBytes: o.dumpMaxBytes,
+      });
       await ingester.start();
       return ingester;
     }));
@@ -70,10 +75,14 @@ export function registerComponentCommands(program: Command): void {
     .option('-c, --class <module.ts:Export>', 'reducer class')
     .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, DEFAULT_REDUCER_PORT)
     .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
-    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port)', 'tcp://127.0.0.1:0')
-    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string }) => runUntilSignal(async () => {
+    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
+    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
+    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string; advertise?: string }) => runUntilSignal(async () => {
       const [{ Reducer }, { loadReducerClass }] = await Promise.all([import('../reducer/reducer.js'), import('../core/loader.js')]);
-      const reducer = new Reducer({ ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined, httpPort: o.port, httpHost: o.host, bind: o.bind });
+      const reducer = new Reducer({
+        ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined,
+        httpPort: o.port, httpHost: o.host, bind: o.bind, advertise: o.advertise,
+      });
       await reducer.start();
       return reducer;
     }));

@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerReplayCommand } from './replay.js';
 import { registerCaptureCommands } from './capture.js';
 import { registerTangoCommands } from './tango.js';
+import { registerInitCommand } from './init.js';
 import { fail, runUntilSignal } from './lifecycle.js';
 
 const program = new Command('dranspose')
@@ -30,5 +31,6 @@ registerDemoCommand(program);
 registerReplayCommand(program);
 registerCaptureCommands(program);
 registerTangoCommands(program);
+registerInitCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

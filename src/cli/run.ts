@@ -11,6 +11,8 @@ import { ensureRedis, type RedisHandle } from './private-redis.js';
 import { createLogger } from '../core/logging.js';
 
 const logger = createLogger('run');
+/** how long parts that said they started may take to show in the registry */
+const PARTS_REGISTER_MS = 30_000;
 
 export interface RunningPipeline {
   server: ControllerServer;
@@ -56,6 +58,8 @@ export async function runPipeline(config: PipelineConfig): Promise<RunningPipeli
       supervisor.start(),
       ...(tango && config.tango?.bridge ? [supervisor.supervise(tango.bridge(config.controller.host, server.port))] : []),
     ]);
+    // started is not yet seen: wait until the controller sees every part beating
+    await controller.waitForParts(supervisor.fields(), PARTS_REGISTER_MS);
   } catch (error) {
     await stop();
     throw error;

@@ -1,4 +1,5 @@
 /** `dranspose tango read|write|cmd`: the pipeline's Tango device through the controller's REST API. */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { TangoRestClient } from '../tango/client.js';
 import { fail } from './lifecycle.js';
@@ -23,11 +24,11 @@ function show(value: unknown): string {
 }
 
 /** commander passes the subcommand last: its operands, and the options of `tango` above it */
-function run(action: (device: TangoRestClient, operands: string[]) => Promise<void>) {
+function run(action: (device: TangoRestClient, operands: string[], options: Record<string, unknown>) => Promise<void>) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     try {
-      await action(await client(command.optsWithGlobals<TangoOptions>()), command.args);
+      await action(await client(command.optsWithGlobals<TangoOptions>()), command.args, command.opts());
     } catch (error) {
       fail(error);
     }
@@ -60,11 +61,12 @@ export function registerTangoCommands(program: Command): void {
     }));
 
   tango.command('write')
-    .description('write an attribute and print the value read back')
+    .description('write an attribute and print the value read back (--file: a binary parameter gets the bytes of a file read here)')
     .argument('<attribute>')
-    .argument('<value>')
-    .action(run(async (device, [attribute, value]) => {
-      const reading = await device.write(attribute, value);
+    .argument('<value>', 'the value, or with --file the path of a local file')
+    .option('--file', 'read VALUE as a local file and send its bytes')
+    .action(run(async (device, [attribute, value], options) => {
+      const reading = options.file ? await device.writeBytes(attribute!, await readFile(value!)) : await device.write(attribute!, value!);
       process.stdout.write(`${reading.name} = ${show(reading.value)}\n`);
     }));
 

@@ -164,6 +164,19 @@ export class Controller {
     this.end(reason);
   }
 
+  /** resolves once every one of these parts (`kind:name`) is registered and beating, or rejects naming those that are not */
+  async waitForParts(fields: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.refreshRegistry();
+      const present = new Set(ensembleEntries(this.ensemble).map((e) => `${e.kind}:${e.name}`));
+      const missing = fields.filter((f) => !present.has(f));
+      if (!missing.length) return;
+      if (Date.now() > deadline) throw new Error(`${missing.join(', ')} did not register within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** who is alive: the heartbeats judged, the ended parts handled and their entries removed */
   private async refreshRegistry(): Promise<void> {
     const snapshot = await readRegistry(this.redis, this.keys);

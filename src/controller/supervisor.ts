@@ -123,6 +123,11 @@ export class Supervisor {
     this.logger.info(`workers scaled from ${current} to ${count}`);
   }
 
+  /** the registry fields of the parts it runs */
+  fields(): string[] {
+    return [...this.children.values()].filter((c) => c.wanted && c.spec.field).map((c) => c.spec.field!);
+  }
+
   /** each supervised part: restarts so far, and whether it runs now */
   state(): Record<string, { running: boolean; restarts: number; last_failure?: string }> {
     return Object.fromEntries([...this.children].filter(([, c]) => c.wanted).map(([name, c]) => [name,

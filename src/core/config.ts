@@ -81,6 +81,18 @@ export const pipelineConfigSchema = z.strictObject({
     host: z.string().default('127.0.0.1'),
     /** false when the device is registered in a Tango database and its server runs elsewhere */
     bridge: z.boolean().default(true),
+    /** attribute name → JSONPath into the reducer's publish (or { path, format, type, unit, label, description }) */
+    results: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Tango attribute name: letters, digits, _'), z.union([
+      z.string(),
+      z.strictObject({
+        path: z.string(),
+        format: z.enum(['scalar', 'spectrum', 'image']).optional(),
+        type: z.enum(['float', 'int', 'bool', 'str']).optional(),
+        unit: z.string().optional(),
+        label: z.string().optional(),
+        description: z.string().optional(),
+      }),
+    ])).default({}),
   }).optional(),
 });
 

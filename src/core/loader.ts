@@ -1,14 +1,14 @@
 /**
- * Loads user classes: `path/to/module.ts:ExportName` (TypeScript via tsx, or JavaScript), or a
+ * Loads user classes: `path/to/module.ts:ExportName` (TypeScript compiled when loaded, or JavaScript), or a
  * Python class, `module.path:Class` (resolved from the working directory, as the original does)
  * or `path/file.py:Class`, run in a payload host (src/python/).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ReducerClass, WorkerClass } from './types.js';
 import { createLogger } from './logging.js';
 import { isPythonClassSpec } from '../python/interpreter.js';
+import { importModule } from './import-module.js';
 
 export class ClassLoadError extends Error {}
 
@@ -36,7 +36,7 @@ async function loadExport(spec: string, method: string, cwd: string): Promise<un
   if (!existsSync(file)) throw new ClassLoadError(`class ${spec}: no file ${file}`);
   let module: Record<string, unknown>;
   try {
-    module = await import(pathToFileURL(file).href);
+    module = await importModule(file);
   } catch (error) {
     throw new ClassLoadError(`class ${spec}: importing ${file} failed: ${(error as Error).message}`);
   }

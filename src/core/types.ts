@@ -58,6 +58,8 @@ export interface WorkerClass {
 }
 
 export interface WorkerInstance {
+  /** events it may be handed before the oldest has finished (default 1); results are still one per event */
+  readonly inFlight?: number;
   /** `tick` is true for at most one event per `getTickInterval()` seconds across the scan's workers */
   processEvent(event: EventData, parameters: Parameters, tick?: boolean): unknown;
   getTickInterval?(parameters: Parameters): number | undefined;

@@ -10,11 +10,13 @@ import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
 import { blockingConnection } from '../core/redis.js';
+import { collectAfterScan } from '../core/received-memory.js';
 import { ScanDumper } from './dumper.js';
 import { openableDumpPath } from '../core/dump-path.js';
 import { WorkerRouter } from './router.js';
 import { ScanRun } from './scan-run.js';
 import { StreamFeed } from './stream-feed.js';
+import { advertisedEndpoint } from '../core/advertise.js';
 
 export interface IngesterStream {
   name: string;
@@ -27,6 +29,8 @@ export interface IngesterOptions extends ComponentOptions {
   streams: IngesterStream[];
   /** zmq endpoint the workers connect to; port 0 picks a free one */
   bind?: string;
+  /** host published for the workers instead of the bound one (a wildcard bind on a host of its own) */
+  advertise?: string;
   /** file that receives every forwarded event (tagged dump format), appended across scans */
   dumpPath?: string;
   /** the only directory the dump_prefix parameter may dump into; none: no prefix dumps */
@@ -59,7 +63,7 @@ export class Ingester extends Component {
     this.router = new WorkerRouter(this.logger, (identity) => this.run?.workerPinged(identity));
   }
 
-  get url(): string { return this.router.endpoint; }
+  get url(): string { return advertisedEndpoint(this.router.endpoint, this.opts.advertise); }
 
   override async start(): Promise<void> {
     await this.router.bind(this.opts.bind ?? DEFAULT_ZMQ_BIND);
@@ -156,6 +160,7 @@ export class Ingester extends Component {
     await this.endRun();
     await this.sendCounters(scan);
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
+    collectAfterScan();
   }
 
   private async endRun(): Promise<void> {

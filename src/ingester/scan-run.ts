@@ -44,6 +44,25 @@ interface Retained {
 }
 
 const RESTART_LOSS = 'its frame was lost when the ingester restarted';
+
+/** every stream of a route that goes to `identity`, cached per route (events share their route objects) */
+const expectedByRoute = new WeakMap<StreamRoutes, Map<string, string[]>>();
+function expectedStreams(route: StreamRoutes, identity: string): string[] {
+  let byIdentity = expectedByRoute.get(route);
+  if (!byIdentity) expectedByRoute.set(route, byIdentity = new Map());
+  let expected = byIdentity.get(identity);
+  if (!expected) byIdentity.set(identity, expected = Object.keys(route).filter((s) => route[s].includes(identity)));
+  return expected;
+}
+
+function dataOf(fills: Record<string, SlotFill>): Record<string, StreamData> {
+  const data: Record<string, StreamData> = {};
+  for (const s in fills) {
+    const fill = fills[s];
+    if ('data' in fill) data[s] = fill.data;
+  }
+  return data;
+}
 const NOT_HELD = 'this ingester no longer holds its frame (it restarted after sending it)';
 
 export class ScanRun {
@@ -139,17 +158,19 @@ export class ScanRun {
   /** an event's fills: counted, dumped, kept and sent; waits while the kept frames are over the bound */
   private async take(event: number, route: StreamRoutes, fills: Record<string, SlotFill>): Promise<void> {
     let bytes = 0;
-    const data: Record<string, StreamData> = {};
-    for (const [s, fill] of Object.entries(fills)) {
+    let carried = false;
+    let receivers = false;
+    for (const s in fills) {
+      const fill = fills[s];
+      if (route[s].length) receivers = true;
       if (!('data' in fill)) continue;
-      data[s] = fill.data;
+      carried = true;
       for (const frame of fill.data.frames) bytes += frame.length;
     }
-    if (Object.keys(data).length) {
+    if (carried) {
       this.port.forwarded(bytes);
-      this.options.dumper?.write(event, data);
+      if (this.options.dumper) this.options.dumper.write(event, dataOf(fills));
     }
-    const receivers = Object.keys(fills).some((s) => route[s].length > 0);
     if (!receivers) return;                                         // every frame of this ingester is discarded
     this.retained.set(event, { route, fills, bytes });
     this.retainedBytes += bytes;
@@ -168,27 +189,30 @@ export class ScanRun {
   private deliver(event: number, only?: string[]): Promise<void> | undefined {
     const kept = this.retained.get(event);
     if (!kept) return undefined;
-    const identities = new Set<string>();
-    for (const s of Object.keys(kept.fills)) for (const id of kept.route[s]) identities.add(id);
     let flushing: Promise<void> | undefined;
-    for (const identity of identities) {
-      if (only && !only.includes(identity)) continue;
-      const partial: PartialEvent = { event, streams: {} };
-      let size = 0;
-      let carried = 0;
-      for (const [s, fill] of Object.entries(kept.fills)) {
-        if (!kept.route[s].includes(identity)) continue;
-        carried += 1;
-        if ('data' in fill) {
-          partial.streams[s] = fill.data;
-          for (const frame of fill.data.frames) size += frame.length;
-        } else {
-          (partial.missing ??= {})[s] = fill.missing;
+    const delivered: string[] = [];
+    for (const stream in kept.fills) {
+      for (const identity of kept.route[stream]) {
+        if ((only && !only.includes(identity)) || delivered.includes(identity)) continue;
+        delivered.push(identity);
+        const partial: PartialEvent = { event, streams: {} };
+        let size = 0;
+        let carried = 0;
+        for (const s in kept.fills) {
+          if (!kept.route[s].includes(identity)) continue;
+          carried += 1;
+          const fill = kept.fills[s];
+          if ('data' in fill) {
+            partial.streams[s] = fill.data;
+            for (const frame of fill.data.frames) size += frame.length;
+          } else {
+            (partial.missing ??= {})[s] = fill.missing;
+          }
         }
+        const expected = expectedStreams(kept.route, identity);
+        if (expected.length > carried) partial.expect = expected;
+        flushing = this.outbox.add(identity, partial, size) ?? flushing;
       }
-      const expected = Object.keys(kept.route).filter((s) => kept.route[s].includes(identity));
-      if (expected.length > carried) partial.expect = expected;
-      flushing = this.outbox.add(identity, partial, size) ?? flushing;
     }
     return flushing;
   }

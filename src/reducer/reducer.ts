@@ -16,17 +16,20 @@ import type { ReducerClass, ReducerInstance } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
-import { noteReceived } from '../core/received-memory.js';
+import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
 import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
 import { DEFAULT_REDUCER_PORT, DEFAULT_ZMQ_BIND } from '../core/defaults.js';
 import { timerDelaySeconds } from './timer.js';
+import { advertisedEndpoint } from '../core/advertise.js';
 
 export interface ReducerOptions extends ComponentOptions {
   reducerClass?: ReducerClass;
   /** zmq endpoint the workers push results to; port 0 picks a free one */
   bind?: string;
+  /** host published for the workers instead of the bound one (a wildcard bind on a host of its own) */
+  advertise?: string;
   httpPort?: number;
   httpHost?: string;
   security?: HttpSecurity;
@@ -93,7 +96,7 @@ export class Reducer extends Component {
   }
 
   protected extraState(): Record<string, unknown> {
-    return { url: this.endpoint, http_port: this.httpPort, refused_messages: this.refused };
+    return { url: advertisedEndpoint(this.endpoint, this.opts.advertise), http_port: this.httpPort, refused_messages: this.refused };
   }
 
   private async receive(): Promise<void> {
@@ -128,28 +131,38 @@ export class Reducer extends Component {
 
   private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
     const sender = `${source.worker}/${source.instance}`;
+    const { worker, parametersHash } = source;
+    const instance = this.instance;
+    let reduced = this.reducedList(sender);
     for (let i = 0; i < events.length; i++) {
       // checked per result: a fence may arrive while user code awaits
       if (this.fenced.has(sender)) return;
       try {
-        const meta = { eventNumber: events[i], worker: source.worker, parametersHash: source.parametersHash };
         // a Python reducer takes the CBOR body as it came
-        const pending = this.instance?.processEncodedResult
-          ? this.instance.processEncodedResult({ ...meta, payload: bodies[i] }, this.parameters)
-          : this.instance?.processResult({ ...meta, payload: decode(bodies[i]) }, this.parameters);
-        if (pending instanceof Promise) await pending;
+        const pending = instance?.processEncodedResult
+          ? instance.processEncodedResult({ eventNumber: events[i], worker, parametersHash, payload: bodies[i] }, this.parameters)
+          : instance?.processResult({ eventNumber: events[i], worker, parametersHash, payload: decode(bodies[i]) }, this.parameters);
+        if (pending instanceof Promise) {
+          await pending;
+          // a report sent while user code awaited started a new list
+          reduced = this.reducedList(sender);
+        }
       } catch (error) {
         this.errors += 1;
         const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
         this.failed.push([events[i], sender, reason]);
-        this.logger.error(`event ${events[i]} from ${source.worker}: ${reason}`);
+        this.logger.error(`event ${events[i]} from ${worker}: ${reason}`);
+        reduced = this.reducedList(sender);
       }
-      // looked up per result: a report sent while user code awaited started a new list
-      let reduced = this.reducedSince.get(sender);
-      if (!reduced) this.reducedSince.set(sender, reduced = []);
       reduced.push(events[i]);
       this.processed += 1;
     }
+  }
+
+  private reducedList(sender: string): number[] {
+    let reduced = this.reducedSince.get(sender);
+    if (!reduced) this.reducedSince.set(sender, reduced = []);
+    return reduced;
   }
 
   /** what was reduced since the last report, if anything */
@@ -204,5 +217,6 @@ export class Reducer extends Component {
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.sendReduced(scan);
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
+    collectAfterScan();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A client of one device over the Tango REST API v1.1 (reference/tango.md §1): reads, bulk reads,
- * write-then-read, commands and state. A refusal in the spec's error shape becomes a TangoRestError
- * carrying the error list; anything else (no answer, a body of another shape) a plain Error.
+ * write-then-read (bytes for a binary parameter), commands and state. A refusal in the spec's error
+ * shape becomes a TangoRestError carrying the error list; anything else (no answer, a body of
+ * another shape) a plain Error. With a token (or DRANSPOSE_TOKEN) every request carries it.
  */
 import axios, { type AxiosInstance, type Method } from 'axios';
 import { z } from 'zod';
@@ -59,6 +60,8 @@ export function isFailure(element: AttributeValue | AttributeFailure): element i
 
 export interface TangoRestClientOptions {
   timeoutMs?: number;
+  /** sent as `Authorization: Bearer`; default DRANSPOSE_TOKEN */
+  token?: string;
 }
 
 export class TangoRestClient {
@@ -69,10 +72,14 @@ export class TangoRestClient {
   constructor(baseUrl: string, host: string, port: number, readonly device: string, options: TangoRestClientOptions = {}) {
     this.deviceUrl = `${baseUrl.replace(/\/+$/, '')}/tango/rest/v11/hosts/${host};port=${port}/devices/${device}`;
     // every status is answered here: 4xx bodies carry the Tango errors
-    this.http = axios.create({ baseURL: this.deviceUrl, timeout: options.timeoutMs ?? 30_000, validateStatus: () => true });
+    const token = options.token ?? process.env.DRANSPOSE_TOKEN;
+    this.http = axios.create({
+      baseURL: this.deviceUrl, timeout: options.timeoutMs ?? 30_000, validateStatus: () => true,
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
   }
 
-  private async call<T>(schema: z.ZodType<T>, method: Method, path: string, request: { params?: unknown; data?: unknown } = {}): Promise<T> {
+  private async call<T>(schema: z.ZodType<T>, method: Method, path: string, request: { params?: unknown; data?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
     const what = `${method} ${this.deviceUrl}${path}`;
     let response;
     try {
@@ -102,6 +109,16 @@ export class TangoRestClient {
   /** writes, then returns the value read back */
   async write(attribute: string, value: string | number | boolean): Promise<AttributeValue> {
     return await this.call(valueSchema, 'PUT', `/attributes/${attribute}/value`, { params: { v: String(value) } });
+  }
+
+  /** writes the bytes of a binary parameter (e.g. a file this client read), then returns the value read back */
+  async writeBytes(attribute: string, bytes: Buffer): Promise<AttributeValue> {
+    return await this.call(valueSchema, 'PUT', `/attributes/${attribute}/value`, { data: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+  }
+
+  /** the attribute's last values, oldest first */
+  async history(attribute: string): Promise<AttributeValue[]> {
+    return await this.call(z.array(valueSchema), 'GET', `/attributes/${attribute}/history`);
   }
 
   async command(name: string, input?: unknown): Promise<CommandResult> {

@@ -17,7 +17,7 @@ import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type Partia
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
-import { noteReceived } from '../core/received-memory.js';
+import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
 
@@ -47,6 +47,13 @@ const DISCOVERY_MS = 500;
  */
 const REPORT_AFTER_MS = 20;
 const REPORT_BATCH = 64;
+/**
+ * events whose results went to the reducer end when it reduces them: the worker's word on them only
+ * matters if that reducer dies, so it may wait longer and gather more (a report per 64 events was
+ * a tenth of a worker's time)
+ */
+const SENT_REPORT_AFTER_MS = 100;
+const SENT_REPORT_BATCH = 1024;
 /** partial events of a scan this worker has not adopted yet are kept, up to this many messages */
 const EARLY_LIMIT = 10_000;
 const STOP_FLUSH_MS = 1000;
@@ -67,15 +74,20 @@ export class Worker extends Component {
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.processTimed(ready.event, ready.missing),
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready.event, ready.missing),
     (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
   private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
+  private busySince = 0;
+  /** events handed to user code and not finished (more than one only for classes that take several: `inFlight`) */
+  private readonly inFlight = new Set<Promise<void>>();
   private reportTimer?: NodeJS.Timeout;
+  private reportDue = 0;
   private lastEvent: number | null = null;
   private clock?: TickClock;
   private refused = 0;
+  private stopping = false;
 
   constructor(private readonly opts: WorkerOptions) {
     super('worker', opts.name, opts);
@@ -93,8 +105,12 @@ export class Worker extends Component {
   override async stop(): Promise<void> {
     clearInterval(this.discovery);
     clearTimeout(this.reportTimer);
-    // results still batched go out before the socket closes, unless no reducer takes them
-    if (this.reducer) await Promise.race([this.results.flush(), new Promise((r) => setTimeout(r, STOP_FLUSH_MS))]);
+    // no new events; the one in user code ends, and results still batched go out before the socket
+    // closes, unless no reducer takes them (the controller gives what did not end to another worker)
+    this.stopping = true;
+    this.assembler.clear();
+    await within(STOP_FLUSH_MS, this.processing.settled());
+    if (this.reducer) await within(STOP_FLUSH_MS, this.results.flush());
     this.flushReport();
     await super.stop();
     for (const link of this.links.values()) link.socket.close();
@@ -106,7 +122,7 @@ export class Worker extends Component {
   }
 
   private emptyProgress() {
-    return { done: [] as number[], sent: new Map<string, number[]>(), failed: [] as [number, string][], missing: [] as [number, string, string][], count: 0 };
+    return { done: [] as number[], sent: new Map<string, number[]>(), failed: [] as [number, string][], missing: [] as [number, string, string][], count: 0, ended: 0 };
   }
 
   private async discover(): Promise<void> {
@@ -184,21 +200,39 @@ export class Worker extends Component {
   }
 
   private assemble(events: PartialEvent[]): void {
+    if (this.stopping) return;
     for (const { event, streams, expect, missing } of events) this.assembler.add(event, streams, expect, missing);
     this.processing.kick();
   }
 
-  /** one assembled event through the user's class, timed for /api/v1/load */
+  /**
+   * Hands one assembled event to user code. A class that takes several events at once (`inFlight`,
+   * e.g. a Python class, whose process then works while this one assembles the next) gets the next
+   * before this one is done; the run waits only when that many are pending.
+   */
+  private async admit(event: EventData, missing: Record<string, string>): Promise<void> {
+    const processing = this.processTimed(event, missing);
+    this.inFlight.add(processing);
+    void processing.finally(() => this.inFlight.delete(processing));
+    const limit = this.instance?.inFlight ?? 1;
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+  }
+
+  /** one assembled event through the user's class; busy and idle time for /api/v1/load */
   private async processTimed(event: EventData, missing: Record<string, string>): Promise<void> {
-    const started = performance.now();
-    this.times.waiting += (started - this.idleSince) / 1000;
+    if (!this.inFlight.size) {
+      this.busySince = performance.now();
+      this.times.waiting += (this.busySince - this.idleSince) / 1000;
+    }
     this.handled.add(event.eventNumber);
     for (const [stream, reason] of Object.entries(missing)) this.progress.missing.push([event.eventNumber, stream, reason]);
     if (Object.keys(missing).length) event.missing = missing;
     await this.processEvent(event);
-    this.idleSince = performance.now();
-    this.times.active += (this.idleSince - started) / 1000;
     this.times.events += 1;
+    if (this.inFlight.size <= 1) {
+      this.idleSince = performance.now();
+      this.times.active += (this.idleSince - this.busySince) / 1000;
+    }
   }
 
   private async processEvent(event: EventData): Promise<void> {
@@ -249,12 +283,13 @@ export class Worker extends Component {
         await reducer.socket.send(message());
       } catch (error) {
         if (this.reducer !== reducer) continue;   // the reducer changed while this waited: the new one gets it
+        if (this.stopping) return;                 // stopped: what did not go out is the controller's to redo
         throw error;
       }
       let sent = this.progress.sent.get(reducer.instance);
       if (!sent) this.progress.sent.set(reducer.instance, sent = []);
       sent.push(...events);
-      this.counted(events.length);
+      this.counted(events.length, true);
       return;
     }
   }
@@ -272,10 +307,19 @@ export class Worker extends Component {
     this.counted(1);
   }
 
-  private counted(events: number): void {
+  /** `sent`: events whose results went to the reducer (it ends them) rather than events that ended here */
+  private counted(events: number, sent = false): void {
     this.progress.count += events;
-    if (this.progress.count >= REPORT_BATCH) this.flushReport();
-    else this.reportTimer ??= setTimeout(() => this.flushReport(), REPORT_AFTER_MS);
+    if (!sent) this.progress.ended += events;
+    if (this.progress.ended >= REPORT_BATCH || this.progress.count >= SENT_REPORT_BATCH) {
+      this.flushReport();
+      return;
+    }
+    const due = this.progress.ended ? REPORT_AFTER_MS : SENT_REPORT_AFTER_MS;
+    if (this.reportTimer && this.reportDue - performance.now() <= due) return;
+    clearTimeout(this.reportTimer);
+    this.reportDue = performance.now() + due;
+    this.reportTimer = setTimeout(() => this.flushReport(), due);
   }
 
   private flushReport(): void {
@@ -308,11 +352,12 @@ export class Worker extends Component {
 
   protected async onFinish(scan: string): Promise<void> {
     // a scan stopped early may find user code busy, or results waiting for a reducer that is gone
-    await within(FINISH_WAIT_MS, this.processing.settled());
+    await within(FINISH_WAIT_MS, this.processing.settled().then(() => Promise.all(this.inFlight)));
     await within(FINISH_WAIT_MS, this.results.flush());
     this.flushReport();
     this.assembler.clear();
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
+    collectAfterScan();
   }
 }

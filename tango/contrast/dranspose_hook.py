@@ -8,14 +8,18 @@ In the beamline setup script, after the detectors are created::
 Every scan then, once its positions are known (``SoftwareScan._before_scan``, after any hook the
 setup installed before), posts a scan description to ``<url>/api/v1/scan`` (docs/hooks.md): one
 point per scan position, the active detectors as streams, and the scan's own StreamRecorder
-stream (``contrast``) with one record per position. A hardware-triggered detector taking
-``hw_trig_n`` frames per position (``burst_n`` for burst detectors), as in fly scans, makes the
-scan lines × frames, the Contrast record on the last frame of each line.
+stream (``contrast``) with one record per position. A fly scan (``scan.flyscan``, as NanoMAX's
+NpointFlyscan sets it) whose detectors take several frames per position is lines × frames, the
+Contrast record on the last frame of each line.
+
+With ``DRANSPOSE_TOKEN`` set in the environment (or ``token=`` given), the requests carry
+``Authorization: Bearer <token>``.
 
 Streams the pipeline does not serve are left out by the controller. A pipeline that cannot be
 reached or refuses the scan is reported with a print; the scan itself runs on.
 """
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -28,11 +32,28 @@ class AnnounceError(Exception):
     """The pipeline could not be reached, or it refused the scan."""
 
 
-def detector_frames(detector):
-    """Frames a Contrast detector takes per scan position."""
-    if getattr(detector, 'hw_trig', False):
-        return int(getattr(detector, 'hw_trig_n', 1))
-    return int(getattr(detector, 'burst_n', 1))
+def is_pandabox(detector):
+    return any(cls.__name__ == 'PandaBox' for cls in type(detector).__mro__)
+
+
+def is_flyscan(scan):
+    """Contrast's ``flyscan`` flag; scans of versions without it are fly scans by their class name."""
+    flag = getattr(scan, 'flyscan', None)
+    return bool(flag) if flag is not None else 'flyscan' in type(scan).__name__.lower()
+
+
+def detector_frames(detector, flyscan=False):
+    """Frames a Contrast detector takes per scan position, as the scan will arm it.
+
+    ``burst_n`` per start (burst detectors), times ``hw_trig_n`` triggers when hardware triggered: a
+    PandABox records ``hw_trig_n * burst_n`` rows. A step scan arms every triggered detector but the
+    PandABox for one trigger (Contrast sets ``hw_trig_n = 1`` after ``_before_scan``), so the
+    ``hw_trig`` and ``hw_trig_n`` a fly scan left behind do not count there.
+    """
+    frames = int(getattr(detector, 'burst_n', 1))
+    if getattr(detector, 'hw_trig', False) and (flyscan or is_pandabox(detector)):
+        frames *= int(getattr(detector, 'hw_trig_n', 1))
+    return frames
 
 
 def scan_description(n_positions, detectors, scan_stream=DEFAULT_SCAN_STREAM):
@@ -64,11 +85,17 @@ def scan_description(n_positions, detectors, scan_stream=DEFAULT_SCAN_STREAM):
     return description
 
 
-def post_scan(url, description, timeout=5.0):
+def auth_headers(token=None):
+    """The bearer token header when a token is given or set in ``DRANSPOSE_TOKEN``."""
+    token = token or os.environ.get('DRANSPOSE_TOKEN')
+    return {'Authorization': 'Bearer ' + token} if token else {}
+
+
+def post_scan(url, description, timeout=5.0, token=None):
     """Posts a description to the controller at ``url``; returns the new mapping's uuid."""
     request = urllib.request.Request(
         url.rstrip('/') + '/api/v1/scan', data=json.dumps(description).encode(),
-        headers={'Content-Type': 'application/json'}, method='POST')
+        headers={'Content-Type': 'application/json', **auth_headers(token)}, method='POST')
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
@@ -105,15 +132,16 @@ def describe_scan(scan, streams=None, scan_stream=DEFAULT_SCAN_STREAM):
     detectors keep their name.
     """
     streams = streams or {}
-    detectors = [(streams.get(d.name, d.name), detector_frames(d)) for d in active_detectors()]
+    flyscan = is_flyscan(scan)
+    detectors = [(streams.get(d.name, d.name), detector_frames(d, flyscan)) for d in active_detectors()]
     return scan_description(n_positions(scan), [(s, n) for s, n in detectors if s is not None], scan_stream)
 
 
-def announce(scan, url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5.0):
+def announce(scan, url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5.0, token=None):
     """Announces a scan about to run; returns the mapping uuid, or None after printing why not."""
     try:
         description = describe_scan(scan, streams, scan_stream)
-        uuid = post_scan(url, description, timeout)
+        uuid = post_scan(url, description, timeout, token)
     except (AnnounceError, ValueError) as error:
         print('dranspose: %s; the scan runs without the pipeline' % error)
         return None
@@ -125,7 +153,7 @@ def announce(scan, url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5
     return uuid
 
 
-def install(url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5.0):
+def install(url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5.0, token=None):
     """Makes every Contrast scan announce itself to the pipeline at ``url`` before it starts.
 
     Hooks already on ``SoftwareScan._before_scan`` keep running first; installing again replaces
@@ -137,7 +165,7 @@ def install(url, streams=None, scan_stream=DEFAULT_SCAN_STREAM, timeout=5.0):
 
     def _before_scan(scan):
         previous(scan)
-        announce(scan, url, streams, scan_stream, timeout)
+        announce(scan, url, streams, scan_stream, timeout, token)
 
     _before_scan.dranspose_previous = previous
     SoftwareScan._before_scan = _before_scan

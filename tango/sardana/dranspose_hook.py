@@ -13,6 +13,9 @@ Door environment (``senv``), all optional:
     mapped to ``None`` is never a stream; unmapped channels keep their name.
 ``DransposeScanStream``
     the stream carrying Sardana's own records, one per point (default ``'sardana'``; ``None``: none).
+``DransposeToken``
+    the controller's bearer token, when it requires one (default: ``DRANSPOSE_TOKEN`` of the
+    MacroServer's environment).
 
 Streams no ingester of the pipeline serves are left out by the controller. A pipeline that cannot
 be reached or refuses the scan gives a warning; the scan itself runs on.
@@ -22,6 +25,7 @@ Everything but the macro class works without Sardana, so it can be tested with p
 import ast
 import json
 import math
+import os
 import urllib.error
 import urllib.request
 
@@ -52,10 +56,16 @@ def _number(value):
 def parent_scan_info(parent):
     """The plain facts of a Sardana scan macro a description needs."""
     points = None
+    # nr_points last: meshct's and timescan's warn that it is deprecated
     for attribute in ('nb_points', '_nb_points', 'nr_points'):
         points = getattr(parent, attribute, None)
         if points is not None:
             break
+    if points is not None and not isinstance(points, bool):
+        try:
+            points = int(points) if int(points) == points else points  # numpy integers
+        except (TypeError, ValueError):
+            pass
     intervals = getattr(parent, 'nr_intervs', None)
     return {
         'name': getattr(parent, '_name', None) or getattr(parent, 'name', None) or type(parent).__name__,
@@ -89,12 +99,31 @@ def channel_streams(channels, stream_names=None):
     return streams
 
 
+def continuous_lines(name, nb_points, nr_intervs):
+    """Lines of a continuous mesh, or None for a scan of ``nb_points`` points.
+
+    Sardana's meshes carry ``nr_intervs`` (intervals per motor). The step ``mesh`` and ``dmesh`` count
+    every point in ``nb_points``, the product of ``nr_intervs + 1``; ``meshct`` counts one line (the
+    fast motor's points) in ``nb_points``, so its lines are the product divided by ``nb_points``. A
+    meshct of one line is its points.
+    """
+    if nr_intervs is None or len(nr_intervs) < 2:
+        return None
+    total = math.prod(n + 1 for n in nr_intervs)
+    if total == nb_points:
+        return None
+    if total % nb_points:
+        raise ValueError('scan %s: %d points in all are not whole lines of %d' % (name, total, nb_points))
+    return total // nb_points
+
+
 def scan_description(name, nb_points, integ_time=None, nr_intervs=None, streams=(), scan_stream=DEFAULT_SCAN_STREAM):
     """The ``POST /api/v1/scan`` body of a scan, from plain values.
 
     A burst scan (``BURST_MACROS`` with a negative integ_time) takes ``-integ_time`` frames per
-    point on every channel stream and one record on the scan stream; a continuous mesh (meshct:
-    ``nb_points`` per line, ``nr_intervs`` per dimension) is lines × frames; anything else is a step scan.
+    point on every channel stream and one record on the scan stream; a continuous mesh (meshct)
+    is lines × frames, each line on one worker; anything else (ascan, a2scan, dscan, mesh, dmesh,
+    timescan, ascanct: one trigger and one record per point) is a step scan of ``nb_points`` points.
     """
     if isinstance(nb_points, bool) or not isinstance(nb_points, int) or nb_points < 1:
         raise ValueError('scan %s has no usable number of points (nb_points=%r)' % (name, nb_points))
@@ -104,11 +133,9 @@ def scan_description(name, nb_points, integ_time=None, nr_intervs=None, streams=
     if not streams:
         raise ValueError('scan %s has no streams to announce: no enabled channel and no scan stream' % name)
     description = {'kind': 'step', 'nb_points': nb_points}
-    if nr_intervs is not None and len(nr_intervs) > 1:
-        total = math.prod(n + 1 for n in nr_intervs)
-        if total % nb_points:
-            raise ValueError('scan %s: %d points in all are not whole lines of %d' % (name, total, nb_points))
-        description = {'kind': 'fly', 'lines': total // nb_points, 'frames_per_line': nb_points}
+    lines = continuous_lines(name, nb_points, nr_intervs)
+    if lines is not None:
+        description = {'kind': 'fly', 'lines': lines, 'frames_per_line': nb_points}
     elif name in BURST_MACROS and integ_time is not None and integ_time < 0:
         description = {'kind': 'burst', 'nb_points': nb_points, 'frames_per_point': int(round(-integ_time))}
         if scan_stream:
@@ -117,11 +144,17 @@ def scan_description(name, nb_points, integ_time=None, nr_intervs=None, streams=
     return description
 
 
-def post_scan(url, description, timeout=5.0):
+def auth_headers(token=None):
+    """The bearer token header when a token is given or set in ``DRANSPOSE_TOKEN``."""
+    token = token or os.environ.get('DRANSPOSE_TOKEN')
+    return {'Authorization': 'Bearer ' + token} if token else {}
+
+
+def post_scan(url, description, timeout=5.0, token=None):
     """Posts a description to the controller at ``url``; returns the new mapping's uuid."""
     request = urllib.request.Request(
         url.rstrip('/') + '/api/v1/scan', data=json.dumps(description).encode(),
-        headers={'Content-Type': 'application/json'}, method='POST')
+        headers={'Content-Type': 'application/json', **auth_headers(token)}, method='POST')
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
@@ -175,7 +208,7 @@ def announce(macro, url):
         description = scan_description(
             info['name'], info['nb_points'], info['integ_time'], info['nr_intervs'],
             channel_streams(channels, stream_names), env_value(macro, 'DransposeScanStream', DEFAULT_SCAN_STREAM))
-        uuid = post_scan(url, description)
+        uuid = post_scan(url, description, token=env_value(macro, 'DransposeToken'))
     except (AnnounceError, ValueError) as error:
         macro.warning('dranspose_announce: %s; the scan runs without the pipeline' % error)
         return None

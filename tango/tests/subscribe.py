@@ -3,8 +3,8 @@
 
     subscribe.py tango://127.0.0.1:PORT/dom/fam/mem#dbase=no State completedEvents ...
 
-Lines: {"ready": true} once subscribed, then {"attr", "value" | "error", "t"} per event (t = epoch
-seconds at arrival). Runs until stdin closes.
+Lines: {"ready": true} once subscribed, then {"attr", "value" and "quality" | "error", "t"} per event
+(t = epoch seconds at arrival). Runs until stdin closes.
 """
 import json
 import sys
@@ -25,6 +25,7 @@ def report(attr, event):
         line["error"] = event.errors[0].reason
     else:
         line["value"] = plain(event.attr_value.value)
+        line["quality"] = str(event.attr_value.quality)
     print(json.dumps(line), flush=True)
 
 

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { run, stopProcess } from './process.js';
+import { BIN, ROOT } from './build.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/dranspose.js');
+export { BIN, ROOT } from './build.js';
 export const REDIS_URL = process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function freePort(): Promise<number> {
@@ -139,8 +139,8 @@ export class TestPipeline {
   }
 }
 
-/** Writes a configuration for this test and starts `dranspose run` on it. */
-export async function startPipeline(spec: PipelineSpec, expected?: Expected, redisUrl = REDIS_URL): Promise<TestPipeline> {
+/** Writes a configuration for this test and starts `dranspose run` on it (`env`: its environment, default this one's). */
+export async function startPipeline(spec: PipelineSpec, expected?: Expected, redisUrl = REDIS_URL, env: NodeJS.ProcessEnv = process.env): Promise<TestPipeline> {
   const name = `t${randomUUID().slice(0, 8)}`;
   const prefix = `dranspose:test-${name}:`;
   const controllerPort = await freePort();
@@ -159,7 +159,7 @@ export async function startPipeline(spec: PipelineSpec, expected?: Expected, red
   const dir = mkdtempSync(join(tmpdir(), 'dranspose-test-'));
   const configPath = join(dir, 'pipeline.yaml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...process.env, DRANSPOSE_REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', configPath], { cwd: ROOT, env: { ...env, DRANSPOSE_REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipeline = new TestPipeline(name, prefix, controllerPort, reducerPort, configPath, child);
   if (expected) {
     try {

@@ -27,7 +27,7 @@ export async function python<T = unknown>(script: string, args: string[], env: N
   return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 
-export interface TangoEvent { attr: string; value?: unknown; error?: string; t: number }
+export interface TangoEvent { attr: string; value?: unknown; quality?: string; error?: string; t: number }
 
 /** change events of a device, as tango/tests/subscribe.py reports them */
 export class EventLog {

@@ -69,6 +69,8 @@ const FENCE_TIMEOUT_MS = 15_000;
 const POISON_DEATHS = 2;
 const TRIM_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 1000;
+/** how long new assignments and completions may wait to go out together */
+const PUBLISH_EVERY_MS = 5;
 /** routes per assignment stream entry */
 const MAX_ROUTES = 2000;
 
@@ -124,6 +126,8 @@ export class Scan {
   /** events whose processing a worker died in, and how many times */
   private readonly suspects = new Map<number, number>();
   private orphans: Orphan[] = [];
+  /** identity lists by the engine's name lists; renewed when a worker's instance changes */
+  private identityLists = new WeakMap<readonly string[], readonly string[]>();
   private readonly forwarded = new Map<string, { events: number; bytes: number }>();
   private readonly pendingRoutes: EventRoute[] = [];
   /** per stream, its entries so far (the slot of its next frame); a copy at every MAX_ROUTES-th pending route */
@@ -135,6 +139,7 @@ export class Scan {
   private readonly entries: { id: string; maxEvent: number }[] = [];
   private lastTrim = 0;
   private lastCheckpoint = 0;
+  private lastPublish = 0;
   /** the report cursor of the last checkpoint written: older reports can go */
   private checkpointedCursor = '0';
   private lastReportId = '0';
@@ -250,7 +255,8 @@ export class Scan {
 
   /** one round: read reports, admit, assign as far as credit allows, finish when done */
   private async step(): Promise<void> {
-    const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs: 50, count: 2000 });
+    const blockMs = this.pendingRoutes.length || this.pendingCompleted.length ? PUBLISH_EVERY_MS : 50;
+    const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs, count: 2000 });
     for (const { id, fields } of entries) {
       this.lastReportId = id;
       this.handle(id, fields[1]);
@@ -266,7 +272,8 @@ export class Scan {
     this.updateMembers(now);
     if (!this.sized && now - this.startedAt > 1000) this.sizeCredit();
     for (const assignment of this.assigner.assign()) this.assigned(assignment);
-    await this.publish(now - this.lastCheckpoint > CHECKPOINT_EVERY_MS);
+    const checkpoint = now - this.lastCheckpoint > CHECKPOINT_EVERY_MS;
+    if (checkpoint || this.publishDue(now)) await this.publish(checkpoint);
     await this.checkGrace(now);
     if (this.finishSent) return;
     if (this.assigner.completedEvents >= this.sequence.totalEvents) await this.finish();
@@ -399,7 +406,10 @@ export class Scan {
         if (!member.fencing) this.partEnded(`worker:${w.name}`, member.instance, 'restarted');
         continue;
       }
-      if (!member) this.members.set(w.name, { instance: w.service_uuid });
+      if (!member) {
+        this.members.set(w.name, { instance: w.service_uuid });
+        this.identityLists = new WeakMap();
+      }
       joining.push({ name: w.name, tags: w.tags ?? ['generic'] });
     }
     this.assigner.registerWorkers(joining);
@@ -437,10 +447,12 @@ export class Scan {
     if (kind === 'worker') {
       const member = this.members.get(name);
       if (member?.instance !== instance || member.fencing) return;
-      // its last beat said which event it was in; failing that, its oldest unfinished event is the likeliest
-      const during = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : this.assigner.oldestOutstanding(name);
-      if (during !== undefined) this.suspects.set(during, (this.suspects.get(during) ?? 0) + 1);
-      logger.error(`worker ${name} ${how} during scan ${this.id}${during === undefined ? '' : ` while processing event ${during}`}; `
+      // its last beat said which event it was in; failing that, its oldest unfinished event is the
+      // likeliest. A worker that stopped cleanly (left) blames nothing
+      const known = processing !== undefined && this.assigner.isOutstanding(name, processing) ? processing : undefined;
+      const suspect = how === 'left' ? undefined : known ?? this.assigner.oldestOutstanding(name);
+      if (suspect !== undefined) this.suspects.set(suspect, (this.suspects.get(suspect) ?? 0) + 1);
+      logger.error(`worker ${name} ${how} during scan ${this.id}${known === undefined ? '' : ` while processing event ${known}`}; `
         + `its unfinished events (${this.assigner.outstanding(name)}) go to other workers`);
       member.fencing = { since: Date.now() };
       this.assigner.suspend(name);
@@ -469,6 +481,7 @@ export class Scan {
     const member = this.members.get(name);
     if (!member?.fencing || `${name}/${member.instance}` !== sender) return;
     this.members.delete(name);
+    this.identityLists = new WeakMap();
     for (const awaiting of this.awaitingReduce.values()) for (const [event, worker] of awaiting) if (worker === name) awaiting.delete(event);
     const outcome = { moved: 0, waiting: 0, lost: 0 };
     for (const event of this.assigner.takeOutstanding(name)) {
@@ -563,6 +576,20 @@ export class Scan {
   }
 
   /**
+   * Whether what is pending should go out now. Assignments run ahead of the detector by the credit,
+   * so they may wait a few milliseconds and go out together (each report of 64 completions used to
+   * cost an entry and a Redis transaction); reassignments, and a worker running short of work, not.
+   */
+  private publishDue(now: number): boolean {
+    if (this.pendingReassigned.length) return true;
+    if (!this.pendingRoutes.length && !this.pendingCompleted.length) return false;
+    if (now - this.lastPublish >= PUBLISH_EVERY_MS) return true;
+    const low = this.assigner.credit / 4;
+    for (const [name, member] of this.members) if (!member.fencing && this.assigner.outstanding(name) < low) return true;
+    return false;
+  }
+
+  /**
    * New routes, reassignments and completions, in one entry of the assignment stream, with the report
    * cursor they reflect; with `checkpoint`, the counts too, in the same transaction.
    */
@@ -572,8 +599,12 @@ export class Scan {
     const reassigned = this.pendingReassigned.splice(0);
     const completed = this.pendingCompleted;
     this.pendingCompleted = [];
-    const withIdentities = (streams: StreamRoutes): StreamRoutes =>
-      Object.fromEntries(Object.entries(streams).map(([s, workers]) => [s, workers.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`)]));
+    const withIdentities = (streams: StreamRoutes): StreamRoutes => {
+      const routed: Record<string, readonly string[]> = {};
+      for (const stream in streams) routed[stream] = this.identitiesOf(streams[stream]);
+      return routed;
+    };
+    this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
     const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
@@ -600,6 +631,19 @@ export class Scan {
     const results = await pipeline.exec();
     if (checkpoint) this.checkpointedCursor = cursor;
     results?.slice(0, entries.length).forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
+  }
+
+  /**
+   * The data-plane identities (`name/instance`) of a list of worker names, one array per list the
+   * engine hands out (it reuses its frozen lists), so that routes of consecutive events share them
+   */
+  private identitiesOf(names: readonly string[]): readonly string[] {
+    let identities = this.identityLists.get(names);
+    if (!identities) {
+      identities = Object.freeze(names.map((w) => `${w}/${this.members.get(w)?.instance ?? 'gone'}`));
+      this.identityLists.set(names, identities);
+    }
+    return identities;
   }
 
   private checkpoint(): ScanCheckpoint {

@@ -15,8 +15,8 @@ export interface TangoFailure {
 }
 
 /**
- * A refused read, write or command. `status` is the HTTP answer: 400 for Tango failures (the spec's
- * rule), 404 for an unknown device, attribute or command.
+ * A refused read, write or command. `status` is the HTTP answer: 400 for Tango failures and for an
+ * unknown device, attribute or command (the spec's rule), 416 for a range that cannot be satisfied.
  */
 export class TangoError extends HttpError {
   constructor(readonly reason: string, description: string, readonly origin: string, status = 400) {

@@ -1,12 +1,13 @@
 /**
  * The device's State: FAULT when a component the pipeline needs is missing, vanished during the
- * scan, or reported errors since the scan began; RUNNING while a scan is unfinished; INIT while an
- * expected component is still starting; ON otherwise. Each reason becomes one line of Status.
+ * scan, or reported errors since the scan began; RUNNING while a scan is unfinished; ALARM when the
+ * scan ended with frames missing or unusable (a stream that ended early, bad messages); INIT while
+ * an expected component is still starting; ON otherwise. Each reason becomes one line of Status.
  */
 import { ensembleEntries, type ComponentEntry } from '../../core/registry.js';
 import type { Controller } from '../controller.js';
 
-export type PipelineState = 'ON' | 'RUNNING' | 'FAULT' | 'INIT';
+export type PipelineState = 'ON' | 'RUNNING' | 'FAULT' | 'INIT' | 'ALARM';
 
 /** the components a pipeline is meant to have; `dranspose run` knows them from its configuration */
 export interface ExpectedComponents {
@@ -127,7 +128,13 @@ export class PipelineHealth {
       if (failed) faults.push(`first failed event ${failed.event} (${failed.component}): ${failed.reason}`);
     }
     if (faults.length) return { state: 'FAULT', problems: [...faults, ...starting] };
-    if (scan && !this.controller.progress().finished) return { state: 'RUNNING', problems: starting };
+    const progress = this.controller.progress();
+    if (scan && !progress.finished) return { state: 'RUNNING', problems: starting };
+    // a scan that ended with frames missing or unusable: the pipeline is fine, the scan's data is not whole
+    if (scan && progress.outcome === 'complete_with_errors') {
+      const what = [[progress.missing_frames, 'missing frames'], [progress.bad_frames, 'bad frames']].filter(([n]) => Number(n) > 0).map(([n, w]) => `${n} ${w}`);
+      return { state: 'ALARM', problems: [`the scan ended with errors: ${what.join(', ') || 'see /api/v1/status'}`, ...starting] };
+    }
     return { state: starting.length ? 'INIT' : 'ON', problems: starting };
   }
 }

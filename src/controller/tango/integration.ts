@@ -1,7 +1,9 @@
 /**
  * The Tango device of a `dranspose run` pipeline: the REST device model mounted on the controller,
- * the components the configuration promises (for FAULT when one is missing), and the PyTango
- * bridge started as a supervised child in -nodb mode on `tango.host:tango.port`.
+ * the components the configuration promises (for FAULT when one is missing), the live results it
+ * serves (`tango.results`), and the PyTango bridge started as a supervised child on
+ * `tango.host:tango.port`: registered in the Tango database of TANGO_HOST and served from it when
+ * TANGO_HOST is set, else in -nodb mode.
  */
 import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
@@ -11,6 +13,7 @@ import { childSpecs, type ChildSpec } from '../supervisor.js';
 import type { ExpectedComponents } from './health.js';
 import { PipelineDevice } from './model.js';
 import { tangoRouter } from './rest.js';
+import { LiveResults } from './results.js';
 
 type TangoSection = NonNullable<PipelineConfig['tango']>;
 
@@ -27,12 +30,19 @@ function expectedComponents(config: PipelineConfig, workerCount?: number): Expec
   return { ingesters: named('ingester'), workers: named('worker', 'debug-worker'), reducer: true };
 }
 
-/** the bridge's command line: `-nodb` device on a fixed loopback-or-configured CORBA end point */
-function bridgeSpec(tango: TangoSection, controllerUrl: string, instance: string): ChildSpec {
+/**
+ * The bridge's command line on a fixed loopback-or-configured CORBA end point: registered in the
+ * database of `tangoHost` when there is one (cppTango 9.3's `-nodb` devices lose their change events
+ * after about 10 s), else a `-nodb` device.
+ */
+function bridgeSpec(tango: TangoSection, controllerUrl: string, instance: string, tangoHost = process.env.TANGO_HOST): ChildSpec {
+  const endPoint = ['-ORBendPoint', `giop:tcp:${tango.host}:${tango.port}`];
   return {
     name: 'tango-bridge',
     command: PYTHON,
-    args: [BRIDGE, '--controller-url', controllerUrl, instance, '-nodb', '-dlist', tango.device, '-ORBendPoint', `giop:tcp:${tango.host}:${tango.port}`],
+    args: tangoHost
+      ? [BRIDGE, '--controller-url', controllerUrl, '--register', tango.device, instance, ...endPoint]
+      : [BRIDGE, '--controller-url', controllerUrl, instance, '-nodb', '-dlist', tango.device, ...endPoint],
   };
 }
 
@@ -43,9 +53,11 @@ export class PipelineTango {
 
   /** for `startControllerServer({ routers })`: the device model needs the controller */
   readonly routers = (controller: Controller): Router[] => {
+    const { device, results } = this.config.tango;
     this.device = new PipelineDevice(controller, {
-      device: this.config.tango.device,
+      device,
       expected: () => expectedComponents(this.config, controller.workerScaler?.workerCount),
+      results: Object.keys(results).length ? new LiveResults(controller, results) : undefined,
     });
     return [tangoRouter(this.device)];
   };

@@ -30,6 +30,7 @@ function heartbeatThread(): void {
   const net = require('node:net');
   const tls = require('node:tls');
   const { redisUrl, key, field, instance, intervalMs, tick } = workerData;
+  const WATCH_MS = 10;
   const loopTick = new Float64Array(tick);
   const processing = new Int32Array(workerData.processing);
   const url = new URL(redisUrl);
@@ -81,24 +82,23 @@ function heartbeatThread(): void {
 
   const timer = setInterval(beat, intervalMs);
   connect();
-  // a new event in user code beats at once (woken by the main thread, at most every few ms): a worker
-  // that dies on an event then says which
-  const watchProcessing = (): void => {
-    // Node 20 has Atomics.waitAsync; the ES2022 lib this project compiles against does not declare it
-    const waiting = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> } })
-      .waitAsync(processing, 0, processing[0]);
-    if (!waiting.async) { setImmediate(watchProcessing); return; }
-    waiting.value.then(() => {
-      if (stopping) return;
-      if (processing[0] >= 0) beat();
-      watchProcessing();
-    });
-  };
-  watchProcessing();
+  // an event that stays in user code for a while is announced at once, not at the next beat: a
+  // worker that dies on it then says which (the main thread only writes the number)
+  let seen = -1;
+  let announced = -1;
+  const watch = setInterval(() => {
+    const event = processing[0];
+    if (event >= 0 && event === seen && event !== announced) {
+      announced = event;
+      beat();
+    }
+    seen = event;
+  }, WATCH_MS);
   parentPort.on('message', (message: { type: string }) => {
     if (message.type !== 'stop') return;
     stopping = true;
     clearInterval(timer);
+    clearInterval(watch);
     const done = () => { socket?.destroy(); parentPort.close(); };
     // a clean stop says so at once, instead of letting the controller wait for silence
     if (socket && connected) socket.write(resp('HDEL', key, field), done);
@@ -107,14 +107,10 @@ function heartbeatThread(): void {
   });
 }
 
-/** a busy worker wakes its heartbeat thread at most this often (a wake-up per event would cost a core) */
-const NOTIFY_EVERY_MS = 5;
-
 export class Heartbeat {
   private readonly thread: Worker;
   private readonly tick = new Float64Array(new SharedArrayBuffer(8));
   private readonly processingEvent = new Int32Array(new SharedArrayBuffer(4));
-  private lastNotified = 0;
   private readonly ticker: NodeJS.Timeout;
   private readonly exited: Promise<void>;
 
@@ -134,14 +130,9 @@ export class Heartbeat {
     this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
   }
 
-  /** the event user code works on now (-1: none); it goes out with every beat, and a new one at once */
+  /** the event user code works on now (-1: none); it goes out with every beat, and at once when it stays long */
   set processing(event: number) {
     this.processingEvent[0] = event;
-    if (event < 0) return;
-    const now = performance.now();
-    if (now - this.lastNotified < NOTIFY_EVERY_MS) return;
-    this.lastNotified = now;
-    Atomics.notify(this.processingEvent, 0);
   }
 
   /** stops beating and removes the field, so the controller sees a clean leave at once */

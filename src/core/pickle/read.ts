@@ -1,11 +1,15 @@
 /**
  * A safe unpickler for the pickles upstream devices send (Contrast, Xspress3 metadata, LeCroy timestamps;
- * protocols.md §1.4): protocols 2–5, no arbitrary globals, only an allow-list of builtins, OrderedDict and numpy.
+ * protocols.md §1.4): protocols 2–5. Nothing named by a pickle is ever imported or called: an allow-list of
+ * builtins, OrderedDict and numpy is rebuilt here, and any other class becomes an opaque PickledObject (its
+ * module, name, arguments and state), so that a record holding one (Contrast's writing detectors put h5py
+ * ExternalLinks in theirs) keeps everything else.
  *
  * Python → JavaScript: dict/OrderedDict → plain object (insertion order, keys as strings), list/tuple → array,
  * set/frozenset → Set, int → number (bigint beyond 2^53), float → number, str → string, bytes/bytearray → Buffer,
  * None → null, numpy array → NDArray (C order, native byte order), numpy scalar → number/bigint/boolean,
- * numpy dtype → PickledDtype. Bytes and little-endian C-order array data are views of the input, not copies.
+ * numpy dtype → PickledDtype, an instance of another class → PickledObject, another class or function itself →
+ * PickledClass. Bytes and little-endian C-order array data are views of the input, not copies.
  */
 import { checkByteLength, isShape, itemSize, viewAs, type DType, type NDArray, type TypedArray } from '../ndarray.js';
 import { dtypeFromNumpyCode } from '../numpy-dtype.js';
@@ -13,6 +17,17 @@ import { dtypeFromNumpyCode } from '../numpy-dtype.js';
 /** A numpy dtype object as it appears in a pickle; byte order is settled by BUILD after construction. */
 export class PickledDtype {
   constructor(public name: DType, public bigEndian: boolean) {}
+}
+
+/** A class or function the pickle names that is not rebuilt here: only its name is kept. */
+export class PickledClass {
+  constructor(readonly module: string, readonly name: string) {}
+}
+
+/** An object of a PickledClass, never constructed: the arguments of its constructor and the state BUILD gave it. */
+export class PickledObject {
+  state?: unknown;
+  constructor(readonly module: string, readonly name: string, readonly args: unknown[]) {}
 }
 
 export function loadPickle(buf: Uint8Array): unknown {
@@ -307,14 +322,16 @@ class Unpickler {
 
   // ---- globals, REDUCE, NEWOBJ, BUILD ----
 
-  private resolveGlobal(module: unknown, name: unknown): PyGlobal {
+  private resolveGlobal(module: unknown, name: unknown): PyGlobal | PickledClass {
     if (typeof module !== 'string' || typeof name !== 'string') throw this.error('module and name must be strings');
-    const found = ALLOWED_GLOBALS.get(`${module}.${name}`);
-    if (!found) throw this.error(`global ${module}.${name} is not on the allow-list`);
-    return found;
+    return ALLOWED_GLOBALS.get(`${module}.${name}`) ?? new PickledClass(module, name);
   }
 
   private call(callable: unknown, args: unknown, asNewobj: boolean): unknown {
+    if (callable instanceof PickledClass) {
+      if (!Array.isArray(args)) throw this.error(`arguments of ${describe(callable)} are ${describe(args)}, not a tuple`);
+      return new PickledObject(callable.module, callable.name, args);
+    }
     if (!(callable instanceof PyGlobal)) throw this.error(`${describe(callable)} is not callable`);
     if (!Array.isArray(args)) throw this.error(`arguments of ${callable.qualname} are ${describe(args)}, not a tuple`);
     if (asNewobj && !callable.newobj) throw this.error(`NEWOBJ of ${callable.qualname} is not allowed`);
@@ -329,6 +346,8 @@ class Unpickler {
   private build(target: unknown, state: unknown): void {
     if (target instanceof PickledDtype) {
       buildDtype(target, state);
+    } else if (target instanceof PickledObject) {
+      target.state = state;
     } else if (typeof target === 'object' && target !== null && this.unbuiltArrays.has(target)) {
       Object.assign(target, arrayFromState(state));
       this.unbuiltArrays.delete(target);
@@ -546,6 +565,7 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
   if (value instanceof PyGlobal) return value.qualname;
+  if (value instanceof PickledClass) return `${value.module}.${value.name}`;
   if (Array.isArray(value)) return `a tuple/list of ${value.length}`;
   return `a ${value.constructor?.name ?? 'object'}`;
 }

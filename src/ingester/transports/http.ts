@@ -20,6 +20,7 @@ import { AsyncQueue } from '../../core/async-queue.js';
 import { readRequestBody } from '../../core/http/body.js';
 import { HttpError } from '../../core/http/errors.js';
 import { parseHostPort } from './address.js';
+import { parsePythonJson } from '../../protocols/python-json.js';
 
 export const HTTP_UPSTREAM_PATHS = ['/v1/data_desc', '/v1/record_data', '/v1/custom_data', '/v1/record_end'] as const;
 const PATHS = new Set<string>(HTTP_UPSTREAM_PATHS);
@@ -34,9 +35,10 @@ export function parseHttpUrl(url: string): { host: string; port: number } {
   return parseHostPort(url, 'http', 'HTTP');
 }
 
+/** JSON as Python writes it, NaN and the infinities included */
 function isJson(body: Buffer): boolean {
   try {
-    JSON.parse(body.toString('utf8'));
+    parsePythonJson(body.toString('utf8'));
     return true;
   } catch {
     return false;

@@ -34,6 +34,8 @@ export interface ContrastMeshOptions {
   heartbeatEvery?: number;
   /** end with status `interrupted` after this many points */
   interruptAfter?: number;
+  /** the mesh command line by default; null (None) for a scan run from a script or a GUI, as Contrast sends it */
+  description?: string | null;
 }
 
 /** Contrast's mesh: `np.linspace` per axis, the last axis moving fastest. */
@@ -74,7 +76,7 @@ export function* contrastMesh(options: ContrastMeshOptions): Generator<Buffer[]>
     scannr: BigInt(options.scannr ?? 1),
     path: options.path ?? '/tmp/contrast',
     snapshot: options.snapshot ?? Object.fromEntries(options.axes.map((a) => [a.motor, a.start])),
-    description: meshDescription(options),
+    description: options.description === undefined ? meshDescription(options) : options.description,
   };
   // Contrast's key order: scannr, status, path, snapshot, description
   const summary = (status: string) => [encodePickle2({ scannr: scan.scannr, status, path: scan.path, snapshot: scan.snapshot, description: scan.description })];

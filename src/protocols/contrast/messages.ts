@@ -8,12 +8,17 @@ import { checkFrameCount, loadPickleFrame, validate } from '../json-frame.js';
 
 export const CONTRAST_TYP = 'contrast';
 
+/**
+ * All optional, and None where Contrast leaves them unset: `description` is the macro's command line
+ * only for scans typed at its IPython prompt (`_command = None  # updated if run via macro` in
+ * contrast/scans/Scan.py), so scans run from a script or a GUI send None.
+ */
 const scanFields = {
-  path: z.string(),
-  scannr: z.int(),
-  description: z.string(),
+  path: z.string().nullish(),
+  scannr: z.int().nullish(),
+  description: z.string().nullish(),
   /** motor name → position at the start or end of the scan */
-  snapshot: z.record(z.string(), z.unknown()).optional(),
+  snapshot: z.record(z.string(), z.unknown()).nullish(),
 };
 
 export const contrastStartedSchema = z.looseObject({ status: z.literal('started'), ...scanFields });

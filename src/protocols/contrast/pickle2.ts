@@ -7,9 +7,12 @@
  * JavaScript → Python: number → float (always: Contrast positions are floats, even integral ones),
  * bigint → int, string → str, boolean → bool, null → None, array → list, plain object → dict,
  * Map → collections.OrderedDict, NDArray → numpy.ndarray (numpy's own reduce recipe, with the
- * data as `_codecs.encode(latin-1 text)` as protocol 2 has no bytes opcode).
+ * data as `_codecs.encode(latin-1 text)` as protocol 2 has no bytes opcode), PickledObject → an
+ * instance of its class made by `copyreg.__newobj__` and given its state, as CPython writes a plain
+ * Python object (h5py's ExternalLink in the records of Contrast's writing detectors).
  */
 import { isNDArray, type NDArray } from '../../core/ndarray.js';
+import { PickledObject } from '../../core/pickle/read.js';
 import { numpyDtype } from '../../core/numpy-dtype.js';
 
 const OP = {
@@ -17,7 +20,7 @@ const OP = {
   NONE: 0x4e, NEWTRUE: 0x88, NEWFALSE: 0x89, BININT1: 0x4b, BININT2: 0x4d, BININT: 0x4a, LONG1: 0x8a, LONG4: 0x8b,
   BINFLOAT: 0x47, BINUNICODE: 0x58, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, TUPLE: 0x74,
   EMPTY_LIST: 0x5d, APPEND: 0x61, APPENDS: 0x65, EMPTY_DICT: 0x7d, SETITEM: 0x73, SETITEMS: 0x75,
-  GLOBAL: 0x63, REDUCE: 0x52, BUILD: 0x62,
+  GLOBAL: 0x63, REDUCE: 0x52, BUILD: 0x62, NEWOBJ: 0x81,
 } as const;
 
 /** CPython's pickler puts at most this many items under one MARK */
@@ -88,6 +91,7 @@ class Pickler2 {
     }
     if (this.recalled(value)) return;
     if (isNDArray(value)) return this.ndarray(value);
+    if (value instanceof PickledObject) return this.object(value);
     if (value instanceof Map) return this.orderedDict(value);
     if (Array.isArray(value)) return this.list(value);
     const proto: unknown = Object.getPrototypeOf(value);
@@ -183,6 +187,17 @@ class Pickler2 {
     this.bytes([OP.REDUCE]);
     this.put(map);
     this.setItems(entries);
+  }
+
+  /** `cls.__reduce_ex__(2)` of a plain object: NEWOBJ of the class with its arguments, then BUILD with the state */
+  private object(object: PickledObject): void {
+    this.global(object.module, object.name);
+    this.tuple(object.args.map((arg) => () => this.save(arg)));
+    this.bytes([OP.NEWOBJ]);
+    this.put(object);
+    if (object.state === undefined) return;
+    this.save(object.state);
+    this.bytes([OP.BUILD]);
   }
 
   private list(items: unknown[]): void {

@@ -62,6 +62,18 @@ export const isArmLine = (line: Buffer): boolean => line.subarray(0, ARM.length)
 export const isEndLine = (line: Buffer): boolean => line.subarray(0, END.length).equals(END);
 export const isBlankLine = (line: Buffer): boolean => line.toString('latin1').trim() === '';
 
+/** PandA text (a header block, or lines as a capture port sends them) as the lines a TCP upstream reads, each with its `\n` */
+export function pandaLines(text: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf(0x0a, start);
+    const stop = end === -1 ? text.length : end + 1;
+    lines.push(text.subarray(start, stop));
+    start = stop;
+  }
+  return lines;
+}
+
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$/;
 const FIELD_EXTRAS = /scale:\s*(\S+)\s+offset:\s*(\S+)\s+units:\s*(.*)$/;
 

@@ -1,8 +1,10 @@
 /**
  * A fake Sardana step scan as its JSON recorder POSTs it (the Door RecordData shapes of tango.md
  * §4): `[path, body]` messages for data_desc, one record_data per point, a custom_data and
- * record_end. Post them with `postHttpMessages`.
+ * record_end. Post them with `postHttpMessages`. Bodies are JSON as Python writes it: NaN for a
+ * counter not read yet (timescan, ascanct, meshct), as Sardana sends it.
  */
+import { stringifyPythonJson } from '../python-json.js';
 
 export interface SardanaScanOptions {
   /** scan points (ascan intervals + 1) */
@@ -14,14 +16,17 @@ export interface SardanaScanOptions {
   /** integration time, s (default 0.1) */
   integration?: number;
   serialno?: number;
-  scandir?: string;
+  /** null: a session without ScanDir */
+  scandir?: string | null;
+  /** values that replace the emulated ones in point `n`, e.g. NaN for a counter not read yet */
+  overrides?: (n: number) => Record<string, number>;
   /** counter channels (default ct01…ct04 of the demo pool) */
   counters?: string[];
 }
 
 const DEFAULT_COUNTERS = [1, 2, 3, 4].map((i) => `tango://sardana-host:10000/expchan/ctctrl01/${i}`);
 
-const post = (path: string, body: unknown): Buffer[] => [Buffer.from(path), Buffer.from(JSON.stringify(body))];
+const post = (path: string, body: unknown): Buffer[] => [Buffer.from(path), Buffer.from(stringifyPythonJson(body))];
 
 /** the motor position and counter values of point `n` */
 export function emulatedSardanaPoint(options: SardanaScanOptions, n: number): Record<string, number> {
@@ -42,7 +47,7 @@ export function sardanaScanPosts(options: SardanaScanOptions): Buffer[][] {
   const serialno = options.serialno ?? 1;
   const start = Date.now() / 1000;
   const messages = [post('/v1/data_desc', {
-    serialno, scandir: options.scandir ?? '/tmp/sardana', title: `ascan ${motor} ${options.from ?? 0} ${options.to ?? 10} ${options.points - 1} ${integration}`,
+    serialno, scandir: options.scandir === undefined ? '/tmp/sardana' : options.scandir, title: `ascan ${motor} ${options.from ?? 0} ${options.to ?? 10} ${options.points - 1} ${integration}`,
     column_desc: [
       { name: 'point_nb', label: '#Pt No', dtype: 'int64', shape: [] },
       { name: motor, label: motor, dtype: 'float64', shape: [] },
@@ -53,7 +58,9 @@ export function sardanaScanPosts(options: SardanaScanOptions): Buffer[][] {
     starttime: new Date(start * 1000).toString(), counters, scanfile: ['stream.daq', `scan_${serialno}.h5`],
   })];
   for (let n = 0; n < options.points; n++) {
-    messages.push(post('/v1/record_data', { point_nb: n, ...emulatedSardanaPoint(options, n), timestamp: (n + 1) * integration * 1.2 }));
+    messages.push(post('/v1/record_data', {
+      point_nb: n, ...emulatedSardanaPoint(options, n), ...options.overrides?.(n), timestamp: (n + 1) * integration * 1.2,
+    }));
   }
   messages.push(post('/v1/custom_data', { note: 'custom data is not forwarded' }));
   messages.push(post('/v1/record_end', { endtime: new Date((start + options.points * integration * 1.2) * 1000).toString(), deadtime: 0.02 }));

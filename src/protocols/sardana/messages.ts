@@ -2,11 +2,13 @@
  * Sardana scan packets (protocols.md §2.9, tango.md §4): Sardana's JSON recorder POSTs the `data`
  * of each Door RecordData packet to the ingester — `/v1/data_desc` (scan start), `/v1/record_data`
  * (one point), `/v1/custom_data` (ignored), `/v1/record_end`. The ingester forwards each packet as
- * one frame of compact JSON with `type` first (DataDescription, RecordData or RecordEnd), the
- * body's keys after it.
+ * one frame of JSON with `type` first (DataDescription, RecordData or RecordEnd), the body's
+ * keys after it as Sardana wrote them: Python's `json` writes NaN, Infinity and -Infinity, and they
+ * stay in the frame, so that workers read them as numbers.
  */
 import { z } from 'zod';
 import { checkFrameCount, parseJsonFrame, readJsonFrame, validate } from '../json-frame.js';
+import { parsePythonJson } from '../python-json.js';
 
 export const SARDANA_TYP = 'sardana';
 
@@ -17,7 +19,8 @@ export class SardanaError extends Error {
 export const sardanaDataDescriptionSchema = z.looseObject({
   type: z.literal('DataDescription'),
   serialno: z.int(),
-  scandir: z.string(),
+  /** None in a session without a ScanDir */
+  scandir: z.string().nullable(),
   title: z.string(),
 });
 
@@ -55,20 +58,30 @@ export function readSardanaPost(message: readonly Buffer[]): Buffer | undefined 
   const path = message[0].toString();
   const type = SARDANA_PATHS[path];
   if (type === undefined) throw new SardanaError(`Sardana POST to unknown path ${JSON.stringify(path)}`);
-  const body = parseJsonFrame(message[1], `Sardana ${path} body`, SardanaError);
+  const body = parseJsonFrame(message[1], `Sardana ${path} body`, SardanaError, parsePythonJson);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new SardanaError(`Sardana ${path} body is ${Array.isArray(body) ? 'an array' : JSON.stringify(body)}, expected a JSON object`);
   }
   if (type === null) return undefined;
   const given = (body as { type?: unknown }).type;
   if (given !== undefined && given !== type) throw new SardanaError(`Sardana ${path} body has type ${JSON.stringify(given)}, expected ${type}`);
-  const packet = { type, ...body };
-  validate(sardanaPacketSchema, packet, `Sardana ${path} body`, SardanaError);
-  return Buffer.from(JSON.stringify(packet));
+  validate(sardanaPacketSchema, { type, ...body }, `Sardana ${path} body`, SardanaError);
+  return given === undefined ? withType(type, message[1]) : message[1];
+}
+
+/**
+ * The body's text with `"type"` as its first key, the rest as Sardana wrote it: re-serialising
+ * would turn NaN into null.
+ */
+function withType(type: string, body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  const open = text.indexOf('{');
+  const rest = text.slice(open + 1);
+  return Buffer.from(`{"type":${JSON.stringify(type)}${/^\s*\}/.test(rest) ? '' : ','}${rest}`);
 }
 
 /** Reads a forwarded packet. */
 export function readSardanaPacket(frames: readonly Buffer[]): SardanaPacket {
   checkFrameCount(frames, 1, 'Sardana packet', SardanaError);
-  return readJsonFrame(frames[0], sardanaPacketSchema, 'Sardana packet', SardanaError);
+  return readJsonFrame(frames[0], sardanaPacketSchema, 'Sardana packet', SardanaError, parsePythonJson);
 }

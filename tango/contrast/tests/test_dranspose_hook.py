@@ -2,11 +2,14 @@
 
 Run: /usr/bin/python3 -m unittest discover -s tango/contrast/tests  (test/contrast-hook.test.ts does)."""
 import contextlib
+import http.server
 import io
+import json
 import os
 import pickle
 import socket
 import sys
+import threading
 import unittest
 
 import numpy as np
@@ -15,10 +18,10 @@ import zmq
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, 'standin'), os.path.dirname(HERE)]
 
-from contrast.detectors import CounterDetector, Detector, LinkDetector  # noqa: E402
+from contrast.detectors import CounterDetector, Detector, DummyWritingDetector, LinkDetector, PandaBox  # noqa: E402
 from contrast.recorders import StreamRecorder  # noqa: E402
 from contrast.scans import FlyScan, LoopScan, Mesh, SoftwareScan  # noqa: E402
-from dranspose_hook import describe_scan, detector_frames, install, n_positions, scan_description  # noqa: E402
+from dranspose_hook import announce, describe_scan, detector_frames, install, n_positions, scan_description  # noqa: E402
 
 
 def free_port():
@@ -72,17 +75,30 @@ class Description(unittest.TestCase):
 
 class Scans(WithDetectors):
     def test_frames_per_position_of_detectors(self):
-        self.assertEqual(detector_frames(self.eiger), 1)
+        self.assertEqual(detector_frames(self.eiger, flyscan=True), 1)
         self.eiger.hw_trig, self.eiger.hw_trig_n = True, 5
-        self.assertEqual(detector_frames(self.eiger), 5)
+        self.assertEqual(detector_frames(self.eiger, flyscan=True), 5)
+        # a step scan arms it for one trigger whatever a fly scan left behind
+        self.assertEqual(detector_frames(self.eiger, flyscan=False), 1)
         self.i0.burst_n = 3
         self.assertEqual(detector_frames(self.i0), 3)
+        # the PandABox records hw_trig_n * burst_n rows, in step scans too (Contrast leaves its hw_trig_n alone)
+        panda = PandaBox('panda')
+        panda.hw_trig, panda.hw_trig_n, panda.burst_n = True, 1, 6
+        self.assertEqual((detector_frames(panda, flyscan=True), detector_frames(panda, flyscan=False)), (6, 6))
+        panda.hw_trig_n = 2
+        self.assertEqual(detector_frames(panda, flyscan=True), 12)
+        panda.hw_trig = False
+        self.assertEqual(detector_frames(panda, flyscan=True), 6)
 
     def test_positions_known_or_counted(self):
         mesh = Mesh('sx', 0, 1, 2, 'sy', 0, 1, 1, 0.1)
         self.assertIsInstance(mesh.n_positions, np.integer)
         self.assertEqual((n_positions(mesh), type(n_positions(mesh))), (6, int))
         self.assertEqual(n_positions(LoopScan(3, 0.1)), 4)
+        scan = LoopScan(2, 0.1)
+        scan.n_positions = None  # older Contrast: counted from the positions
+        self.assertEqual(n_positions(scan), 3)
 
     def test_describes_active_detectors_renamed_or_left_out(self):
         self.i0.active = False
@@ -95,7 +111,9 @@ class Scans(WithDetectors):
         seen = []
         SoftwareScan._before_scan = lambda scan: seen.append(describe_scan(scan))
         subscriber = self.subscribed_recorder()
-        FlyScan('sx', 0, 1, 3, 'sy', 0, 1, 2, 0.1).run()
+        scan = FlyScan('sx', 0, 1, 3, 'sy', 0, 1, 2, 0.1)
+        scan._command = 'flyscan sx 0 1 3 sy 0 1 2 0.1'  # typed at the prompt
+        scan.run()
         self.assertEqual(seen, [{
             'kind': 'fly', 'lines': 3, 'frames_per_line': 4,
             'stream_options': {'i0': {'frames_per_point': 1}, 'contrast': {'frames_per_point': 1}},
@@ -106,10 +124,75 @@ class Scans(WithDetectors):
         self.assertEqual((started['status'], finished['status']), ('started', 'finished'))
         self.assertEqual(started['description'], 'flyscan sx 0 1 3 sy 0 1 2 0.1')
         self.assertEqual([type(line).__name__ for line in lines], ['OrderedDict'] * 3)
-        self.assertEqual([list(line) for line in lines], [['dt', 'eiger', 'i0', 'sy', 'status']] * 3)
+        self.assertEqual([list(line) for line in lines], [['sy', 'eiger', 'i0', 'dt', 'status']] * 3)
         self.assertEqual([(type(line['sy']), float(line['sy']), line['status']) for line in lines],
                          [(np.float64, 0.0, 'running'), (np.float64, 0.5, 'running'), (np.float64, 1.0, 'running')])
         self.assertEqual(lines[0]['eiger'], {'type': 'Link', 'filename': '/data/eiger.h5', 'path': '/entry/instrument/eiger/', 'universal': True})
+
+
+    def test_a_step_scan_after_a_fly_scan_is_a_step_scan(self):
+        """NpointFlyscan leaves hw_trig on and hw_trig_n at the line's frames; Contrast resets hw_trig_n only after _before_scan."""
+        panda = PandaBox('panda')
+        seen = []
+        SoftwareScan._before_scan = lambda scan: seen.append((describe_scan(scan), self.eiger.hw_trig, self.eiger.hw_trig_n))
+        self.subscribed_recorder()
+        FlyScan('sx', 0, 1, 4, 'sy', 0, 1, 1, 0.1).run()
+        Mesh('sx', 0, 1, 2, 0.1).run()
+        fly, step = seen
+        self.assertEqual(fly[0], {'kind': 'fly', 'lines': 2, 'frames_per_line': 5,
+                                  'stream_options': {'i0': {'frames_per_point': 1}, 'contrast': {'frames_per_point': 1}},
+                                  'streams': ['eiger', 'i0', 'panda', 'contrast'], 'skip_unavailable': True})
+        self.assertEqual(step, ({'kind': 'step', 'nb_points': 3, 'streams': ['eiger', 'i0', 'panda', 'contrast'], 'skip_unavailable': True}, True, 5))
+        self.assertEqual((self.eiger.hw_trig_n, panda.hw_trig, panda.burst_n), (1, False, 1))
+
+    def test_script_scans_describe_themselves_as_none_and_writing_detectors_send_external_links(self):
+        self.eiger.active, self.i0.active = False, False
+        DummyWritingDetector('writer', '/tmp')
+        subscriber = self.subscribed_recorder()
+        Mesh('sx', 0, 1, 1, 0.1).run()
+        started, first, second, finished = [pickle.loads(subscriber.recv()) for _ in range(4)]
+        self.assertEqual((started['description'], finished['description']), (None, None))
+        self.assertEqual(type(first['writer']).__name__, 'ExternalLink')
+        self.assertEqual((first['writer'].filename, second['writer'].filename), (
+            '/tmp/Dummy_scan_%03d_image_000.hdf5' % started['scannr'], '/tmp/Dummy_scan_%03d_image_001.hdf5' % started['scannr']))
+
+    def test_ctrl_c_ends_the_scan_with_interrupted(self):
+        subscriber = self.subscribed_recorder()
+        scan = Mesh('sx', 0, 1, 4, 0.1)
+        scan.interrupt_before = 2
+        scan.run()
+        messages = [pickle.loads(subscriber.recv()) for _ in range(4)]
+        self.assertEqual([m['status'] for m in messages], ['started', 'running', 'running', 'interrupted'])
+
+
+class Token(unittest.TestCase):
+    def test_announcements_carry_the_bearer_token(self):
+        received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append((self.path, self.headers.get('Authorization'), json.loads(self.rfile.read(int(self.headers['Content-Length'])))))
+                body = json.dumps('0123').encode()
+                self.send_response(200)
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        url = 'http://127.0.0.1:%d' % server.server_port
+        Detector._instances.clear()
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(announce(LoopScan(1, 0.1), url, token='s3cret'), '0123')
+            os.environ['DRANSPOSE_TOKEN'] = 'from-env'
+            self.addCleanup(os.environ.pop, 'DRANSPOSE_TOKEN')
+            announce(LoopScan(1, 0.1), url)
+        self.assertEqual([(path, auth) for path, auth, _ in received], [('/api/v1/scan', 'Bearer s3cret'), ('/api/v1/scan', 'Bearer from-env')])
 
 
 class Install(WithDetectors):
@@ -136,6 +219,7 @@ class Install(WithDetectors):
 
         install('http://127.0.0.1:%d' % free_port())
         scan = LoopScan(2, 0.1)
+        scan.n_positions = None  # counted from the positions, which fail
         scan._generate_positions, positions = broken_positions, scan._generate_positions
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):

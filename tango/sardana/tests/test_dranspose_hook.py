@@ -14,6 +14,7 @@ import dranspose_hook  # noqa: E402  (needs the paths above)
 from dranspose_hook import (  # noqa: E402
     channel_streams, enabled_channels, env_value, parent_scan_info, scan_description)
 from sardana.macroserver.macro import ScanMacro  # noqa: E402  (the stand-in)
+from scan_macros import scan_macro  # noqa: E402
 
 CONFIGURATION = json.dumps({
     'controllers': {
@@ -46,6 +47,33 @@ class ParentScan(unittest.TestCase):
                          {'name': 'fscan', 'nb_points': 4, 'integ_time': 0.5, 'nr_intervs': None})
         self.assertEqual(parent_scan_info(ScanMacro('meshct', nb_points=5, nr_intervs=(4, 2), integ_time=0.1))['nr_intervs'], [4, 2])
         self.assertEqual(parent_scan_info(ScanMacro('ct', integ_time='<<non-serializable: ndarray>>'))['integ_time'], None)
+
+
+class RealMacros(unittest.TestCase):
+    """Each scan macro, with the attributes its prepare() sets, gets its kind of description."""
+
+    def describe(self, kind, *args):
+        info = parent_scan_info(scan_macro(kind, *args))
+        return scan_description(info['name'], info['nb_points'], info['integ_time'], info['nr_intervs'], ['ct01'])
+
+    def test_step_scans_are_their_points(self):
+        for kind, args, points in [('ascan', (4, 0.1), 5), ('a2scan', (9, 0.1), 10), ('dscan', (2, 0.5), 3),
+                                   ('timescan', (9, 0.01), 10), ('ascanct', (99, 0.01), 100),
+                                   ('mesh', (5, 5, 0.1), 36), ('dmesh', (3, 1, 0.1), 8)]:
+            with self.subTest(kind):
+                self.assertEqual(self.describe(kind, *args), {
+                    'kind': 'step', 'nb_points': points, 'streams': ['ct01', 'sardana'], 'skip_unavailable': True})
+
+    def test_meshct_is_lines_of_frames(self):
+        self.assertEqual(self.describe('meshct', 5, 3, 0.1), {
+            'kind': 'fly', 'lines': 4, 'frames_per_line': 6, 'streams': ['ct01', 'sardana'], 'skip_unavailable': True})
+        # one line: its points
+        self.assertEqual(self.describe('meshct', 5, 0, 0.1)['kind'], 'step')
+
+    def test_numpy_attributes_become_plain_values(self):
+        info = parent_scan_info(scan_macro('mesh', 2, 1, 0.1))
+        self.assertEqual(info, {'name': 'mesh', 'nb_points': 6, 'integ_time': 0.1, 'nr_intervs': [2, 1]})
+        self.assertEqual([type(info['nb_points']), type(info['nr_intervs'][0])], [int, int])
 
 
 class Channels(unittest.TestCase):

@@ -1,10 +1,10 @@
 """Contrast's StreamRecorder on the wire: every message one frame, ``send_pyobj(message, protocol=2)``,
 heartbeats with Python's default protocol.
 
-Contrast binds a PUB socket. The stand-in binds an XPUB, the same on the wire for subscribers, so
-that it can see subscriptions: a PUB drops messages sent before a subscriber's connection is
-complete, and the pipeline's ingester connects only once the scan is announced. Where Contrast
-spends that time preparing detectors and reading motors, the stand-in waits for the subscriber."""
+Contrast binds a PUB socket and never waits: a message sent before a subscriber's connection is
+complete is lost. ``wait=True`` binds an XPUB instead, the same on the wire for subscribers, and holds
+the scan's first message until some subscriber is connected (for tests of pipelines whose ingester
+connects only once the scan is announced); ``wait=False`` is Contrast as it is."""
 import zmq
 
 _active = []
@@ -15,9 +15,11 @@ def active_recorders():
 
 
 class StreamRecorder:
-    def __init__(self, port):
-        self.socket = zmq.Context.instance().socket(zmq.XPUB)
-        self.socket.setsockopt(zmq.XPUB_VERBOSER, 1)  # every subscribe and unsubscribe, one per connection
+    def __init__(self, port, wait=True):
+        self.wait = wait
+        self.socket = zmq.Context.instance().socket(zmq.XPUB if wait else zmq.PUB)
+        if wait:
+            self.socket.setsockopt(zmq.XPUB_VERBOSER, 1)  # every subscribe and unsubscribe, one per connection
         self.socket.bind('tcp://127.0.0.1:%d' % port)
         self.subscribers = 0
         _active.append(self)
@@ -26,7 +28,9 @@ class StreamRecorder:
         self.subscribers += 1 if subscription[:1] == b'\x01' else -1
 
     def wait_for_subscriber(self, timeout_ms=30_000):
-        """Returns once some subscriber is connected."""
+        """Returns once some subscriber is connected (at once for a plain PUB, as Contrast)."""
+        if not self.wait:
+            return
         while self.socket.poll(0):
             self._count(self.socket.recv())
         while self.subscribers < 1:

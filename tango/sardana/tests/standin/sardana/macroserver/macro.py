@@ -35,8 +35,9 @@ class Macro:
 
 
 class ScanMacro:
-    """A parent scan: the attributes Sardana's scan macros carry (``_name``, ``nb_points``, …)."""
+    """A parent scan: ``_name`` (the macro's name, set by the MacroServer) and the attributes Sardana's
+    scan macros set (``nb_points``, ``name``, …)."""
 
-    def __init__(self, name, **attributes):
-        self._name = name
+    def __init__(self, macro_name, **attributes):
+        self._name = macro_name
         self.__dict__.update(attributes)

@@ -1,0 +1,92 @@
+/**
+ * Scan semantics in the in-process tier: a controller, ingesters, workers and a reducer as objects
+ * in this process, on the real Redis and real zmq sockets.
+ */
+import { expect } from 'chai';
+import { TriggerSequence } from '../src/core/mapping/index.js';
+import { EchoReducer, EchoWorker } from './payloads/echo.js';
+import { InProcessPipeline } from './helpers/in-process.js';
+import { completeScan, scanEndedWith, waitFor } from './helpers/pipeline.js';
+import { StinsSource } from './helpers/stins-source.js';
+
+describe('scans in one process', function () {
+  this.timeout(60_000);
+  let pipeline: InProcessPipeline | undefined;
+  const sources: StinsSource[] = [];
+
+  afterEach(async () => {
+    await pipeline?.stop();
+    pipeline = undefined;
+    for (const s of sources.splice(0)) s.close();
+  });
+
+  async function start(streams: string[], workers: { name: string; tags?: string[] }[], graceMs?: number): Promise<Record<string, StinsSource>> {
+    const bound: Record<string, StinsSource> = {};
+    for (const stream of streams) sources.push(bound[stream] = await StinsSource.bind());
+    pipeline = await InProcessPipeline.start({
+      ingesters: streams.map((stream) => ({ name: `${stream}-ingester`, streams: [{ name: stream, protocol: 'stins', upstream: bound[stream].endpoint }] })),
+      workers: workers.map((w) => ({ ...w, workerClass: EchoWorker })),
+      reducerClass: EchoReducer,
+      graceMs,
+    });
+    return bound;
+  }
+
+  const events = () => (pipeline!.parts.reducer.publish as EchoReducer['publish']).events;
+
+  it('runs a uniform scan: every image reduced once, start and end on both workers', async () => {
+    const { det } = await start(['det'], [{ name: 'w1' }, { name: 'w2' }]);
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['det'], 50));
+    await det.play({ frames: 50, shape: [4, 4] });
+    expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(52));
+    for (let e = 1; e <= 50; e++) expect(events()[e], `event ${e}`).to.have.length(1);
+    expect(events()[0].map((r) => r.worker).sort()).to.deep.equal(['w1', 'w2']);
+  });
+
+  it('a worker that leaves mid-scan: its unfinished events go to the other, each is reduced once, nothing is lost', async () => {
+    const { det } = await start(['det'], [{ name: 'w1' }, { name: 'w2' }]);
+    await pipeline!.controller.setParameter('delay_ms', Buffer.from('5'));
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['det'], 200));
+    const playing = det.play({ frames: 200, shape: [4, 4], rate: 500 });
+    await waitFor('some events', async () => pipeline!.controller.progress().completed_events >= 40, 30_000, 10);
+    await pipeline!.parts.workers[0].stop();
+    await playing;
+    const progress = await pipeline!.waitForFinish();
+    // the start event's share of the leaving worker was only "every worker": it ends without it
+    expect(progress).to.deep.include({ completed_events: 202, lost_events: 0, failed_events: 0 });
+    for (let e = 1; e <= 200; e++) expect(events()[e], `event ${e}`).to.have.length(1);
+  });
+
+  it('events only a departed worker could take wait for one with its tags, and are lost when none comes in time', async () => {
+    const { det } = await start(['det'], [{ name: 'w1', tags: ['special'] }, { name: 'w2' }], 1500);
+    await pipeline!.controller.setParameter('delay_ms', Buffer.from('20'));
+    const sequence = TriggerSequence.fromSequenceRequest({
+      parts: { main: { det: Array.from({ length: 40 }, (_, i) => [{ tags: [i % 2 ? 'special' : 'generic'], constraint: i }]) } },
+      sequence: ['main'],
+    });
+    await pipeline!.controller.setSequence(sequence);
+    const playing = det.play({ frames: 40, shape: [4, 4], rate: 400 });
+    await waitFor('special work under way', async () => pipeline!.controller.scan!.assigner.outstanding('w1') > 0, 30_000, 5);
+    await pipeline!.parts.workers[0].stop();
+    await playing;
+    const progress = await pipeline!.waitForFinish();
+    expect(progress.outcome).to.equal('incomplete');
+    expect(progress.lost_events).to.be.greaterThan(0);
+    expect(progress.completed_events + progress.lost_events + progress.failed_events).to.equal(42);
+    const status = pipeline!.controller.status(true) as { lost_event_list: { event: number; reason: string }[] };
+    expect(status.lost_event_list.every((l) => l.event % 2 === 0 && /no worker with the tags \[special\]/.test(l.reason)),
+      JSON.stringify(status.lost_event_list.slice(0, 3))).to.equal(true);
+  });
+
+  it('assembles an event from two ingesters; a stream that ends early leaves the rest of its events missing, the others complete', async () => {
+    const { a, b } = await start(['a', 'b'], [{ name: 'w1' }, { name: 'w2' }]);
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['a', 'b'], 20));
+    await Promise.all([a.play({ frames: 20, shape: [4, 4] }), b.play({ frames: 12, shape: [4, 4] })]);
+    expect(await pipeline!.waitForFinish()).to.deep.equal(scanEndedWith(22, { missing: 8 }));
+    for (let e = 1; e <= 20; e++) {
+      const streams = events()[e][0].streams;
+      expect(Object.keys(streams).sort(), `event ${e}`).to.deep.equal(e <= 12 ? ['a', 'b'] : ['a']);
+    }
+    expect(events()[21].map((r) => Object.keys(r.streams).sort())).to.deep.equal([['a', 'b'], ['a', 'b']]);
+  });
+});
