@@ -115,7 +115,9 @@ class Session:
 
     def payload(self, header: dict[str, Any]) -> Any:
         # the timer and read lanes may ask before the main lane has constructed it
-        instance = self.instances.setdefault(header["instance"], Instance())
+        instance = self.instances.get(header["instance"])
+        if instance is None:
+            instance = self.instances.setdefault(header["instance"], Instance())
         instance.ready.wait()
         if instance.error:
             raise PayloadUnavailable(instance.error)
