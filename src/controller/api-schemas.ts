@@ -81,7 +81,8 @@ const componentEntrySchema = z.looseObject({
   mapping_uuid: z.string().nullable(),
   parameters_hash: z.string().nullable(),
   processed_events: z.number(),
-  errors: z.number().optional(),
+  errors: z.number().optional().meta({ description: 'what user code threw and inputs the component refused, since it started' }),
+  scan_errors: z.number().optional().meta({ description: 'the part of errors since the component adopted its current scan (mapping_uuid)' }),
   event_rate: z.number().optional(),
 }).meta({ id: 'ComponentEntry' });
 

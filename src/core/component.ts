@@ -53,6 +53,8 @@ export abstract class Component {
   processed = 0;
   /** what user code threw and inputs this component refused; shown in /api/v1/config and Tango */
   errors = 0;
+  /** `errors` when the current scan was adopted: the scan's own errors are the difference */
+  private errorsBeforeScan = 0;
   /** resolves with a reason when this part must end (the controller gave up on it): the CLI exits */
   readonly ended: Promise<string>;
   private end!: (reason: string) => void;
@@ -177,7 +179,7 @@ export abstract class Component {
     return {
       name: this.name, service_uuid: this.instanceId, mapping_uuid: this.scan?.scan ?? null,
       dranspose_version: VERSION, parameters_hash: this.parametersHash, processed_events: this.processed,
-      event_rate: this.rate, errors: this.errors, parameter_descriptions: [...this.descriptions.values()], seen: now, pid: process.pid,
+      event_rate: this.rate, errors: this.errors, scan_errors: this.errors - this.errorsBeforeScan, parameter_descriptions: [...this.descriptions.values()], seen: now, pid: process.pid,
       ...this.extraState(),
     };
   }
@@ -231,6 +233,7 @@ export abstract class Component {
     if (this.scan?.scan === scan.scan) return;
     const { scan: id, streams, totalEvents, token, streamEnds } = scan;
     this.scan = { scan: id, streams, totalEvents, token, streamEnds };
+    this.errorsBeforeScan = this.errors;
     await this.onScan(this.scan, adoption);
     await this.publishState();
     await this.report({ kind: 'ready', component: this.field, instance: this.instanceId });

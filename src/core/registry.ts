@@ -14,6 +14,9 @@ export interface ComponentEntry {
   mapping_uuid: string | null;
   parameters_hash: string | null;
   processed_events: number;
+  errors?: number;
+  /** errors since the component adopted the scan of `mapping_uuid` */
+  scan_errors?: number;
   url?: string;
   streams?: string[];
   tags?: string[];

@@ -26,7 +26,7 @@ export interface HealthOptions {
   expected?: () => ExpectedComponents;
   /** how long an expected component may be absent before it counts as missing */
   graceMs?: number;
-  /** how often error counters are sampled (the baseline of a scan is the last sample before it) */
+  /** how often the components' presence is sampled */
   sampleMs?: number;
 }
 
@@ -34,23 +34,12 @@ const DEFAULT_GRACE_MS = 15_000;
 const DEFAULT_SAMPLE_MS = 250;
 const ONLY_REDUCER: ExpectedComponents = { ingesters: [], workers: [], reducer: true };
 
-/** one key per process: a restarted component starts from zero errors */
-function instanceKey(entry: ComponentEntry): string {
-  return `${entry.kind}:${entry.name}:${entry.service_uuid}`;
-}
-
 export class PipelineHealth {
-  private scanId: string | null;
-  private sample: Map<string, number>;
-  private baseline: Map<string, number>;
   private readonly missingSince = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly controller: Controller, private readonly options: HealthOptions = {}) {
-    this.scanId = controller.scan?.id ?? null;
-    this.sample = this.errorCounts();
-    this.baseline = this.sample;
-    this.timer = setInterval(() => this.tick(), options.sampleMs ?? DEFAULT_SAMPLE_MS);
+    this.timer = setInterval(() => this.observe(), options.sampleMs ?? DEFAULT_SAMPLE_MS);
     this.timer.unref();
   }
 
@@ -62,31 +51,9 @@ export class PipelineHealth {
     return ensembleEntries(this.controller.components);
   }
 
-  private errorCounts(): Map<string, number> {
-    return new Map(this.entries().map((entry) => [instanceKey(entry), Number(entry.errors ?? 0)]));
-  }
-
-  private tick(): void {
-    this.observe();
-    this.sample = this.errorCounts();
-  }
-
-  /**
-   * Errors a component published before it adopted the current scan are not the scan's: its baseline
-   * follows its count until it shows the scan's id (count and id come in one registry entry). One
-   * first seen after adopting starts from the last sample taken before the scan existed.
-   */
+  /** notes since when each expected component has been absent */
   private observe(): void {
-    const scanId = this.controller.scan?.id ?? null;
-    if (scanId !== this.scanId) {
-      this.scanId = scanId;
-      this.baseline = new Map(this.sample);
-    }
-    const entries = this.entries();
-    for (const entry of entries) {
-      if (entry.mapping_uuid !== scanId) this.baseline.set(instanceKey(entry), Number(entry.errors ?? 0));
-    }
-    const registered = new Set(entries.map((e) => `${e.kind}:${e.name}`));
+    const registered = new Set(this.entries().map((e) => `${e.kind}:${e.name}`));
     const expected = this.expectedKeys();
     const now = Date.now();
     for (const key of expected) {
@@ -116,11 +83,13 @@ export class PipelineHealth {
       if (now - since > grace) faults.push(`${name}: missing (not registered for ${Math.round((now - since) / 1000)} s)`);
       else starting.push(`${name}: starting`);
     }
+    const scan = this.controller.scan;
     for (const entry of this.entries()) {
-      const errors = Number(entry.errors ?? 0) - (this.baseline.get(instanceKey(entry)) ?? 0);
+      // a component counts its errors since it adopted its scan: ones of an earlier scan that reach
+      // the registry late are not this scan's
+      const errors = scan && entry.mapping_uuid === scan.id ? Number(entry.scan_errors ?? 0) : 0;
       if (errors > 0) faults.push(`${entry.name}: ${errors} error${errors === 1 ? '' : 's'} since the scan began`);
     }
-    const scan = this.controller.scan;
     if (scan) {
       const { losses, failures } = scan.accounting;
       for (const [reason, count] of Object.entries(losses.reasons())) faults.push(`${count} events lost: ${reason}`);
