@@ -1,14 +1,15 @@
 /*
  * N-API bindings of the native decoders (see src/core/compression/native.ts for the TypeScript
- * side). Arguments are checked here; data errors throw an Error with code ERR_DRANSPOSE_CORRUPT,
- * misuse a TypeError or RangeError. Nothing is copied: the decoders read and write the typed
- * arrays' own memory.
+ * side), and the heartbeat thread's (heartbeat.c). Arguments are checked here; data errors throw
+ * an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or RangeError. Nothing is copied:
+ * the decoders read and write the typed arrays' own memory.
  */
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "decode.h"
+#include "heartbeat.h"
 #include "unshuffle.h"
 
 #define CORRUPT "ERR_DRANSPOSE_CORRUPT"
@@ -196,6 +197,8 @@ NAPI_MODULE_INIT() {
     {"bitUnshuffle", NULL, bit_unshuffle_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"simdInUse", NULL, simd_in_use_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"useSimd", NULL, use_simd_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"heartbeatStart", NULL, heartbeat_start_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"heartbeatStop", NULL, heartbeat_stop_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   simd_best();
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;

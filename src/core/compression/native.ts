@@ -8,9 +8,7 @@
  * code, and the C code refuses exactly what lz4.ts and bslz4.ts refuse, with their words; its
  * refusals are rethrown here as their error classes.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon as loadAddon, type LoadedAddon as Loaded } from '../native-addon.js';
 import { defaultBlockElements, planBlocks, wholeElements, type BlockPlan } from './bitshuffle.js';
 import { Bslz4Error, bslz4Decoders, type Bslz4BlocksDecoder } from './bslz4.js';
 import type { Decoders } from './decoders.js';
@@ -36,19 +34,10 @@ export interface NativeAddon {
   useSimd(level: SimdLevel): SimdLevel;
 }
 
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/dranspose_native.node', import.meta.url));
+export type LoadedAddon = Loaded<NativeAddon>;
 
-export type LoadedAddon = { addon: NativeAddon; reason?: undefined } | { addon?: undefined; reason: string };
-
-export function loadNativeAddon(path = NATIVE_ADDON_PATH): LoadedAddon {
-  if (!existsSync(path)) {
-    return { reason: `the native addon is not built (no ${path}; \`node scripts/install-native.js\` builds it)` };
-  }
-  try {
-    return { addon: createRequire(import.meta.url)(path) as NativeAddon };
-  } catch (err) {
-    return { reason: `the native addon does not load: ${(err as Error).message}` };
-  }
+export function loadNativeAddon(path?: string): LoadedAddon {
+  return loadAddon<NativeAddon>(path);
 }
 
 /** the addon's refusals of data as `Failure`s (its TypeErrors and RangeErrors are bugs of ours) */

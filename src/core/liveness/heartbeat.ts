@@ -6,11 +6,17 @@
  * `event` the event user code is processing (-1: none), so that the controller knows which event a
  * worker died on.
  *
- * The thread talks RESP over a plain socket: it runs as an eval'd script (a thread does not inherit
- * the TypeScript loader of the main thread, and this way it loads no module but node's own), and it
- * sends one command per beat, so a client library would only add start-up time and memory.
+ * The thread talks RESP over a plain socket, one command per beat (a client library would only add
+ * start-up time and memory), and sends what this side prepared: the greeting (AUTH, SELECT), the
+ * HSET up to its value, the goodbye (HDEL). It is a plain thread of the native addon
+ * (native/src/heartbeat.c); where the addon is not built, Redis is reached over TLS or
+ * `DRANSPOSE_NATIVE=0`, a worker thread. That one costs the part about 9 MB of resident memory
+ * (an isolate with node's bootstrap), the plain thread next to nothing. The worker thread runs an
+ * eval'd script: a thread does not inherit the TypeScript loader of the main thread, and this way
+ * it loads no module but node's own.
  */
 import { Worker } from 'node:worker_threads';
+import { loadNativeAddon } from '../native-addon.js';
 
 export interface HeartbeatOptions {
   redisUrl: string;
@@ -24,18 +30,62 @@ export interface HeartbeatOptions {
   onRedisDown?: (down: boolean, reason: string) => void;
 }
 
-/** The thread's whole program; it must not refer to anything outside itself. */
+/** what either thread sends, prepared here, and where */
+interface BeatPlan {
+  host: string;
+  port: number;
+  tls: boolean;
+  /** AUTH and SELECT, before the first beat of every connection (may be empty) */
+  hello: Buffer;
+  /** `HSET <key> <field>` up to the value */
+  prefix: Buffer;
+  /** `HDEL <key> <field>` */
+  bye: Buffer;
+  instance: string;
+  intervalMs: number;
+  /** when the main thread's event loop last ticked (ms since the epoch) */
+  tick: Float64Array;
+  /** the event user code works on, -1: none */
+  processing: Int32Array;
+}
+
+/** the native addon's heartbeat (native/src/heartbeat.c) */
+interface HeartbeatAddon {
+  heartbeatStart(plan: Omit<BeatPlan, 'tls'> & { onRedis: (down: boolean, reason: string) => void }): object;
+  heartbeatStop(handle: object): void;
+}
+
+interface BeatThread {
+  stop(): Promise<void>;
+}
+
+const resp = (...words: string[]) => Buffer.from(`*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`);
+
+function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Array): BeatPlan {
+  const url = new URL(options.redisUrl);
+  const db = Number(url.pathname.slice(1) || 0);
+  const password = decodeURIComponent(url.password);
+  const hello = [
+    ...(url.password ? [url.username ? resp('AUTH', decodeURIComponent(url.username), password) : resp('AUTH', password)] : []),
+    ...(db ? [resp('SELECT', String(db))] : []),
+  ];
+  // the command with a placeholder value, cut before the value's length
+  const withValue = resp('HSET', options.key, options.field, '');
+  return {
+    host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), tls: url.protocol === 'rediss:',
+    hello: Buffer.concat(hello), prefix: withValue.subarray(0, withValue.length - '$0\r\n\r\n'.length), bye: resp('HDEL', options.key, options.field),
+    instance: options.instance, intervalMs: options.intervalMs, tick, processing,
+  };
+}
+
+/** The worker thread's whole program; it must not refer to anything outside itself. */
 function heartbeatThread(): void {
   const { workerData, parentPort } = require('node:worker_threads');
   const net = require('node:net');
   const tls = require('node:tls');
-  const { redisUrl, key, field, instance, intervalMs, tick } = workerData;
+  const { host, port, tls: secure, instance, intervalMs, tick, processing } = workerData;
+  const [hello, prefix, bye] = [workerData.hello, workerData.prefix, workerData.bye].map((bytes: Uint8Array) => Buffer.from(bytes));
   const WATCH_MS = 10;
-  const loopTick = new Float64Array(tick);
-  const processing = new Int32Array(workerData.processing);
-  const url = new URL(redisUrl);
-  const db = Number(url.pathname.slice(1) || 0);
-  const resp = (...words: string[]) => `*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`;
   let socket: import('node:net').Socket | undefined;
   let connected = false;
   let down = false;
@@ -49,16 +99,12 @@ function heartbeatThread(): void {
   };
 
   const connect = () => {
-    const options = { host: url.hostname || '127.0.0.1', port: Number(url.port || 6379) };
-    const s = url.protocol === 'rediss:' ? tls.connect({ ...options, servername: options.host }) : net.connect(options);
+    const s = secure ? tls.connect({ host, port, servername: host }) : net.connect({ host, port });
     socket = s;
     s.setNoDelay(true);
-    s.on(url.protocol === 'rediss:' ? 'secureConnect' : 'connect', () => {
+    s.on(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
-      let hello = '';
-      if (url.password) hello += url.username ? resp('AUTH', decodeURIComponent(url.username), decodeURIComponent(url.password)) : resp('AUTH', decodeURIComponent(url.password));
-      if (db) hello += resp('SELECT', String(db));
-      if (hello) s.write(hello);
+      if (hello.length) s.write(hello);
       report(false, 'reconnected');
       beat();
     });
@@ -76,8 +122,9 @@ function heartbeatThread(): void {
     if (!socket) { connect(); return; }
     if (!connected || socket.writableLength > 4096) return;
     count += 1;
-    const busy = Math.max(0, Date.now() - loopTick[0]);
-    socket.write(resp('HSET', key, field, `${instance} ${count} ${Math.round(busy)} ${processing[0]}`));
+    const busy = Math.max(0, Date.now() - tick[0]);
+    const value = `${instance} ${count} ${Math.round(busy)} ${processing[0]}`;
+    socket.write(Buffer.concat([prefix, Buffer.from(`$${Buffer.byteLength(value)}\r\n${value}\r\n`)]));
   };
 
   const timer = setInterval(beat, intervalMs);
@@ -101,18 +148,40 @@ function heartbeatThread(): void {
     clearInterval(watch);
     const done = () => { socket?.destroy(); parentPort.close(); };
     // a clean stop says so at once, instead of letting the controller wait for silence
-    if (socket && connected) socket.write(resp('HDEL', key, field), done);
+    if (socket && connected) socket.write(bye, done);
     else done();
     setTimeout(done, 500).unref();
   });
 }
 
+function workerThread(beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
+  // `__name`: the helper esbuild (tsx, for the tests) wraps named functions in; tsc emits none.
+  // None of node's flags: the script is CommonJS and needs no loader, even under --input-type or --import
+  const thread = new Worker(`var __name = (f) => f; (${heartbeatThread.toString()})()`, { eval: true, workerData: beats, execArgv: [] });
+  thread.unref();
+  thread.on('message', (message: { type: string; down: boolean; reason: string }) => {
+    if (message.type === 'redis') onRedisDown?.(message.down, message.reason);
+  });
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  return {
+    async stop() {
+      thread.postMessage({ type: 'stop' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      await thread.terminate();
+    },
+  };
+}
+
+function nativeThread(addon: HeartbeatAddon, { tls: _tls, ...beats }: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
+  const handle = addon.heartbeatStart({ ...beats, onRedis: (down, reason) => onRedisDown?.(down, reason) });
+  return { async stop() { addon.heartbeatStop(handle); } };
+}
+
 export class Heartbeat {
-  private readonly thread: Worker;
+  private readonly thread: BeatThread;
   private readonly tick = new Float64Array(new SharedArrayBuffer(8));
   private readonly processingEvent = new Int32Array(new SharedArrayBuffer(4));
   private readonly ticker: NodeJS.Timeout;
-  private readonly exited: Promise<void>;
 
   constructor(options: HeartbeatOptions) {
     this.tick[0] = Date.now();
@@ -120,14 +189,9 @@ export class Heartbeat {
     // the main thread's sign of life: how long ago its event loop last ran this
     this.ticker = setInterval(() => { this.tick[0] = Date.now(); }, 100);
     this.ticker.unref();
-    const { onRedisDown, ...data } = options;
-    // `__name`: the helper esbuild (tsx, for the tests) wraps named functions in; tsc emits none
-    this.thread = new Worker(`var __name = (f) => f; (${heartbeatThread.toString()})()`, { eval: true, workerData: { ...data, tick: this.tick.buffer, processing: this.processingEvent.buffer } });
-    this.thread.unref();
-    this.thread.on('message', (message: { type: string; down: boolean; reason: string }) => {
-      if (message.type === 'redis') onRedisDown?.(message.down, message.reason);
-    });
-    this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
+    const beats = plan(options, this.tick, this.processingEvent);
+    const addon = process.env.DRANSPOSE_NATIVE === '0' || beats.tls ? undefined : loadNativeAddon<HeartbeatAddon>().addon;
+    this.thread = addon ? nativeThread(addon, beats, options.onRedisDown) : workerThread(beats, options.onRedisDown);
   }
 
   /** the event user code works on now (-1: none); it goes out with every beat, and at once when it stays long */
@@ -138,8 +202,6 @@ export class Heartbeat {
   /** stops beating and removes the field, so the controller sees a clean leave at once */
   async stop(): Promise<void> {
     clearInterval(this.ticker);
-    this.thread.postMessage({ type: 'stop' });
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
-    await this.thread.terminate();
+    await this.thread.stop();
   }
 }
