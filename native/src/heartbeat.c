@@ -34,6 +34,8 @@
 #define REASON_BYTES 256
 /* a beat is a few dozen bytes; more than this unsent means Redis does not read */
 #define PENDING_BYTES 4096
+/* how long a stop waits for Redis to take the goodbye */
+#define BYE_MS 500
 
 typedef struct {
   char *data;
@@ -65,6 +67,7 @@ typedef struct heartbeat {
   int reported_down; /* as JavaScript was last told (main thread only) */
   char reason[REASON_BYTES];
   int stopped;
+  int farewell; /* stop sends the goodbye (not when the process just ends) */
 } heartbeat;
 
 static double now_ms(clockid_t clock) {
@@ -218,9 +221,22 @@ static void *run(void *argument) {
     if (beat->fd >= 0 && (polled[1].revents & POLLOUT)) flush(beat);
   }
   /* a clean stop says so at once, instead of letting the controller wait for silence */
-  if (beat->connected) {
+  if (beat->farewell && beat->connected) {
     beat->pending_length = 0;
     send_bytes(beat, beat->bye.data, beat->bye.length);
+    /* closing with replies unread would reset the connection and could drop the goodbye: let
+       Redis answer everything and close its side first (or give up after a while) */
+    if (beat->fd >= 0 && beat->pending_length == 0 && shutdown(beat->fd, SHUT_WR) == 0) {
+      double until = now_ms(CLOCK_MONOTONIC) + BYE_MS;
+      char replies[512];
+      for (;;) {
+        struct pollfd polled = {beat->fd, POLLIN, 0};
+        int left = (int)(until - now_ms(CLOCK_MONOTONIC));
+        if (left <= 0 || poll(&polled, 1, left) <= 0) break;
+        ssize_t got = recv(beat->fd, replies, sizeof replies, 0);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) break;
+      }
+    }
   }
   if (beat->fd >= 0) close(beat->fd);
   beat->fd = -1;
@@ -251,10 +267,14 @@ static void free_chunk(chunk *c) {
   c->data = NULL;
 }
 
-/* stops the thread and frees what start took; the second call does nothing */
-static void stop(napi_env env, heartbeat *beat) {
+/*
+ * stops the thread (with the goodbye when `farewell`) and frees what start took; the second call
+ * does nothing
+ */
+static void stop(napi_env env, heartbeat *beat, int farewell) {
   if (beat->stopped) return;
   beat->stopped = 1;
+  beat->farewell = farewell;
   char byte = 1;
   ssize_t written;
   do written = write(beat->wake[1], &byte, 1); while (written < 0 && errno == EINTR);
@@ -271,10 +291,13 @@ static void stop(napi_env env, heartbeat *beat) {
   free_chunk(&beat->bye);
 }
 
-/* the environment ends (the process exits, a worker thread stops) before stop was called */
+/*
+ * the environment ends (the process exits, a worker thread stops) before stop was called: no
+ * goodbye, as with a process that dies (an exit after a crash is not a clean leave)
+ */
 static void cleanup(void *argument) {
   heartbeat *beat = argument;
-  stop(NULL, beat);
+  stop(NULL, beat, 0);
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -282,7 +305,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   heartbeat *beat = data;
   if (!beat->stopped) {
     napi_remove_env_cleanup_hook(env, cleanup, beat);
-    stop(env, beat);
+    stop(env, beat, 0);
   }
   pthread_mutex_destroy(&beat->lock);
   free(beat);
@@ -419,7 +442,7 @@ napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
   heartbeat *beat = data;
   if (!beat->stopped) {
     napi_remove_env_cleanup_hook(env, cleanup, beat);
-    stop(env, beat);
+    stop(env, beat, 1);
   }
   return NULL;
 }
