@@ -1,8 +1,12 @@
-/** The V8 side of the parts: the flags each command starts with, and young collections after large receives. */
+/**
+ * The V8 side of the parts: the flags each command starts with, young collections after large
+ * receives, and the young generation given back once a part has started.
+ */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { nodeArgsFor, nodeFlagsFor } from '../src/core/node-flags.js';
+import { run } from './helpers/process.js';
 
 describe('node flags of the parts', () => {
   it('give ingesters the heap and GC flags, workers and reducers the heap flag and gc, other commands none', () => {
@@ -43,3 +47,30 @@ describe('received memory', () => {
     expect(Number(counted.trim())).to.be.within(9, 30);
   });
 });
+
+describe('memory after start-up', () => {
+  it('gives back the young generation that loading modules grew, in a part started with its flags', async function () {
+    this.timeout(60_000);
+    // a child with a worker's flags loads what a part loads, collects as a ready part does, then
+    // waits (up to 40 s) for V8's memory reducer to shrink the young generation
+    const script = `
+      import v8 from 'node:v8';
+      import { collectWhileIdle } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+      await Promise.all([import('ioredis'), import('zod'), import('winston'), import('koa')]);
+      const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').physical_space_size;
+      const grown = young();
+      collectWhileIdle();
+      const deadline = Date.now() + 40_000;
+      const poll = setInterval(() => {
+        if (young() > 2 ** 21 && Date.now() < deadline) return;
+        clearInterval(poll);
+        console.log(JSON.stringify({ grown, now: young() }));
+      }, 200);
+    `;
+    const { stdout } = await run(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { grown, now } = JSON.parse(stdout) as { grown: number; now: number };
+    expect(grown, 'loading grew the young generation past 4 MiB').to.be.greaterThan(2 ** 22);
+    expect(now, 'the young generation after the memory reducer ran').to.be.at.most(2 ** 21);
+  });
+});
+

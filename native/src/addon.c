@@ -1,12 +1,15 @@
 /*
  * N-API bindings of the native decoders (see src/core/compression/native.ts for the TypeScript
- * side), and the heartbeat thread's (heartbeat.c). Arguments are checked here; data errors throw
- * an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or RangeError. Nothing is copied:
- * the decoders read and write the typed arrays' own memory.
+ * side), of the heartbeat thread (heartbeat.c) and of releaseFreeMemory. Arguments are checked
+ * here; data errors throw an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or
+ * RangeError. Nothing is copied: the decoders read and write the typed arrays' own memory.
  */
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "decode.h"
 #include "heartbeat.h"
@@ -190,6 +193,22 @@ static napi_value use_simd_js(napi_env env, napi_callback_info info) {
   return string(env, simd_name(simd_use(wanted)));
 }
 
+/*
+ * releaseFreeMemory(): gives the memory the C allocator holds free back to the system (glibc's
+ * malloc_trim, which also releases free pages inside its arenas); false where there is no such call.
+ */
+static napi_value release_free_memory_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+#ifdef __GLIBC__
+  malloc_trim(0);
+  napi_get_boolean(env, true, &result);
+#else
+  napi_get_boolean(env, false, &result);
+#endif
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
     {"lz4DecodeBlock", NULL, lz4_decode_block_js, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -199,6 +218,7 @@ NAPI_MODULE_INIT() {
     {"useSimd", NULL, use_simd_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatStart", NULL, heartbeat_start_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatStop", NULL, heartbeat_stop_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"releaseFreeMemory", NULL, release_free_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   simd_best();
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
