@@ -55,11 +55,11 @@ describe('memory after start-up', () => {
     // waits (up to 40 s) for V8's memory reducer to shrink the young generation
     const script = `
       import v8 from 'node:v8';
-      import { collectWhileIdle } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+      import { collectAfterStart } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
       await Promise.all([import('ioredis'), import('zod'), import('winston'), import('koa')]);
       const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').physical_space_size;
       const grown = young();
-      collectWhileIdle();
+      collectAfterStart();
       const deadline = Date.now() + 40_000;
       const poll = setInterval(() => {
         if (young() > 2 ** 21 && Date.now() < deadline) return;

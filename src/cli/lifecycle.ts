@@ -3,7 +3,7 @@
  * A part started by `dranspose run` tells its supervisor over IPC when it is ready, or why it failed.
  */
 import { rootLogger } from '../core/logging.js';
-import { collectWhileIdle } from '../core/received-memory.js';
+import { collectAfterStart } from '../core/received-memory.js';
 import type { PartMessage } from '../controller/supervisor.js';
 
 /** stopping may wait on a Redis that is gone; past this the process exits anyway */
@@ -59,7 +59,7 @@ export async function runUntilSignal(start: () => Promise<Running>): Promise<voi
   if (stopping || !running) return;
   tellSupervisor({ type: 'ready' });
   // what start-up left behind, and the young generation it grew, need not stay (received-memory.ts)
-  collectWhileIdle();
+  collectAfterStart();
   running.ended?.then((reason) => {
     process.stderr.write(`dranspose: ${reason}\n`);
     void shutdown(3);

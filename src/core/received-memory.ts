@@ -10,14 +10,20 @@
  * long before that: a young-generation collection every few MiB received frees them in well under
  * a millisecond, and the external total stays below the full collection's trigger.
  *
- * Start-up done and a scan ended: the old generation may grow to 256 MB before V8 collects it, so
- * a part collects it itself while it has nothing else to do. That collection also wakes V8's
- * memory reducer, which about 8 s later, if the part allocates little by then, shrinks the young
- * generation to its smallest: loading the modules (or a scan) grew it to 16 MiB semi-spaces, about
- * 16 MB resident, which nothing else gives back while the part idles; it grows again when frames
- * flow. The reducer judges the allocation rate over the last ten collections, so ten collections
- * of the near-empty young generation (well under a millisecond together) first take start-up's or
- * the scan's allocations out of that estimate; without them it often waited another 8 s or more.
+ * The end of a scan: the old generation may grow to 256 MB before V8 collects it, so a part
+ * collects it itself while it has nothing else to do.
+ *
+ * The end of start-up: loading the modules grew the young generation to 16 MiB semi-spaces (about
+ * 16 MB resident), which nothing gives back while the part idles. A full collection once the part
+ * is ready wakes V8's memory reducer, which about 8 s later, if the part allocates little by then,
+ * shrinks the young generation to its smallest; it grows again when frames flow. The reducer
+ * judges the allocation rate over the last ten collections, so ten collections of the near-empty
+ * young generation (well under a millisecond together) first take start-up's allocations out of
+ * that estimate; without them it often waited another 8 s or more. After a scan only the full
+ * collection runs, as before: the young generation a scan grew then stays for the next scan
+ * unless the reducer finds the part idle on its own (after 16 s or more). With those ten
+ * collections after scans too, the bench's 1 MiB row ran its workers at ×1.6 the CPU per event in
+ * 2 of 3 runs, on a loaded machine; not measured further.
  *
  * The C allocator (glibc's malloc) keeps what V8 and node freed for reuse: start-up leaves 4–8 MB
  * of it free in its arenas, resident, that an idle part never reuses. The native addon's
@@ -49,8 +55,13 @@ export function noteReceived(message: readonly Buffer[]): void {
 /** after the collections, V8's sweeper threads may still be freeing what they found */
 const RELEASE_AFTER_MS = 1000;
 
-/** the collections of a part that has started, or ended a scan, and is idle; then the allocator's release */
-export function collectWhileIdle(): void {
+/** a full collection, for when a scan has ended and the part is idle */
+export function collectAfterScan(): void {
+  collect?.();
+}
+
+/** the collections of a part that has started and is idle, then the allocator's release */
+export function collectAfterStart(): void {
   if (collect) {
     for (let i = 0; i < 10; i++) collect({ type: 'minor' });
     collect();

@@ -10,7 +10,7 @@ import type { UpstreamProtocol } from '../protocols/types.js';
 import { connectUpstream, type UpstreamConnection } from './transports/index.js';
 import { ZmqSubscription } from './transports/zmq.js';
 import { blockingConnection } from '../core/redis.js';
-import { collectWhileIdle } from '../core/received-memory.js';
+import { collectAfterScan } from '../core/received-memory.js';
 import { ScanDumper } from './dumper.js';
 import { openableDumpPath } from '../core/dump-path.js';
 import { WorkerRouter } from './router.js';
@@ -160,7 +160,7 @@ export class Ingester extends Component {
     await this.endRun();
     await this.sendCounters(scan);
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
-    collectWhileIdle();
+    collectAfterScan();
   }
 
   private async endRun(): Promise<void> {

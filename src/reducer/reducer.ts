@@ -16,7 +16,7 @@ import type { ReducerClass, ReducerInstance } from '../core/types.js';
 import { decodeResultBatch, type ResultBatch } from '../core/wire.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { AsyncQueue } from '../core/async-queue.js';
-import { collectWhileIdle, noteReceived } from '../core/received-memory.js';
+import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { createResultRouter } from './results/router.js';
 import { createHdf5Router } from './results/hdf5.js';
 import { createHttpApp, listen, type HttpSecurity } from '../core/http/app.js';
@@ -217,6 +217,6 @@ export class Reducer extends Component {
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.sendReduced(scan);
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
-    collectWhileIdle();
+    collectAfterScan();
   }
 }

@@ -17,7 +17,7 @@ import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type Partia
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
-import { collectWhileIdle, noteReceived } from '../core/received-memory.js';
+import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
 
@@ -358,6 +358,6 @@ export class Worker extends Component {
     this.assembler.clear();
     await this.callUserCode('finish threw', () => this.instance?.finish?.(this.parameters));
     await this.report({ kind: 'finished', component: this.field, instance: this.instanceId }, scan);
-    collectWhileIdle();
+    collectAfterScan();
   }
 }
