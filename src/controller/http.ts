@@ -12,7 +12,6 @@ import { dashboardRouters } from './dashboard.js';
 import { logRoutes } from './logs.js';
 import { parseScanDescription, scanMap } from './scan-description.js';
 import { allWrapQuerySchema, loadQuerySchema, sardanaHookSchema, statusQuerySchema } from './api-schemas.js';
-import { openApiRouter } from './openapi.js';
 
 function flag(query: Record<string, unknown>, name: string, otherwise: boolean): boolean {
   const value = query[name];
@@ -88,7 +87,9 @@ export function createControllerApp(controller: Controller, extraRouters: Router
     ctx.type = 'application/json';
   });
   logRoutes(router, controller);
+  // the description loads zod-openapi and builds its schemas when first asked for, not in every controller
+  router.get('/openapi.json', async (ctx) => { ctx.body = (await import('./openapi.js')).controllerOpenApiDocument(); });
 
-  for (const r of [router, ...dashboardRouters(controller), openApiRouter(), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
+  for (const r of [router, ...dashboardRouters(controller), ...extraRouters]) app.use(r.routes()).use(r.allowedMethods());
   return app;
 }

@@ -4,7 +4,6 @@
  * with: trigger maps (core/mapping/schema.ts), scan descriptions, parameter descriptions and
  * api-schemas.ts. The Tango REST device model is described by the Tango REST API, not here.
  */
-import Router from '@koa/router';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { partSchema, sequenceRequestSchema } from '../core/mapping/schema.js';
@@ -111,8 +110,4 @@ export function controllerOpenApiDocument(): unknown {
     paths,
   });
   return document;
-}
-
-export function openApiRouter(): Router {
-  return new Router().get('/api/v1/openapi.json', (ctx) => { ctx.body = controllerOpenApiDocument(); });
 }

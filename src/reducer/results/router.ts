@@ -12,7 +12,6 @@ import { publishView, readWholePublish } from './remote-publish.js';
 import { ResultError } from './result-error.js';
 import { type ResultFormatName, respondWithValue } from './respond.js';
 import { outlinePublish } from './outline.js';
-import { reducerOpenApiDocument } from './openapi.js';
 import { selectResult, type Selection } from './select.js';
 import { parseSlice, sliceLeaves } from './slice.js';
 
@@ -27,7 +26,8 @@ export function createResultRouter(getPublish: () => unknown): Router {
   router.get('/api/v1/result/pickle', (ctx) => answer(ctx, '$', { format: 'pickle', single: true }));
   // a Python reducer's publish is read whole for its outline
   router.get('/api/v1/outline', async (ctx) => { ctx.body = outlinePublish(await readWholePublish(getPublish())); });
-  router.get('/api/v1/openapi.json', (ctx) => { ctx.body = reducerOpenApiDocument(); });
+  // the description loads zod-openapi and builds its schemas when first asked for, not in every reducer
+  router.get('/api/v1/openapi.json', async (ctx) => { ctx.body = (await import('./openapi.js')).reducerOpenApiDocument(); });
   // a RegExp route, because a JSONPath may hold any character, '/' included
   router.get(/^\/api\/v1\/result(?:\/(.*))?$/, async (ctx) => {
     let path: string;
