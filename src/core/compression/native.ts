@@ -34,6 +34,11 @@ export interface NativeAddon {
   simdInUse(): SimdLevel;
   /** caps the bit-unshuffle at `level` (or what the CPU has); returns the level in force */
   useSimd(level: SimdLevel): SimdLevel;
+  /**
+   * Not a decoder: a new memory file of `length` bytes mapped shared, as its descriptor (close-on-exec,
+   * the caller's to close) and an ArrayBuffer over the mapping (src/python/shared-frames.ts)
+   */
+  createSharedMemory(length: number): [fd: number, memory: ArrayBuffer];
 }
 
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/dranspose_native.node', import.meta.url));
