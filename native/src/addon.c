@@ -1,18 +1,23 @@
 /*
  * N-API bindings of the native decoders (see src/core/compression/native.ts for the TypeScript
- * side), of the heartbeat thread (heartbeat.c) and of releaseFreeMemory. Arguments are checked
+ * side), of the heartbeat thread (heartbeat.c), of releaseFreeMemory and of the shared memory that
+ * carries frames to Python payload hosts (src/python/shared-frames.ts). Arguments are checked
  * here; data errors throw an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or
  * RangeError. Nothing is copied: the decoders read and write the typed arrays' own memory.
  */
+#include <errno.h>
 #include <node_api.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "decode.h"
 #include "heartbeat.h"
+#include "shared_memory.h"
 #include "unshuffle.h"
 
 #define CORRUPT "ERR_DRANSPOSE_CORRUPT"
@@ -209,6 +214,45 @@ static napi_value release_free_memory_js(napi_env env, napi_callback_info info) 
   return result;
 }
 
+static void unmap_shared_memory(napi_env env, void *memory, void *length) {
+  (void)env;
+  shared_memory_unmap(memory, (size_t)(uintptr_t)length);
+}
+
+/*
+ * createSharedMemory(length): [fd, ArrayBuffer] of a new memory file mapped shared; the mapping is
+ * undone when the ArrayBuffer is collected, the descriptor is the caller's to close.
+ */
+static napi_value create_shared_memory_js(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS];
+  size_t length;
+  if (!get_args(env, info, 1, args) || !get_size(env, args[0], "length", &length)) return NULL;
+  if (length == 0) {
+    range_error(env, "length must be positive");
+    return NULL;
+  }
+  int fd;
+  const char *failed;
+  void *memory = shared_memory_create(length, &fd, &failed);
+  if (memory == NULL) {
+    char message[128];
+    snprintf(message, sizeof message, "%s: %s", failed, strerror(errno));
+    napi_throw_error(env, "ERR_DRANSPOSE_SHARED_MEMORY", message);
+    return NULL;
+  }
+  napi_value buffer, result;
+  if (napi_create_external_arraybuffer(env, memory, length, unmap_shared_memory, (void *)(uintptr_t)length, &buffer) != napi_ok) {
+    shared_memory_unmap(memory, length);
+    close(fd);
+    napi_throw_error(env, "ERR_DRANSPOSE_SHARED_MEMORY", "cannot wrap the shared memory in an ArrayBuffer");
+    return NULL;
+  }
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, number(env, (size_t)fd));
+  napi_set_element(env, result, 1, buffer);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor functions[] = {
     {"lz4DecodeBlock", NULL, lz4_decode_block_js, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -219,6 +263,7 @@ NAPI_MODULE_INIT() {
     {"heartbeatStart", NULL, heartbeat_start_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatStop", NULL, heartbeat_stop_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreeMemory", NULL, release_free_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"createSharedMemory", NULL, create_shared_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   simd_best();
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;

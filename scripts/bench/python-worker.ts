@@ -1,9 +1,9 @@
 /**
  * Bench rows: a Python worker (numpy ROI sum of 512×512 uint16 STINS images) against the same work
  * in TypeScript. (1) The worker alone: both fed by this process through their WorkerInstance, as a
- * worker does; the Python one pays the hop to its payload host (frames out as they are, CBOR result
- * back). (2) The whole pipeline (detector → ingester → 2 workers → reducer) with either worker.
- * Events/s min/median/max over repeats, and CPU per event (of this process and its children).
+ * worker does; the Python one pays the hop to its payload host (frames out through shared memory,
+ * or over zmq with DRANSPOSE_NATIVE=0; CBOR result back). (2) The whole pipeline (detector →
+ * ingester → 2 workers → reducer) with either worker. Events/s min/median/max over repeats, and CPU per event (of this process and its children).
  * Alone: `node bin/run-ts.js scripts/bench/python-worker.ts [--quick]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';

@@ -66,3 +66,12 @@ export function tokenFromEnvironment(): string | undefined {
 export function corsOriginsFromEnvironment(): string[] {
   return (process.env.DRANSPOSE_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
 }
+
+/**
+ * The shared memory that carries a Python worker's event frames to its payload host
+ * (src/python/shared-frames.ts): slots of one event each. 16 leave room for the events in flight
+ * and for events a payload keeps; an event larger than a slot goes over the host's zmq lane. Pages
+ * are allocated as frames first touch them.
+ */
+export const PYTHON_SHARED_SLOTS = 16;
+export const PYTHON_SHARED_SLOT_BYTES = 4 * 2 ** 20;

@@ -1,7 +1,8 @@
 /**
- * Loads the N-API addon of native/ (native decoders, the heartbeat thread), which `npm ci` builds
- * through scripts/install-native.js. It is optional: where it is not built or does not load, its
- * users fall back to TypeScript (compression/native.ts, liveness/heartbeat.ts) and say why.
+ * Loads the N-API addon of native/ (native decoders, the heartbeat thread, shared memory), which
+ * `npm ci` builds through scripts/install-native.js. It is optional: where it is not built or does
+ * not load, its users fall back (to the TypeScript decoders, the heartbeat worker thread, frames to
+ * Python over zmq) and say why.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

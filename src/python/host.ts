@@ -1,12 +1,13 @@
 /**
  * A payload host: one Python child process per loaded class, reached over zmq PAIR sockets on
  * private ipc endpoints ("lanes"). Requests on a lane are answered in order, so a lane is a FIFO of
- * pending replies. Event frames go to Python as the zmq frames they arrived in (no re-encoding);
- * results come back as CBOR bodies. The child's standard input is its lifeline: it exits when this
+ * pending replies. Event frames go to Python as they arrived (no re-encoding): through shared
+ * memory when a worker's host has it (shared-frames.ts), as zmq frames otherwise; results come
+ * back as CBOR bodies. The child's standard input is its lifeline: it exits when this
  * process does. A child that dies while it is needed is fatal for this process (see onExit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +15,7 @@ import type { Logger } from 'winston';
 import * as zmq from 'zeromq';
 import type { Parameters } from '../core/types.js';
 import { pythonEnvironment, pythonInterpreter } from './interpreter.js';
+import { SharedFrames } from './shared-frames.js';
 
 export type LaneName = 'main' | 'timer' | 'read';
 export type HostKind = 'worker' | 'reducer';
@@ -62,6 +64,8 @@ class Lane {
 }
 
 const STDERR_KEPT = 20;
+/** the child's descriptor of the shared memory: the first after standard input, output and error */
+const SHARED_FD = 3;
 /** Python log lines start with their level (the host's logging format) */
 const LEVELS: Record<string, 'error' | 'warn' | 'info' | 'debug'> = { CRITICAL: 'error', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug' };
 
@@ -82,7 +86,7 @@ export class PythonHost {
   onExit?: (description: string) => void;
 
   private constructor(readonly kind: HostKind, private readonly child: ChildProcess, lanes: Lane[], private readonly dir: string,
-    private readonly logger: Logger) {
+    private readonly logger: Logger, private readonly shared?: SharedFrames) {
     lanes.forEach((lane, i) => this.lanes.set((['main', 'timer', 'read'] as const)[i], lane));
   }
 
@@ -101,8 +105,18 @@ export class PythonHost {
     const lanes = names.map((name) => new Lane(`ipc://${join(dir, name)}`));
     await Promise.all(lanes.map((lane) => lane.bind()));
     const args = ['-m', 'dranspose.host', '--kind', kind, ...names.flatMap((name, i) => ['--lane', `${name}=${lanes[i].endpoint}`])];
-    const child = spawn(pythonInterpreter(), args, { cwd, env: pythonEnvironment(), stdio: ['pipe', 'pipe', 'pipe'] });
-    const host = new PythonHost(kind, child, lanes, dir, logger);
+    // a reducer's requests carry small results: they stay on the lane
+    const { shared, reason } = kind === 'worker' ? SharedFrames.open() : { reason: 'a reducer host' };
+    logger.debug(shared ? `event frames go to the Python ${kind} host through shared memory` : `event frames go to the Python ${kind} host over zmq (${reason})`);
+    if (shared) args.push('--shared-frames', shared.describe(SHARED_FD));
+    let child: ChildProcess;
+    try {
+      child = spawn(pythonInterpreter(), args, { cwd, env: pythonEnvironment(), stdio: ['pipe', 'pipe', 'pipe', ...shared ? [shared.fd] : []] });
+    } finally {
+      // the child has its own descriptor now; the mapping here stays
+      if (shared) closeSync(shared.fd);
+    }
+    const host = new PythonHost(kind, child, lanes, dir, logger, shared);
     live.add(host);
     host.watch();
     return host;
@@ -110,7 +124,10 @@ export class PythonHost {
 
   get pid(): number | undefined { return this.child.pid; }
 
-  /** one request; `parameters` rides along when its versions changed since the child last saw them */
+  /**
+   * one request; `parameters` rides along when its versions changed since the child last saw them,
+   * `frames` in a shared slot when one is free and they fit it
+   */
   async call(lane: LaneName, header: Record<string, unknown>, parameters?: Parameters, frames: Buffer[] = []): Promise<HostReply> {
     const target = this.lanes.get(lane);
     if (!target) throw new Error(`the ${this.kind} host has no ${lane} lane`);
@@ -129,7 +146,14 @@ export class PythonHost {
       if (changed.length) header = { ...header, params: changed };
       if (dropped.length) header = { ...header, dropped };
     }
+    const placed = frames.length ? this.shared?.place(frames) : undefined;
+    if (placed) {
+      header = { ...header, shared: placed };
+      frames = [];
+    }
     const reply = await target.request([Buffer.from(JSON.stringify(header)), ...values, ...frames]);
+    // failed events free their slots too
+    this.shared?.release(reply.header.freed);
     if (typeof reply.header.error === 'string') throw new PythonError(reply.header.error);
     return reply;
   }

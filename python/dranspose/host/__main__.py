@@ -1,10 +1,12 @@
 """
-`python -m dranspose.host --kind worker|reducer --lane main=ENDPOINT [--lane timer=… --lane read=…]`
+`python -m dranspose.host --kind worker|reducer --lane main=ENDPOINT [--lane timer=… --lane read=…]
+[--shared-frames FD,SLOTS,SLOT_BYTES]`
 
 Each lane is a zmq PAIR socket the Node component binds; requests on one lane are answered in
 order. The main lane loads the class and runs construction, events or results and finish; the
 reducer's timer and publish reads have lanes (threads) of their own, so they run beside
-process_result as in the original. Standard input is the lifeline: when it closes (the Node
+process_result as in the original. A worker's event frames may come in shared memory instead
+(session.py, shared.py). Standard input is the lifeline: when it closes (the Node
 process ended, however), `close(context)` runs and the host exits.
 """
 import argparse
@@ -18,18 +20,20 @@ from typing import Any
 import zmq
 
 from dranspose.host.session import Session
+from dranspose.host.shared import SharedSlots
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="dranspose.host")
     parser.add_argument("--kind", choices=["worker", "reducer"], required=True)
     parser.add_argument("--lane", action="append", default=[], help="NAME=ENDPOINT")
+    parser.add_argument("--shared-frames", help="FD,SLOTS,SLOT_BYTES: the memory file event frames come in")
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), stream=sys.stderr,
                         format="%(levelname)s:%(name)s:%(message)s")
     # the original appends the working directory, so that `src.worker:Class` imports from it
     sys.path.append(os.getcwd())
-    session = Session(args.kind)
+    session = Session(args.kind, SharedSlots(args.shared_frames) if args.shared_frames else None)
     context = zmq.Context()
     lanes = dict(lane.split("=", 1) for lane in args.lane)
     for name, endpoint in lanes.items():

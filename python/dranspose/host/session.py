@@ -10,6 +10,7 @@ from dranspose.event import EventData, ResultData, StreamData
 from dranspose.host import codec
 from dranspose.host.calls import call_positional, construct
 from dranspose.host.payload import LoadError, described_parameters, description_json, load_class
+from dranspose.host.shared import SharedSlots
 from dranspose.parameters import ParameterBase
 from dranspose.protocol import ReducerState, WorkerState, WorkParameter
 
@@ -35,8 +36,9 @@ class Instance:
 
 
 class Session:
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, shared: Optional[SharedSlots] = None) -> None:
         self.kind = kind
+        self.shared = shared
         self.cls: Optional[type] = None
         self.described: dict[str, ParameterBase] = {}
         self.parameters: dict[str, WorkParameter] = {}
@@ -51,9 +53,20 @@ class Session:
         }
 
     def handle(self, header: dict[str, Any], frames: list[Any]) -> Reply:
+        reply = self.dispatch(header, frames)
+        if self.shared is not None:
+            # after dispatch, whose locals held this request's frames
+            freed = self.shared.settle()
+            if freed:
+                reply[0]["freed"] = freed
+        return reply
+
+    def dispatch(self, header: dict[str, Any], frames: list[Any]) -> Reply:
         try:
+            # first, so that the slot is held (and freed later) whatever fails after
+            shared = self.shared_frames(header)
             frames = self.take_parameters(header, frames)
-            return self.ops[header["op"]](header, frames)
+            return self.ops[header["op"]](header, shared if shared is not None else frames)
         except (LoadError, PayloadUnavailable) as error:
             return {"error": str(error)}, []
         except Exception as error:  # user code: reported to the Node side, which counts it
@@ -69,6 +82,15 @@ class Session:
             self.reported.add((user[-1].filename, user[-1].lineno))
             logger.warning("".join(traceback.format_exception(error)).rstrip())
         return f"{type(error).__name__}: {error}{where}"
+
+    def shared_frames(self, header: dict[str, Any]) -> Optional[list[Any]]:
+        """A request's frames when they came in shared memory (its `shared` placement)."""
+        placement = header.get("shared")
+        if placement is None:
+            return None
+        if self.shared is None:
+            raise RuntimeError("frames came in shared memory, but this host has none")
+        return self.shared.frames(placement)
 
     def take_parameters(self, header: dict[str, Any], frames: list[Any]) -> list[Any]:
         """Changed parameters travel ahead of a request: `params` names them, one value frame each."""
