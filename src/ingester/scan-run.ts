@@ -134,22 +134,27 @@ export class ScanRun {
         if (this.cancelled) break;
         this.loopEvent = event;
         const fills: Record<string, SlotFill> = {};
+        let filled = false;
         for (const s of this.streams) {
           if (!(s in streams)) continue;                               // null entry: no frame for this event
           const slot = this.nextSlot[s]++;
           if (resumeFrom && slot < (resumeFrom[s] ?? 0)) {
             // the predecessor read this slot; unless the event completed, its frame died with it
-            if (!this.completedAhead.has(event)) fills[s] = { missing: RESTART_LOSS };
+            if (!this.completedAhead.has(event)) {
+              fills[s] = { missing: RESTART_LOSS };
+              filled = true;
+            }
             continue;
           }
           const fill = feeds.get(s)!.fill(slot, event === scan.streamEnds[s]);
           fills[s] = fill instanceof Promise ? await fill : fill;
+          filled = true;
         }
         // a reassignment, or the event's end, may have come while the frames were awaited
         const endedMeanwhile = this.completedAhead.delete(event);
         const route = this.overrides.get(event) ?? streams;
         this.overrides.delete(event);
-        if (!this.cancelled && !endedMeanwhile && Object.keys(fills).length) {
+        if (!this.cancelled && !endedMeanwhile && filled) {
           const held = this.take(event, route, fills);
           if (held) await held;
         }
