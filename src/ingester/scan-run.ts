@@ -134,29 +134,41 @@ export class ScanRun {
         if (this.cancelled) break;
         this.loopEvent = event;
         const fills: Record<string, SlotFill> = {};
+        let filled = false;
         for (const s of this.streams) {
           if (!(s in streams)) continue;                               // null entry: no frame for this event
           const slot = this.nextSlot[s]++;
           if (resumeFrom && slot < (resumeFrom[s] ?? 0)) {
             // the predecessor read this slot; unless the event completed, its frame died with it
-            if (!this.completedAhead.has(event)) fills[s] = { missing: RESTART_LOSS };
+            if (!this.completedAhead.has(event)) {
+              fills[s] = { missing: RESTART_LOSS };
+              filled = true;
+            }
             continue;
           }
-          fills[s] = await feeds.get(s)!.fill(slot, event === scan.streamEnds[s]);
+          const fill = feeds.get(s)!.fill(slot, event === scan.streamEnds[s]);
+          fills[s] = fill instanceof Promise ? await fill : fill;
+          filled = true;
         }
         // a reassignment, or the event's end, may have come while the frames were awaited
         const endedMeanwhile = this.completedAhead.delete(event);
         const route = this.overrides.get(event) ?? streams;
         this.overrides.delete(event);
-        if (!this.cancelled && !endedMeanwhile && Object.keys(fills).length) await this.take(event, route, fills);
+        if (!this.cancelled && !endedMeanwhile && filled) {
+          const held = this.take(event, route, fills);
+          if (held) await held;
+        }
         this.takenUpTo = event;
       }
     }
     await this.outbox.flush();
   }
 
-  /** an event's fills: counted, dumped, kept and sent; waits while the kept frames are over the bound */
-  private async take(event: number, route: StreamRoutes, fills: Record<string, SlotFill>): Promise<void> {
+  /**
+   * An event's fills: counted, dumped, kept and sent; the wait, when a batch must leave first or
+   * the kept frames are over the bound (none most of the time: no await per event)
+   */
+  private take(event: number, route: StreamRoutes, fills: Record<string, SlotFill>): Promise<void> | undefined {
     let bytes = 0;
     let carried = false;
     let receivers = false;
@@ -171,14 +183,22 @@ export class ScanRun {
       this.port.forwarded(bytes);
       if (this.options.dumper) this.options.dumper.write(event, dataOf(fills));
     }
-    if (!receivers) return;                                         // every frame of this ingester is discarded
+    if (!receivers) return undefined;                               // every frame of this ingester is discarded
     this.retained.set(event, { route, fills, bytes });
     this.retainedBytes += bytes;
     const flushing = this.deliver(event);
+    if (flushing || this.overBound()) return this.hold(flushing);
+    return undefined;
+  }
+
+  private overBound(): boolean {
+    return this.retainedBytes > this.options.maxRetainedBytes && !this.cancelled;
+  }
+
+  /** waits for a batch to leave, then while the kept frames are over the bound */
+  private async hold(flushing: Promise<void> | undefined): Promise<void> {
     if (flushing) await flushing;
-    while (this.retainedBytes > this.options.maxRetainedBytes && !this.cancelled) {
-      await new Promise<void>((resolve) => { this.memoryFreed = resolve; });
-    }
+    while (this.overBound()) await new Promise<void>((resolve) => { this.memoryFreed = resolve; });
   }
 
   /**

@@ -9,7 +9,7 @@
  * placed restarts the count at the slot being filled.
  */
 import type { StreamData } from '../core/types.js';
-import type { UpstreamItem } from '../protocols/types.js';
+import type { UpstreamItem, UpstreamItems } from '../protocols/types.js';
 
 /** what fills one slot: the stream's data, or why it is missing */
 export type SlotFill = { data: StreamData } | { missing: string };
@@ -22,6 +22,8 @@ export interface FeedEvents {
 
 export class StreamFeed {
   private peeked?: UpstreamItem;
+  /** a broken message for the slot being filled, held until the next one shows whether a good copy follows */
+  private broken?: { reason: string };
   /** the end message, once it came before the last slot */
   private endMessage?: StreamData;
   private endedBecause?: string;
@@ -32,10 +34,14 @@ export class StreamFeed {
   private lastFrame = -1;
   private renumbered = false;
 
-  constructor(private readonly items: AsyncGenerator<UpstreamItem>, private readonly events: FeedEvents) {}
+  constructor(private readonly items: UpstreamItems, private readonly events: FeedEvents) {}
 
-  /** the fill of `slot`; `last` when it is the stream's last slot in the map (where the end message goes) */
-  async fill(slot: number, last: boolean): Promise<SlotFill> {
+  /**
+   * The fill of `slot`; `last` when it is the stream's last slot in the map (where the end message
+   * goes). Synchronous when the messages it needs have been received (a backlog costs no await per
+   * event); a promise when it must wait for the upstream.
+   */
+  fill(slot: number, last: boolean): SlotFill | Promise<SlotFill> {
     if (this.endMessage) {
       if (!last) return { missing: 'the upstream ended the series before this event' };
       const data = this.endMessage;
@@ -44,9 +50,21 @@ export class StreamFeed {
       return { data };
     }
     for (;;) {
-      if (this.endedBecause) return { missing: this.endedBecause };
-      const item = await this.peek();
-      if (!item) return { missing: this.endedBecause ?? 'the upstream closed' };
+      if (this.endedBecause && !this.broken) return { missing: this.endedBecause };
+      const item = this.peeked ?? (this.peeked = this.items.ready?.());
+      if (this.broken) {
+        // a good copy of the same frame right after a broken one wins (a retransmission)
+        if (!item && !this.endedBecause) return this.waitAndFill(slot, last);
+        const broken = this.broken;
+        this.broken = undefined;
+        if (item?.kind === 'data' && item.frame !== undefined && this.slotOf(item, slot) === slot) {
+          this.events.bad(broken.reason);
+          continue;
+        }
+        this.filledUpTo = Math.max(this.filledUpTo, slot + 1);
+        return { missing: broken.reason };
+      }
+      if (!item) return this.waitAndFill(slot, last);
       if (item.kind === 'end') {
         this.peeked = undefined;
         if (last) {
@@ -75,16 +93,24 @@ export class StreamFeed {
       }
       this.peeked = undefined;
       if (item.kind === 'bad') {
-        // a good copy of the same frame right after a broken one wins (a retransmission)
-        const next = await this.peek();
-        if (next?.kind === 'data' && next.frame !== undefined && this.slotOf(next, slot) === slot) {
-          this.events.bad(item.reason);
-          continue;
-        }
+        this.broken = item;
+        continue;
       }
       this.filledUpTo = Math.max(this.filledUpTo, slot + 1);
-      return item.kind === 'bad' ? { missing: item.reason } : { data: item.data };
+      return item;                                                  // a data or start item: it holds `data`
     }
+  }
+
+  /** `fill` once the upstream's next item is here (or it ended) */
+  private async waitAndFill(slot: number, last: boolean): Promise<SlotFill> {
+    try {
+      const next = await this.items.next();
+      if (next.done) this.endedBecause = 'the upstream closed before the trigger map ended';
+      else this.peeked = next.value;
+    } catch (error) {
+      this.endedBecause = `the upstream failed: ${(error as Error).message}`;
+    }
+    return this.fill(slot, last);
   }
 
   /** the slot an item belongs to (a message without a number: the one asked for); undefined when none */
@@ -102,23 +128,6 @@ export class StreamFeed {
     }
     if (item.kind === 'bad' && !item.point) return undefined;
     return asked;
-  }
-
-  private async peek(): Promise<UpstreamItem | undefined> {
-    if (this.peeked) return this.peeked;
-    let next: IteratorResult<UpstreamItem>;
-    try {
-      next = await this.items.next();
-    } catch (error) {
-      this.endedBecause = `the upstream failed: ${(error as Error).message}`;
-      return undefined;
-    }
-    if (next.done) {
-      this.endedBecause = 'the upstream closed before the trigger map ended';
-      return undefined;
-    }
-    this.peeked = next.value;
-    return next.value;
   }
 
   /** the slot after the last one filled (kept for a restarted ingester) */

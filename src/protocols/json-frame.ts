@@ -45,10 +45,8 @@ export function readJsonFrame<S extends z.ZodType>(
 
 /** throws unless `frames` has `counts` (a number or the allowed numbers) frames */
 export function checkFrameCount(frames: readonly unknown[], counts: number | readonly number[], what: string, ErrorClass: ProtocolErrorClass): void {
-  const allowed = typeof counts === 'number' ? [counts] : counts;
-  if (!allowed.includes(frames.length)) {
-    throw new ErrorClass(`${what} has ${frames.length} frames, expected ${allowed.join(' or ')}`);
-  }
+  if (typeof counts === 'number' ? frames.length === counts : counts.includes(frames.length)) return;
+  throw new ErrorClass(`${what} has ${frames.length} frames, expected ${typeof counts === 'number' ? counts : counts.join(' or ')}`);
 }
 
 /** a refused message's own number (`key` of its JSON frame 0), if that much of it can still be read */

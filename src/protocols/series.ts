@@ -4,7 +4,7 @@
  * counted through `ctx.bad` before the start, and yielded as a `bad` item after it, with its frame
  * number when its header still tells it, so that it keeps its place.
  */
-import type { MessageReader, SourceContext, UpstreamItem } from './types.js';
+import type { MessageReader, SourceContext, UpstreamItem, UpstreamItems } from './types.js';
 
 export type MessageRole = 'start' | 'data' | 'end' | 'ignore';
 
@@ -35,52 +35,116 @@ export interface SeriesRules<Message> {
   expand?(frames: Buffer[], message: Message, reader: MessageReader, ctx: SourceContext): Promise<ExpandedEvent[]> | ExpandedEvent[];
 }
 
-export async function* scanSeries<Message>(rules: SeriesRules<Message>, reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
-  // a resumed scan takes data at once: its start message went to the ingester before this one
-  let started = false;
-  let inSeries = ctx.resume ?? false;
-  for (let frames = await reader.next(); frames !== undefined; frames = await reader.next()) {
+export function scanSeries<Message>(rules: SeriesRules<Message>, reader: MessageReader, ctx: SourceContext): UpstreamItems {
+  return new SeriesScan(rules, reader, ctx);
+}
+
+/**
+ * The scan as an iterator rather than an async generator: each message is turned into items
+ * synchronously, so messages already received become items without an await each (`ready`), and
+ * only an empty upstream, or an `expand` that reads further messages, waits.
+ */
+class SeriesScan<Message> implements UpstreamItems {
+  private started = false;
+  private inSeries: boolean;
+  /** items made from the last message and not taken yet (`expand` may make several); reused */
+  private readonly made: UpstreamItem[] = [];
+  private taken = 0;
+  /** an `expand` that waits (reads the message's follow-ups); nothing else is read meanwhile */
+  private expanding?: Promise<void>;
+  /** the end message was read or the upstream closed: nothing more is read */
+  private over = false;
+
+  constructor(private readonly rules: SeriesRules<Message>, private readonly reader: MessageReader, private readonly ctx: SourceContext) {
+    // a resumed scan takes data at once: its start message went to the ingester before this one
+    this.inSeries = ctx.resume ?? false;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  ready(): UpstreamItem | undefined {
+    while (this.taken === this.made.length && !this.over && !this.expanding) {
+      const frames = this.reader.ready?.();
+      if (!frames) return undefined;
+      this.made.length = this.taken = 0;
+      this.read(frames);
+    }
+    return this.taken < this.made.length ? this.made[this.taken++] : undefined;
+  }
+
+  async next(): Promise<IteratorResult<UpstreamItem, undefined>> {
+    for (;;) {
+      const item = this.ready();
+      if (item) return { value: item, done: false };
+      if (this.expanding) {
+        await this.expanding;
+      } else if (this.over) {
+        return { value: undefined, done: true };
+      } else {
+        const frames = await this.reader.next();
+        this.made.length = this.taken = 0;
+        if (frames === undefined) this.over = true;
+        else this.read(frames);
+      }
+    }
+  }
+
+  /** what one message becomes: items in `made`, a report through ctx, or nothing */
+  private read(frames: Buffer[]): void {
+    const { rules, ctx } = this;
     let message: Message;
     try {
       message = rules.read(frames);
     } catch (error) {
       const reason = (error as Error).message;
-      if (!inSeries) (ctx.skipped ?? ctx.bad)(`before the start message: ${reason}`);
-      else yield { kind: 'bad', reason, frame: rules.frameOfRejected?.(frames), point: rules.isRejectedPoint?.(frames) };
-      continue;
+      if (!this.inSeries) (ctx.skipped ?? ctx.bad)(`before the start message: ${reason}`);
+      else this.made.push({ kind: 'bad', reason, frame: rules.frameOfRejected?.(frames), point: rules.isRejectedPoint?.(frames) });
+      return;
     }
     const role = rules.role(message);
-    if (role === 'ignore') continue;
-    if (!started && role === 'start') {
-      started = inSeries = true;
-      yield { kind: 'start', data: { typ: rules.typ, frames } };
-      continue;
+    if (role === 'ignore') return;
+    if (!this.started && role === 'start') {
+      this.started = this.inSeries = true;
+      this.made.push({ kind: 'start', data: { typ: rules.typ, frames } });
+      return;
     }
-    if (!inSeries) {
+    if (!this.inSeries) {
       (ctx.skipped ?? ctx.bad)(`${rules.label} ${role} message before the start message`);
-      continue;
+      return;
     }
-    started = true;
+    this.started = true;
     if (role === 'start') {
       ctx.logger.warn(`stream ${ctx.stream}: skipped a second ${rules.label} start message inside a series`);
-      continue;
+      return;
     }
     if (role === 'end') {
-      yield { kind: 'end', data: { typ: rules.typ, frames } };
+      this.made.push({ kind: 'end', data: { typ: rules.typ, frames } });
+      this.over = true;
       return;
     }
     const frame = rules.frameNumber?.(message);
     if (!rules.expand) {
-      yield { kind: 'data', data: { typ: rules.typ, frames }, frame };
-      continue;
+      this.made.push({ kind: 'data', data: { typ: rules.typ, frames }, frame });
+      return;
     }
-    let events: ExpandedEvent[];
+    const failed = (error: unknown) => { this.made.push({ kind: 'bad', reason: (error as Error).message, frame, point: true }); };
+    let events: Promise<ExpandedEvent[]> | ExpandedEvent[];
     try {
-      events = await rules.expand(frames, message, reader, ctx);
+      events = rules.expand(frames, message, this.reader, ctx);
     } catch (error) {
-      yield { kind: 'bad', reason: (error as Error).message, frame, point: true };
-      continue;
+      failed(error);
+      return;
     }
-    for (const event of events) yield { kind: 'data', data: { typ: rules.typ, frames: event.frames }, frame: event.frame ?? frame };
+    if (!(events instanceof Promise)) {
+      this.expanded(events, frame);
+      return;
+    }
+    this.expanding = events.then((made) => this.expanded(made, frame), failed).then(() => { this.expanding = undefined; });
+  }
+
+  private expanded(events: ExpandedEvent[], frame: number | undefined): void {
+    for (const event of events) this.made.push({ kind: 'data', data: { typ: this.rules.typ, frames: event.frames }, frame: event.frame ?? frame });
   }
 }

@@ -13,6 +13,12 @@ export type Transport =
 export interface MessageReader {
   /** the next message, or undefined once the upstream is closed */
   next(): Promise<Buffer[] | undefined>;
+  /**
+   * the next message if it has already been received, without waiting; undefined when there is
+   * none yet (then `next()` waits for it). Lets a backlog be read in one go instead of one await
+   * per message.
+   */
+  ready?(): Buffer[] | undefined;
   /** TCP only: send bytes to the upstream (PandA's capture handshake) */
   write?(data: Buffer | string): Promise<void>;
 }
@@ -47,6 +53,15 @@ export type UpstreamItem =
   | { kind: 'data'; data: StreamData; frame?: number }
   | { kind: 'bad'; reason: string; frame?: number; point?: boolean };
 
+/** What one scan of a stream yields, in order (`UpstreamProtocol.scan`). */
+export interface UpstreamItems extends AsyncIterableIterator<UpstreamItem> {
+  /**
+   * the next item if it can be made without waiting (from messages already received); undefined
+   * when it cannot, then `next()` waits for it
+   */
+  ready?(): UpstreamItem | undefined;
+}
+
 export interface UpstreamProtocol<Parsed = unknown> {
   /** name used in configs and on the CLI, e.g. `stins` */
   name: string;
@@ -59,7 +74,7 @@ export interface UpstreamProtocol<Parsed = unknown> {
    * afterwards until the next scan. Unusable messages before the start go to `ctx.bad`; after it,
    * they are yielded as `bad` items.
    */
-  scan(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem>;
+  scan(reader: MessageReader, ctx: SourceContext): UpstreamItems;
   /** Turns forwarded StreamData into typed objects; throws a clear Error on malformed input. */
   parse(data: StreamData): Parsed;
 }

@@ -3,7 +3,7 @@
  * point, finished or interrupted. Heartbeats come every 10 s whatever happens and are skipped.
  */
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import { loadPickle } from '../../core/pickle/read.js';
 import { CONTRAST_TYP, readContrastMessage, type ContrastMessage } from './messages.js';
 
@@ -27,6 +27,6 @@ const rules: SeriesRules<ContrastMessage> = {
   },
 };
 
-export function scanContrast(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanContrast(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   return scanSeries(rules, reader, ctx);
 }

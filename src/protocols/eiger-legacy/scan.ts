@@ -1,7 +1,7 @@
 /** One Eiger legacy series as the ingester sees it (protocols.md §1.2): header, images, series end. */
 import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import { EIGER_LEGACY_TYP, readEigerLegacyMessage, type EigerLegacyImageHeader, type EigerLegacyMessage } from './messages.js';
 
 const ROLES = { 'dheader-1.0': 'start', 'dimage-1.0': 'data', 'dseries_end-1.0': 'end' } as const;
@@ -16,6 +16,6 @@ const rules: SeriesRules<EigerLegacyMessage> = {
   frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame'),
 };
 
-export function scanEigerLegacy(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanEigerLegacy(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   return scanSeries(rules, reader, ctx);
 }

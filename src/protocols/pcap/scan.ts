@@ -4,7 +4,7 @@
  */
 import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import { PCAP_TYP, readPcapUpstreamMessage, splitPcapChunk, type PcapChunk, type PcapUpstreamMessage } from './messages.js';
 
 const ROLES: Record<PcapUpstreamMessage['message_type'], MessageRole> = { 'series-start': 'start', data: 'data', 'series-end': 'end' };
@@ -20,6 +20,6 @@ const rules: SeriesRules<PcapUpstreamMessage> = {
   expand: (_, chunk) => splitPcapChunk(chunk as PcapChunk).map((row, i) => ({ frames: [row], frame: (chunk as PcapChunk).frame_number + i })),
 };
 
-export function scanPcap(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanPcap(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   return scanSeries(rules, reader, ctx);
 }

@@ -3,7 +3,7 @@
  * that are not valid packets are counted and skipped; custom_data is ignored.
  */
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import { readSardanaPacket, readSardanaPost, SARDANA_TYP, type SardanaPacket } from './messages.js';
 
 const ROLES = { DataDescription: 'start', RecordData: 'data', RecordEnd: 'end' } as const;
@@ -37,6 +37,6 @@ function packets(posts: MessageReader, ctx: SourceContext): MessageReader {
   };
 }
 
-export function scanSardana(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanSardana(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   return scanSeries(rules, packets(reader, ctx), ctx);
 }

@@ -2,7 +2,7 @@
 import { elementCount, itemSize } from '../../core/ndarray.js';
 import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import { readStinsMessage, StinsError, STINS_TYP, type StinsImageHeader, type StinsMessage } from './messages.js';
 
 const ROLES = { header: 'start', image: 'data', series_end: 'end' } as const;
@@ -28,6 +28,6 @@ const rules: SeriesRules<StinsMessage> = {
   },
 };
 
-export function scanStins(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanStins(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   return scanSeries(rules, reader, ctx);
 }

@@ -6,7 +6,7 @@
  */
 import { checkFrameCount, numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type MessageRole, type SeriesRules } from '../series.js';
-import type { MessageReader, SourceContext, UpstreamItem } from '../types.js';
+import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
 import {
   checkSpectra, readXspressMessage, readXspressMeta, XspressError, XSPRESS_TYP, type XspressImageHeader, type XspressMessage,
 } from './messages.js';
@@ -85,7 +85,7 @@ function xspressRules(reader: PushbackReader): SeriesRules<XspressMessage> {
   };
 }
 
-export function scanXspress(reader: MessageReader, ctx: SourceContext): AsyncGenerator<UpstreamItem> {
+export function scanXspress(reader: MessageReader, ctx: SourceContext): UpstreamItems {
   const pushback = new PushbackReader(reader);
   return scanSeries(xspressRules(pushback), pushback, ctx);
 }
