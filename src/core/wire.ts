@@ -55,7 +55,10 @@ export function decodeEventBatch(message: Buffer[]): EventBatch {
       throw new Error('malformed event header');
     }
     const streams: Record<string, StreamData> = {};
-    for (const [name, { typ, length }] of Object.entries(described.streams)) {
+    for (const name in described.streams) {
+      // assigned, this name would set the record's prototype instead of a stream
+      if (name === '__proto__') throw new Error(`event ${described.event}: a stream named __proto__`);
+      const { typ, length } = described.streams[name];
       if (index + length > message.length) throw new Error(`event ${described.event}: stream ${name} announces ${length} frames, message is shorter`);
       streams[name] = { typ, frames: message.slice(index, index + length) };
       index += length;
