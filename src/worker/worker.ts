@@ -61,9 +61,9 @@ const FINISH_WAIT_MS = 10_000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
-/** whether an event has any stream (without listing them: this runs for every event) */
-function hasStreams(streams: EventData['streams']): boolean {
-  for (const _ in streams) return true;
+/** whether a record has any key (without listing them: this runs for every event) */
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
   return false;
 }
 
@@ -241,7 +241,7 @@ export class Worker extends Component {
       this.times.waiting += (this.busySince - this.idleSince) / 1000;
     }
     this.handled.add(event.eventNumber);
-    if (missing) {
+    if (missing && hasKeys(missing)) {
       for (const stream in missing) this.progress.missing.push([event.eventNumber, stream, missing[stream]]);
       event.missing = missing;
     }
@@ -270,7 +270,7 @@ export class Worker extends Component {
     this.lastEvent = number;
     this.processed += 1;
     // an event none of whose streams came has nothing for user code
-    if (!hasStreams(event.streams)) return this.endedHere(number);
+    if (!hasKeys(event.streams)) return this.endedHere(number);
     this.opts.onEvent?.(event);
     const instance = this.instance;
     if (!instance) return this.endedHere(number);

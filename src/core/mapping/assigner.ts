@@ -50,7 +50,7 @@ interface WorkerState {
   mark: number;
 }
 
-/** Who gets the frontier event: made by plan(), carried out by commit(). */
+/** Who gets the frontier event: made by plan(), carried out by commit(); one, reused for every event. */
 interface EventPlan {
   /** every worker the event goes to, once each */
   readonly involved: WorkerState[];
@@ -86,6 +86,7 @@ export class Assigner {
   private completed = 0;
   private bindCounter = 0;
   private planRound = 0;
+  private readonly eventPlan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
 
   constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
     this.creditInForce = Assigner.checkedCredit(opts.credit);
@@ -402,7 +403,8 @@ export class Assigner {
   private plan(): EventPlan | string {
     const instance = this.current!;
     const { part } = instance;
-    const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
+    const plan = this.eventPlan;
+    plan.involved.length = plan.newSlots.length = plan.newWorkers.length = 0;
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
     for (let s = 0; s < part.streams.length; s++) {
