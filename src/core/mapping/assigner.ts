@@ -146,14 +146,23 @@ export class Assigner {
     return removed;
   }
 
-  /** Adds workers, or updates the tags of known ones; workers not listed are left as they are. */
+  /**
+   * Adds workers, or updates the tags of known ones; workers not listed are left as they are. The
+   * controller registers its workers every round: only a change forgets who matches which tags.
+   */
   registerWorkers(slots: WorkerSlot[]): void {
+    let changed = false;
     for (const slot of slots) {
       const known = this.workers.get(slot.name);
-      if (known) known.tags = new Set(slot.tags);
-      else this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), suspended: false, outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+      if (known) {
+        if (known.tags.size === new Set(slot.tags).size && slot.tags.every((tag) => known.tags.has(tag))) continue;
+        known.tags = new Set(slot.tags);
+      } else {
+        this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), suspended: false, outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+      }
+      changed = true;
     }
-    this.matchCache.clear();
+    if (changed) this.matchCache.clear();
   }
 
   hasWorker(name: string): boolean {
