@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Outbox } from '../src/core/outbox.js';
-import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch } from '../src/core/wire.js';
+import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch, packFrames, unpackFrames } from '../src/core/wire.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -94,5 +94,28 @@ describe('wire: event and result batches', () => {
     const results = batch.events.map((event, i) => ({ ...batch.source, event, body: batch.bodies[i] }));
     expect(results.map((r) => [r.event, r.worker, r.instance, r.parametersHash, r.body.toString()])).to.deep.equal([[7, 'w1', 'i1', 'h', 'r7'], [9, 'w1', 'i1', 'h', 'r9']]);
     expect(() => decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7')]))).to.throw(/malformed result batch header/);
+  });
+
+  it('packs small frames into few message parts, each at an aligned offset, and sends large ones as they are', () => {
+    const large = Buffer.alloc(5000, 7);
+    const frames = [frame('a'), frame('bcd'), frame(''), large, frame('efghijklm'), ...Array.from({ length: 20 }, () => Buffer.alloc(4000, 1))];
+    const { parts, counts, lengths } = packFrames(frames);
+    expect(counts, 'three small, the large alone, then packs of at most 64 KiB').to.deep.equal([3, 1, 17, 4]);
+    expect(parts[1], 'a large frame is not copied').to.equal(large);
+    const unpacked = unpackFrames(parts, counts, lengths);
+    expect(unpacked.map((f) => f.toString('hex'))).to.deep.equal(frames.map((f) => f.toString('hex')));
+    expect(unpacked.every((f) => f.byteOffset % 8 === parts.find((p) => p.buffer === f.buffer)!.byteOffset % 8), 'every packed frame starts aligned').to.equal(true);
+    const [lone] = packFrames([frame('alone')]).parts;
+    expect(lone.toString(), 'a lone small frame travels as it is').to.equal('alone');
+  });
+
+  it('refuses packing that does not match its parts', () => {
+    const { parts, counts, lengths } = packFrames([frame('ab'), frame('cd')]);
+    expect(() => unpackFrames(parts, counts, [2, 3])).to.throw(/shorter than the frames/);
+    expect(() => unpackFrames(parts, counts, [2, 1])).to.throw(/longer than the frames/);
+    expect(() => unpackFrames(parts, [2, 1], lengths)).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, counts, [2, 2, 2])).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, [0], lengths)).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, counts, 'no')).to.throw(/malformed frame packing/);
   });
 });
