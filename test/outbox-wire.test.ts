@@ -66,24 +66,30 @@ describe('wire: event and result batches', () => {
   });
 
   it('carries several events, each with its streams and expected streams, frames untouched', () => {
-    const payload = frame('x'.repeat(1000));
+    const payload = frame('x'.repeat(5000));
     const message = encodeEventBatch('scan-1', 'token-1', [
       { event: 4, streams: { eiger: { typ: 'STINS', frames: [frame('{"htype":"image"}'), payload] } }, expect: ['eiger', 'pcap'] },
       { event: 5, streams: { eiger: { typ: 'STINS', frames: [frame('a')] }, pcap: { typ: 'PCAP', frames: [frame('b'), frame('c')] } } },
     ]);
-    expect(message).to.have.length(1 + 2 + 3);
+    expect(message, 'the header, the small frames packed in one part, the large payload as it is, the rest packed').to.have.length(1 + 3);
+    expect(message[2], 'the payload Buffer itself').to.equal(payload);
     const { scan, token, events } = decodeEventBatch(message);
     expect([scan, token]).to.deep.equal(['scan-1', 'token-1']);
     expect(events.map((e) => [e.event, Object.keys(e.streams), e.expect])).to.deep.equal([[4, ['eiger'], ['eiger', 'pcap']], [5, ['eiger', 'pcap'], undefined]]);
     expect(events[0].streams.eiger.frames[1], 'the payload Buffer itself').to.equal(payload);
+    expect(events[0].streams.eiger.frames[0].toString()).to.equal('{"htype":"image"}');
     expect(events[1].streams.pcap.frames.map(String)).to.deep.equal(['b', 'c']);
   });
 
   it('refuses a batch whose frames do not match its header', () => {
     const message = encodeEventBatch('s', 't', [{ event: 1, streams: { a: { typ: 'T', frames: [frame('1'), frame('2')] } } }]);
-    expect(() => decodeEventBatch(message.slice(0, 2))).to.throw(/stream a announces 2 frames/);
-    expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/1 frames more than the batch announces/);
-    expect(() => decodeEventBatch([frame('{"scan":"s","token":"t","events":[{"event":"x","streams":{}}]}')])).to.throw(/malformed event header/);
+    const header = JSON.parse(message[0].toString());
+    const withHeader = (change: object) => [Buffer.from(JSON.stringify({ ...header, ...change })), ...message.slice(1)];
+    expect(() => decodeEventBatch(withHeader({ events: [{ event: 1, streams: { a: { typ: 'T', length: 3 } } }] }))).to.throw(/stream a announces 3 frames/);
+    expect(() => decodeEventBatch(withHeader({ events: [{ event: 1, streams: { a: { typ: 'T', length: 1 } } }] }))).to.throw(/1 frames more than the batch announces/);
+    expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/malformed frame packing/);
+    expect(() => decodeEventBatch(withHeader({ lengths: [1, 5] }))).to.throw(/part 1 is shorter/);
+    expect(() => decodeEventBatch([frame('{"scan":"s","token":"t","events":[{"event":"x","streams":{}}],"counts":[],"lengths":[]}')])).to.throw(/malformed event header/);
     expect(() => decodeEventBatch([frame('{"scan":"s","events":[]}')]), 'no token').to.throw(/malformed event batch header/);
     expect(() => decodeEventBatch([frame('not json')])).to.throw(SyntaxError);
   });

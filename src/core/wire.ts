@@ -1,8 +1,8 @@
 /**
  * Data-plane framing (design.md §3). Both hops carry batches, so a backlog of small events costs
  * one zmq message instead of one each.
- * Ingester → worker: `[header JSON, ...frames]`, the frames of every event and stream concatenated
- * in header order. Worker → reducer: `[header JSON, ...parts]`, the CBOR payloads of the events
+ * Ingester → worker: `[header JSON, ...parts]`, the frames of every event and stream in header
+ * order. Worker → reducer: `[header JSON, ...parts]`, the CBOR payload of each event. Frames are
  * packed into parts (`packFrames`): small ones together, large ones alone.
  * Every header carries the scan's token: a receiver refuses messages without it (peers that did not
  * learn the scan from the pipeline's Redis).
@@ -11,82 +11,6 @@ import type { EventData, StreamData } from './types.js';
 
 /** what a worker's DEALER sends its ingesters: it is connected (the ROUTER learns its name) */
 export const PING = Buffer.from('ping');
-
-/** the frames of one event that one ingester sends to one worker */
-export interface PartialEvent {
-  event: number;
-  streams: Record<string, StreamData>;
-  /** every stream of this event that goes to this worker, when more than this message carries */
-  expect?: string[];
-  /** streams of this event that will not come, with the reason (the upstream lost or broke their frame) */
-  missing?: Record<string, string>;
-}
-
-interface EventBatchHeader {
-  scan: string;
-  token: string;
-  events: { event: number; streams: Record<string, { typ: string; length: number }>; expect?: string[]; missing?: Record<string, string> }[];
-}
-
-export interface EventBatch { scan: string; token: string; events: PartialEvent[] }
-
-export function encodeEventBatch(scan: string, token: string, events: PartialEvent[]): Buffer[] {
-  const header: EventBatchHeader = { scan, token, events: [] };
-  const frames: Buffer[] = [];
-  for (const { event, streams, expect, missing } of events) {
-    const described: EventBatchHeader['events'][number] = { event, streams: {} };
-    for (const [name, data] of Object.entries(streams)) {
-      described.streams[name] = { typ: data.typ, length: data.frames.length };
-      for (const frame of data.frames) frames.push(frame);
-    }
-    if (expect) described.expect = expect;
-    if (missing) described.missing = missing;
-    header.events.push(described);
-  }
-  return [Buffer.from(JSON.stringify(header)), ...frames];
-}
-
-export function decodeEventBatch(message: Buffer[]): EventBatch {
-  const header = JSON.parse(message[0].toString()) as EventBatchHeader;
-  if (typeof header?.scan !== 'string' || typeof header.token !== 'string' || !Array.isArray(header.events)) throw new Error('malformed event batch header');
-  const events: PartialEvent[] = [];
-  let index = 1;
-  for (const described of header.events) {
-    if (!Number.isInteger(described?.event) || typeof described.streams !== 'object' || described.streams === null) {
-      throw new Error('malformed event header');
-    }
-    const streams: Record<string, StreamData> = {};
-    for (const name in described.streams) {
-      // assigned, this name would set the record's prototype instead of a stream
-      if (name === '__proto__') throw new Error(`event ${described.event}: a stream named __proto__`);
-      const { typ, length } = described.streams[name];
-      if (index + length > message.length) throw new Error(`event ${described.event}: stream ${name} announces ${length} frames, message is shorter`);
-      streams[name] = { typ, frames: message.slice(index, index + length) };
-      index += length;
-    }
-    const missing = described.missing && typeof described.missing === 'object' ? described.missing : undefined;
-    events.push({ event: described.event, streams, expect: Array.isArray(described.expect) ? described.expect : undefined, missing });
-  }
-  if (index !== message.length) throw new Error(`${message.length - index} frames more than the batch announces`);
-  return { scan: header.scan, token: header.token, events };
-}
-
-/** what is common to the results of one batch */
-export interface ResultSource {
-  scan: string;
-  token: string;
-  worker: string;
-  /** the worker process; results of a restarted worker are counted apart */
-  instance: string;
-  parametersHash: string | null;
-}
-
-/** results of one worker message: `bodies[i]` is the CBOR payload of event `events[i]` */
-export interface ResultBatch {
-  source: ResultSource;
-  events: number[];
-  bodies: Buffer[];
-}
 
 /**
  * Frames under this many bytes travel packed, several to a message part: zeromq costs about a
@@ -157,6 +81,88 @@ export function unpackFrames(parts: readonly Buffer[], counts: unknown, lengths:
   }
   if (frames.length !== lengths.length) throw new Error('malformed frame packing');
   return frames;
+}
+
+/** the frames of one event that one ingester sends to one worker */
+export interface PartialEvent {
+  event: number;
+  streams: Record<string, StreamData>;
+  /** every stream of this event that goes to this worker, when more than this message carries */
+  expect?: string[];
+  /** streams of this event that will not come, with the reason (the upstream lost or broke their frame) */
+  missing?: Record<string, string>;
+}
+
+interface EventBatchHeader {
+  scan: string;
+  token: string;
+  events: { event: number; streams: Record<string, { typ: string; length: number }>; expect?: string[]; missing?: Record<string, string> }[];
+  /** how the frames are packed into the message's parts (`packFrames`) */
+  counts: number[];
+  lengths: number[];
+}
+
+export interface EventBatch { scan: string; token: string; events: PartialEvent[] }
+
+export function encodeEventBatch(scan: string, token: string, events: PartialEvent[]): Buffer[] {
+  const described: EventBatchHeader['events'] = [];
+  const frames: Buffer[] = [];
+  for (const { event, streams, expect, missing } of events) {
+    const one: EventBatchHeader['events'][number] = { event, streams: {} };
+    for (const [name, data] of Object.entries(streams)) {
+      one.streams[name] = { typ: data.typ, length: data.frames.length };
+      for (const frame of data.frames) frames.push(frame);
+    }
+    if (expect) one.expect = expect;
+    if (missing) one.missing = missing;
+    described.push(one);
+  }
+  const { parts, counts, lengths } = packFrames(frames);
+  const header: EventBatchHeader = { scan, token, events: described, counts, lengths };
+  return [Buffer.from(JSON.stringify(header)), ...parts];
+}
+
+export function decodeEventBatch(message: Buffer[]): EventBatch {
+  const header = JSON.parse(message[0].toString()) as EventBatchHeader;
+  if (typeof header?.scan !== 'string' || typeof header.token !== 'string' || !Array.isArray(header.events)) throw new Error('malformed event batch header');
+  const frames = unpackFrames(message.slice(1), header.counts, header.lengths);
+  const events: PartialEvent[] = [];
+  let index = 0;
+  for (const described of header.events) {
+    if (!Number.isInteger(described?.event) || typeof described.streams !== 'object' || described.streams === null) {
+      throw new Error('malformed event header');
+    }
+    const streams: Record<string, StreamData> = {};
+    for (const name in described.streams) {
+      // assigned, this name would set the record's prototype instead of a stream
+      if (name === '__proto__') throw new Error(`event ${described.event}: a stream named __proto__`);
+      const { typ, length } = described.streams[name];
+      if (index + length > frames.length) throw new Error(`event ${described.event}: stream ${name} announces ${length} frames, message is shorter`);
+      streams[name] = { typ, frames: frames.slice(index, index + length) };
+      index += length;
+    }
+    const missing = described.missing && typeof described.missing === 'object' ? described.missing : undefined;
+    events.push({ event: described.event, streams, expect: Array.isArray(described.expect) ? described.expect : undefined, missing });
+  }
+  if (index !== frames.length) throw new Error(`${frames.length - index} frames more than the batch announces`);
+  return { scan: header.scan, token: header.token, events };
+}
+
+/** what is common to the results of one batch */
+export interface ResultSource {
+  scan: string;
+  token: string;
+  worker: string;
+  /** the worker process; results of a restarted worker are counted apart */
+  instance: string;
+  parametersHash: string | null;
+}
+
+/** results of one worker message: `bodies[i]` is the CBOR payload of event `events[i]` */
+export interface ResultBatch {
+  source: ResultSource;
+  events: number[];
+  bodies: Buffer[];
 }
 
 export function encodeResultBatch(source: ResultSource, events: number[], bodies: Buffer[]): Buffer[] {
