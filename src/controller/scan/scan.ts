@@ -379,7 +379,8 @@ export class Scan {
   }
 
   private assigned(assignment: Assignment): void {
-    const involved = Object.values(assignment.streams).some((workers) => workers.length);
+    let involved = false;
+    for (const stream in assignment.streams) involved ||= assignment.streams[stream].length > 0;
     if (involved && !this.assigner.isComplete(assignment.event)) this.routes.set(assignment.event, assignment.streams);
     else this.pendingCompleted.push(assignment.event);
     if (this.pendingRoutes.length % MAX_ROUTES === 0) this.pendingSlots.push({ ...this.streamSlots });
