@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Outbox } from '../src/core/outbox.js';
-import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch } from '../src/core/wire.js';
+import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch, packFrames, unpackFrames } from '../src/core/wire.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -66,24 +66,30 @@ describe('wire: event and result batches', () => {
   });
 
   it('carries several events, each with its streams and expected streams, frames untouched', () => {
-    const payload = frame('x'.repeat(1000));
+    const payload = frame('x'.repeat(5000));
     const message = encodeEventBatch('scan-1', 'token-1', [
       { event: 4, streams: { eiger: { typ: 'STINS', frames: [frame('{"htype":"image"}'), payload] } }, expect: ['eiger', 'pcap'] },
       { event: 5, streams: { eiger: { typ: 'STINS', frames: [frame('a')] }, pcap: { typ: 'PCAP', frames: [frame('b'), frame('c')] } } },
     ]);
-    expect(message).to.have.length(1 + 2 + 3);
+    expect(message, 'the header, the small frames packed in one part, the large payload as it is, the rest packed').to.have.length(1 + 3);
+    expect(message[2], 'the payload Buffer itself').to.equal(payload);
     const { scan, token, events } = decodeEventBatch(message);
     expect([scan, token]).to.deep.equal(['scan-1', 'token-1']);
     expect(events.map((e) => [e.event, Object.keys(e.streams), e.expect])).to.deep.equal([[4, ['eiger'], ['eiger', 'pcap']], [5, ['eiger', 'pcap'], undefined]]);
     expect(events[0].streams.eiger.frames[1], 'the payload Buffer itself').to.equal(payload);
+    expect(events[0].streams.eiger.frames[0].toString()).to.equal('{"htype":"image"}');
     expect(events[1].streams.pcap.frames.map(String)).to.deep.equal(['b', 'c']);
   });
 
   it('refuses a batch whose frames do not match its header', () => {
     const message = encodeEventBatch('s', 't', [{ event: 1, streams: { a: { typ: 'T', frames: [frame('1'), frame('2')] } } }]);
-    expect(() => decodeEventBatch(message.slice(0, 2))).to.throw(/stream a announces 2 frames/);
-    expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/1 frames more than the batch announces/);
-    expect(() => decodeEventBatch([frame('{"scan":"s","token":"t","events":[{"event":"x","streams":{}}]}')])).to.throw(/malformed event header/);
+    const header = JSON.parse(message[0].toString());
+    const withHeader = (change: object) => [Buffer.from(JSON.stringify({ ...header, ...change })), ...message.slice(1)];
+    expect(() => decodeEventBatch(withHeader({ events: [{ event: 1, streams: { a: { typ: 'T', length: 3 } } }] }))).to.throw(/stream a announces 3 frames/);
+    expect(() => decodeEventBatch(withHeader({ events: [{ event: 1, streams: { a: { typ: 'T', length: 1 } } }] }))).to.throw(/1 frames more than the batch announces/);
+    expect(() => decodeEventBatch([...message, frame('extra')])).to.throw(/malformed frame packing/);
+    expect(() => decodeEventBatch(withHeader({ lengths: [1, 5] }))).to.throw(/part 1 is shorter/);
+    expect(() => decodeEventBatch([frame('{"scan":"s","token":"t","events":[{"event":"x","streams":{}}],"counts":[],"lengths":[]}')])).to.throw(/malformed event header/);
     expect(() => decodeEventBatch([frame('{"scan":"s","events":[]}')]), 'no token').to.throw(/malformed event batch header/);
     expect(() => decodeEventBatch([frame('not json')])).to.throw(SyntaxError);
   });
@@ -94,5 +100,28 @@ describe('wire: event and result batches', () => {
     const results = batch.events.map((event, i) => ({ ...batch.source, event, body: batch.bodies[i] }));
     expect(results.map((r) => [r.event, r.worker, r.instance, r.parametersHash, r.body.toString()])).to.deep.equal([[7, 'w1', 'i1', 'h', 'r7'], [9, 'w1', 'i1', 'h', 'r9']]);
     expect(() => decodeResultBatch(encodeResultBatch(source, [7, 9], [frame('r7')]))).to.throw(/malformed result batch header/);
+  });
+
+  it('packs small frames into few message parts, each at an aligned offset, and sends large ones as they are', () => {
+    const large = Buffer.alloc(5000, 7);
+    const frames = [frame('a'), frame('bcd'), frame(''), large, frame('efghijklm'), ...Array.from({ length: 20 }, () => Buffer.alloc(4000, 1))];
+    const { parts, counts, lengths } = packFrames(frames);
+    expect(counts, 'three small, the large alone, then packs of at most 64 KiB').to.deep.equal([3, 1, 17, 4]);
+    expect(parts[1], 'a large frame is not copied').to.equal(large);
+    const unpacked = unpackFrames(parts, counts, lengths);
+    expect(unpacked.map((f) => f.toString('hex'))).to.deep.equal(frames.map((f) => f.toString('hex')));
+    expect(unpacked.every((f) => f.byteOffset % 8 === parts.find((p) => p.buffer === f.buffer)!.byteOffset % 8), 'every packed frame starts aligned').to.equal(true);
+    const [lone] = packFrames([frame('alone')]).parts;
+    expect(lone.toString(), 'a lone small frame travels as it is').to.equal('alone');
+  });
+
+  it('refuses packing that does not match its parts', () => {
+    const { parts, counts, lengths } = packFrames([frame('ab'), frame('cd')]);
+    expect(() => unpackFrames(parts, counts, [2, 3])).to.throw(/shorter than the frames/);
+    expect(() => unpackFrames(parts, counts, [2, 1])).to.throw(/longer than the frames/);
+    expect(() => unpackFrames(parts, [2, 1], lengths)).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, counts, [2, 2, 2])).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, [0], lengths)).to.throw(/malformed frame packing/);
+    expect(() => unpackFrames(parts, counts, 'no')).to.throw(/malformed frame packing/);
   });
 });

@@ -78,11 +78,12 @@ async function reducer(mode: RawMode, workers: number): Promise<void> {
       if (t) latencies.push(arrived - t);
       count += 1;
     } else {
-      for (const body of decodeResultBatch(message).bodies) {
+      const { bodies } = decodeResultBatch(message);
+      for (const body of bodies) {
         const t = decode(body) as number;
         if (t) latencies.push(arrived - t);
       }
-      count += message.length - 1;
+      count += bodies.length;
     }
     counted();
   }

@@ -63,7 +63,11 @@ function listId(list: readonly string[]): number {
   return id;
 }
 
-export function encodeAssignmentEntry(entry: AssignmentEntry): string {
+/**
+ * `identities` turns a worker list of the routes into the one written (names into `name/instance`);
+ * it is asked once per distinct list, not per event
+ */
+export function encodeAssignmentEntry(entry: AssignmentEntry, identities: (list: readonly string[]) => readonly string[] = (list) => list): string {
   const streams = new Map<string, number>();
   const workers = new Map<string, number>();
   const patterns = new Map<string, number>();
@@ -81,7 +85,7 @@ export function encodeAssignmentEntry(entry: AssignmentEntry): string {
     let p = patterns.get(key);
     if (p === undefined) {
       const row: (number[] | null)[] = [];
-      for (const name in route) row[index(streams, name)] = route[name].map((id) => index(workers, id));
+      for (const name in route) row[index(streams, name)] = identities(route[name]).map((id) => index(workers, id));
       for (let i = 0; i < row.length; i++) row[i] ??= null;
       patterns.set(key, p = patternList.length);
       patternList.push(row);

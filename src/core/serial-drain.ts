@@ -31,7 +31,9 @@ export class SerialDrain<Item> {
     try {
       let since = performance.now();
       for (let item = this.next(); item !== undefined; item = this.next()) {
-        await this.handle(item);
+        // a handler that is done at once returns nothing, and the run goes on without a promise
+        const handling = this.handle(item);
+        if (handling) await handling;
         if (performance.now() - since >= this.yieldEveryMs) {
           await yieldToEventLoop();
           since = performance.now();

@@ -10,12 +10,18 @@ export class TickClock {
 
   constructor(private readonly redis: Redis, private readonly key: string) {}
 
-  /** whether this event carries the tick of an interval of `seconds` */
-  async tick(seconds: number | undefined): Promise<boolean> {
+  /**
+   * whether this event carries the tick of an interval of `seconds`; known at once (without a
+   * promise) when there is no interval or the clock cannot have run out yet, as for most events
+   */
+  tick(seconds: number | undefined): boolean | Promise<boolean> {
     if (seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) return false;
     const now = Date.now();
     if (now < this.nextPossible) return false;
-    const ms = Math.max(1, Math.round(seconds * 1000));
+    return this.take(now, Math.max(1, Math.round(seconds * 1000)));
+  }
+
+  private async take(now: number, ms: number): Promise<boolean> {
     if (await this.redis.set(this.key, '🕙', 'PX', ms, 'NX') === 'OK') {
       this.nextPossible = now + ms;
       return true;

@@ -16,7 +16,7 @@ import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
 import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type PartialEvent } from '../core/wire.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
-import { EventAssembler } from './assembler.js';
+import { EventAssembler, type PendingEvent } from './assembler.js';
 import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
@@ -61,6 +61,12 @@ const FINISH_WAIT_MS = 10_000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
+/** whether a record has any key (without listing them: this runs for every event) */
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 export class Worker extends Component {
   readonly tags: string[];
   private readonly links = new Map<string, IngesterLink>();
@@ -74,14 +80,18 @@ export class Worker extends Component {
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready.event, ready.missing),
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready),
     (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
   private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
   private busySince = 0;
-  /** events handed to user code and not finished (more than one only for classes that take several: `inFlight`) */
+  /** events handed to user code and not finished */
+  private eventsInUserCode = 0;
+  /** those of them still awaited, for classes that take several events at once (`inFlight`) */
   private readonly inFlight = new Set<Promise<void>>();
+  /** the outbox destination of results (`<scan> <parameters hash>`), kept while both stay the same */
+  private destination = { scan: '', parametersHash: null as string | null, key: '' };
   private reportTimer?: NodeJS.Timeout;
   private reportDue = 0;
   private lastEvent: number | null = null;
@@ -208,66 +218,109 @@ export class Worker extends Component {
   /**
    * Hands one assembled event to user code. A class that takes several events at once (`inFlight`,
    * e.g. a Python class, whose process then works while this one assembles the next) gets the next
-   * before this one is done; the run waits only when that many are pending.
+   * before this one is done; the run waits only when that many are pending. One at a time, an event
+   * whose user code returns at once is handled without a promise.
    */
-  private async admit(event: EventData, missing: Record<string, string>): Promise<void> {
-    const processing = this.processTimed(event, missing);
+  private admit(ready: PendingEvent): Promise<void> | void {
+    const limit = this.instance?.inFlight ?? 1;
+    if (limit <= 1 && !this.inFlight.size) return this.processTimed(ready);
+    return this.admitConcurrent(ready, limit);
+  }
+
+  private async admitConcurrent(ready: PendingEvent, limit: number): Promise<void> {
+    const processing = Promise.resolve(this.processTimed(ready));
     this.inFlight.add(processing);
     void processing.finally(() => this.inFlight.delete(processing));
-    const limit = this.instance?.inFlight ?? 1;
     while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
   }
 
   /** one assembled event through the user's class; busy and idle time for /api/v1/load */
-  private async processTimed(event: EventData, missing: Record<string, string>): Promise<void> {
-    if (!this.inFlight.size) {
+  private processTimed({ event, missing }: PendingEvent): Promise<void> | void {
+    if (this.eventsInUserCode++ === 0) {
       this.busySince = performance.now();
       this.times.waiting += (this.busySince - this.idleSince) / 1000;
     }
     this.handled.add(event.eventNumber);
-    for (const [stream, reason] of Object.entries(missing)) this.progress.missing.push([event.eventNumber, stream, reason]);
-    if (Object.keys(missing).length) event.missing = missing;
-    await this.processEvent(event);
+    if (missing && hasKeys(missing)) {
+      for (const stream in missing) this.progress.missing.push([event.eventNumber, stream, missing[stream]]);
+      event.missing = missing;
+    }
+    let pending: Promise<void> | void;
+    try {
+      pending = this.processEvent(event);
+    } catch (error) {
+      this.processedOne();
+      throw error;
+    }
+    if (!pending) return this.processedOne();
+    return pending.finally(() => this.processedOne());
+  }
+
+  private processedOne(): void {
     this.times.events += 1;
-    if (this.inFlight.size <= 1) {
+    if (--this.eventsInUserCode === 0) {
       this.idleSince = performance.now();
       this.times.active += (this.idleSince - this.busySince) / 1000;
     }
   }
 
-  private async processEvent(event: EventData): Promise<void> {
+  private processEvent(event: EventData): Promise<void> | void {
     const scan = this.scan!.scan;
-    this.lastEvent = event.eventNumber;
+    const number = event.eventNumber;
+    this.lastEvent = number;
     this.processed += 1;
     // an event none of whose streams came has nothing for user code
-    if (!Object.keys(event.streams).length) return this.endedHere(event.eventNumber);
+    if (!hasKeys(event.streams)) return this.endedHere(number);
     this.opts.onEvent?.(event);
+    const instance = this.instance;
+    if (!instance) return this.endedHere(number);
+    this.processingEvent(number);
     let result: unknown;
-    if (this.instance) {
-      this.processingEvent(event.eventNumber);
-      try {
-        const tick = await this.clock!.tick(this.instance.getTickInterval?.(this.parameters));
-        result = this.instance.processEvent(event, this.parameters, tick);
-        if (result instanceof Promise) result = await result;
-      } catch (error) {
-        this.failEvent(event.eventNumber, `processEvent threw: ${(error as Error)?.message ?? error}`);
-        return;
-      } finally {
-        this.processingEvent(-1);
-      }
+    try {
+      const tick = this.clock!.tick(instance.getTickInterval?.(this.parameters));
+      result = typeof tick === 'boolean'
+        ? instance.processEvent(event, this.parameters, tick)
+        : tick.then((t) => instance.processEvent(event, this.parameters, t));
+    } catch (error) {
+      this.processingEvent(-1);
+      return this.failEvent(number, `processEvent threw: ${(error as Error)?.message ?? error}`);
     }
-    if (result === undefined || result === null) return this.endedHere(event.eventNumber);
+    if (result instanceof Promise) return this.awaitResult(scan, number, result);
+    this.processingEvent(-1);
+    return this.deliver(scan, number, result);
+  }
+
+  /** user code that returned a promise (or waited for the tick clock) */
+  private async awaitResult(scan: string, number: number, pending: Promise<unknown>): Promise<void> {
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (error) {
+      this.failEvent(number, `processEvent threw: ${(error as Error)?.message ?? error}`);
+      return;
+    } finally {
+      this.processingEvent(-1);
+    }
+    await this.deliver(scan, number, result);
+  }
+
+  /** an event's result goes to the reducer; without one, the event ended here */
+  private deliver(scan: string, number: number, result: unknown): Promise<void> | void {
+    if (result === undefined || result === null) return this.endedHere(number);
     let body: Buffer;
     try {
       // a Python worker's result comes encoded already, and goes on as it is
       body = result instanceof EncodedResult ? result.body : encode(result);
     } catch (error) {
-      this.failEvent(event.eventNumber, `result cannot be encoded: ${(error as Error).message}`);
-      return;
+      return this.failEvent(number, `result cannot be encoded: ${(error as Error).message}`);
     }
     const parametersHash = this.parametersHash;
+    const destination = this.destination;
+    if (destination.scan !== scan || destination.parametersHash !== parametersHash) {
+      this.destination = { scan, parametersHash, key: `${scan} ${parametersHash}` };
+    }
     // waits while the reducer cannot take more: the worker then stops reading, and its ingesters wait
-    await this.results.add(`${scan} ${parametersHash}`, { scan, event: event.eventNumber, parametersHash, body }, body.length);
+    return this.results.add(this.destination.key, { scan, event: number, parametersHash, body }, body.length);
   }
 
   /** one batch: results of one scan under one parameter version, to whichever reducer is there */

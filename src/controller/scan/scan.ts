@@ -17,7 +17,7 @@ import type { Logger } from 'winston';
 import { Assigner, type Assignment, type TriggerSequence } from '../../core/mapping/index.js';
 import { reportSchema, type ControllerUpdate, type DoneReport, type Report } from '../../core/messages.js';
 import { encodeAssignmentEntry, type EventRoute, type StreamRoutes } from '../../core/assignment-codec.js';
-import { eventsOf, toRanges } from '../../core/ranges.js';
+import { eventList, lastOf, toRanges } from '../../core/ranges.js';
 import { readStream, type Keys } from '../../core/redis.js';
 import { fieldOf, type Ensemble } from '../../core/registry.js';
 import { WorkerLoad } from '../load.js';
@@ -305,9 +305,11 @@ export class Scan {
         for (const [sender, ranges] of Object.entries(report.events)) {
           const worker = this.memberOf(sender);
           if (!worker) continue;
+          const events = eventList(ranges);
+          // results are mostly reduced before their worker's report of sending them: nothing awaits them
           const awaiting = this.awaitingReduce.get(report.instance);
-          if (counting) for (const event of eventsOf(ranges)) awaiting?.delete(event);
-          if (routing) this.completed(worker, [...eventsOf(ranges)]);
+          if (counting && awaiting?.size) for (const event of events) awaiting.delete(event);
+          if (routing) this.completed(worker, events);
         }
         if (counting) {
           for (const [event, sender, reason] of report.failed) this.accounting.failed(event, `reducer (result of ${sender.split('/')[0]})`, reason);
@@ -340,14 +342,17 @@ export class Scan {
     const worker = report.worker;
     // a report of an instance the scan gave up on: its events were redone or counted
     if (this.members.get(worker)?.instance !== report.instance) return;
-    const ended = [...eventsOf(report.events)];
+    const ended = eventList(report.events);
+    let last = lastOf(report.events);
     for (const [event, reason] of report.failed) {
       if (counting) this.accounting.failed(event, worker, reason);
       ended.push(event);
+      last = Math.max(last, event);
     }
     if (counting) for (const [event, stream, reason] of report.missing) this.accounting.missing.add({ event, component: `${worker}/${stream}`, reason });
     for (const [reducer, ranges] of Object.entries(report.sent)) {
-      for (const event of eventsOf(ranges)) {
+      last = Math.max(last, lastOf(ranges));
+      for (const event of eventList(ranges)) {
         if (!this.assigner.isOutstanding(worker, event)) continue;   // already reduced
         if (this.deadReducers.has(reducer)) {
           if (counting) this.accounting.lost(event, worker, 'its result went to a reducer that ended before reducing it');
@@ -360,10 +365,7 @@ export class Scan {
       }
     }
     if (routing) this.completed(worker, ended);
-    if (report.times.events) {
-      const last = Math.max(...ended, ...Object.values(report.sent).flatMap((r) => [...eventsOf(r)]));
-      if (Number.isFinite(last)) this.load.record(worker, last, report.times);
-    }
+    if (report.times.events && Number.isFinite(last)) this.load.record(worker, last, report.times);
   }
 
   private completed(worker: string, events: number[]): void {
@@ -377,11 +379,12 @@ export class Scan {
   }
 
   private assigned(assignment: Assignment): void {
-    const involved = Object.values(assignment.streams).some((workers) => workers.length);
+    let involved = false;
+    for (const stream in assignment.streams) involved ||= assignment.streams[stream].length > 0;
     if (involved && !this.assigner.isComplete(assignment.event)) this.routes.set(assignment.event, assignment.streams);
     else this.pendingCompleted.push(assignment.event);
     if (this.pendingRoutes.length % MAX_ROUTES === 0) this.pendingSlots.push({ ...this.streamSlots });
-    this.pendingRoutes.push({ event: assignment.event, streams: assignment.streams });
+    this.pendingRoutes.push(assignment);
     for (const stream in assignment.streams) this.streamSlots[stream] = (this.streamSlots[stream] ?? 0) + 1;
   }
 
@@ -599,27 +602,28 @@ export class Scan {
     const reassigned = this.pendingReassigned.splice(0);
     const completed = this.pendingCompleted;
     this.pendingCompleted = [];
-    const withIdentities = (streams: StreamRoutes): StreamRoutes => {
-      const routed: Record<string, readonly string[]> = {};
-      for (const stream in streams) routed[stream] = this.identitiesOf(streams[stream]);
-      return routed;
-    };
     this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
     const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
+    const completedRanges = toRanges(completed);
+    const identities = (names: readonly string[]) => this.identitiesOf(names);
     for (let i = 0; i < Math.max(1, routes.length); i += MAX_ROUTES) {
       const chunk = routes.slice(i, i + MAX_ROUTES);
       const first = i === 0;
       const json = encodeAssignmentEntry({
-        routes: chunk.map((r) => ({ event: r.event, streams: withIdentities(r.streams) })),
+        routes: chunk,
         slots: chunk.length ? slots[i / MAX_ROUTES] : {},
-        reassigned: first ? reassigned.map((r) => ({ event: r.event, streams: withIdentities(r.streams) })) : [],
-        completed: first ? toRanges(completed) : [],
+        reassigned: first ? reassigned : [],
+        completed: first ? completedRanges : [],
         cursor: this.lastReportId,
         frontier: { event: this.assigner.assignedEvents, slots: this.streamSlots },
-      });
-      const maxEvent = Math.max(chunk.at(-1)?.event ?? -1, ...(first ? reassigned.map((r) => r.event) : []), first && completed.length ? Math.max(...completed) : -1);
+      }, identities);
+      let maxEvent = chunk.at(-1)?.event ?? -1;
+      if (first) {
+        for (const r of reassigned) maxEvent = Math.max(maxEvent, r.event);
+        maxEvent = Math.max(maxEvent, lastOf(completedRanges));
+      }
       entries.push({ maxEvent, json });
       pipeline.xadd(this.port.keys.assignments(this.id), '*', 'd', json);
     }

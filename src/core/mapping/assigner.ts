@@ -50,7 +50,7 @@ interface WorkerState {
   mark: number;
 }
 
-/** Who gets the frontier event: made by plan(), carried out by commit(). */
+/** Who gets the frontier event: made by plan(), carried out by commit(); one, reused for every event. */
 interface EventPlan {
   /** every worker the event goes to, once each */
   readonly involved: WorkerState[];
@@ -86,6 +86,7 @@ export class Assigner {
   private completed = 0;
   private bindCounter = 0;
   private planRound = 0;
+  private readonly eventPlan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
 
   constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
     this.creditInForce = Assigner.checkedCredit(opts.credit);
@@ -145,14 +146,23 @@ export class Assigner {
     return removed;
   }
 
-  /** Adds workers, or updates the tags of known ones; workers not listed are left as they are. */
+  /**
+   * Adds workers, or updates the tags of known ones; workers not listed are left as they are. The
+   * controller registers its workers every round: only a change forgets who matches which tags.
+   */
   registerWorkers(slots: WorkerSlot[]): void {
+    let changed = false;
     for (const slot of slots) {
       const known = this.workers.get(slot.name);
-      if (known) known.tags = new Set(slot.tags);
-      else this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), suspended: false, outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+      if (known) {
+        if (known.tags.size === new Set(slot.tags).size && slot.tags.every((tag) => known.tags.has(tag))) continue;
+        known.tags = new Set(slot.tags);
+      } else {
+        this.workers.set(slot.name, { name: slot.name, alone: Object.freeze([slot.name]), tags: new Set(slot.tags), suspended: false, outstanding: new EventQueue(), lastBound: 0, mark: 0 });
+      }
+      changed = true;
     }
-    this.matchCache.clear();
+    if (changed) this.matchCache.clear();
   }
 
   hasWorker(name: string): boolean {
@@ -402,7 +412,8 @@ export class Assigner {
   private plan(): EventPlan | string {
     const instance = this.current!;
     const { part } = instance;
-    const plan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
+    const plan = this.eventPlan;
+    plan.involved.length = plan.newSlots.length = plan.newWorkers.length = 0;
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
     for (let s = 0; s < part.streams.length; s++) {

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { eventList, eventsOf, lastOf, toRanges } from '../src/core/ranges.js';
+import { EventSet } from '../src/core/event-set.js';
+import { EventAssembler } from '../src/worker/assembler.js';
+
+const frame = (text: string) => ({ typ: 'STINS', frames: [Buffer.from(text)] });
+
+describe('event ranges', () => {
+  it('turns events in any order, with duplicates, into runs, and back', () => {
+    expect(toRanges([5, 6, 7, 9, 10])).to.deep.equal([5, 3, 9, 2]);
+    const shuffled = [10, 5, 7, 6, 9, 7];
+    expect(toRanges(shuffled)).to.deep.equal([5, 3, 9, 2]);
+    expect(shuffled, 'the input is left as it was').to.deep.equal([10, 5, 7, 6, 9, 7]);
+    expect(toRanges(new Set([3, 1, 2]))).to.deep.equal([1, 3]);
+    expect(toRanges([])).to.deep.equal([]);
+    expect(eventList([5, 3, 9, 2])).to.deep.equal([...eventsOf([5, 3, 9, 2])]).and.to.deep.equal([5, 6, 7, 9, 10]);
+  });
+
+  it('finds the highest event of runs in any order; none in empty runs', () => {
+    expect(lastOf([9, 2, 5, 3])).to.equal(10);
+    expect(lastOf([4, 0])).to.equal(-Infinity);
+    expect(lastOf([])).to.equal(-Infinity);
+  });
+});
+
+describe('worker: EventAssembler', () => {
+  it('hands out events in the order first seen, each once complete; a whole event as it came', () => {
+    const handled = new EventSet();
+    const assembler = new EventAssembler(handled);
+    assembler.add(1, { a: frame('1a') }, ['a', 'b'], undefined);
+    const whole = { a: frame('2a') };
+    assembler.add(2, whole, undefined, undefined);
+    expect(assembler.takeReady(), 'event 1 waits for stream b, and event 2 behind it').to.equal(undefined);
+    assembler.add(1, { b: frame('1b'), a: frame('again') }, ['a', 'b'], undefined);
+    const first = assembler.takeReady()!;
+    expect(first.event.eventNumber).to.equal(1);
+    expect(Object.keys(first.event.streams).sort()).to.deep.equal(['a', 'b']);
+    expect(first.event.streams.a.frames[0].toString(), 'the first copy of a stream is kept').to.equal('1a');
+    expect(first.missing).to.equal(undefined);
+    const second = assembler.takeReady()!;
+    expect(second.event.streams).to.equal(whole);
+    expect(assembler.takeReady()).to.equal(undefined);
+  });
+
+  it('completes an event with streams known to be missing, and ignores events already handled', () => {
+    const handled = new EventSet();
+    const assembler = new EventAssembler(handled);
+    handled.add(7);
+    assembler.add(7, { a: frame('7a') }, undefined, undefined);
+    assembler.add(8, { a: frame('8a') }, ['a', 'b', 'c'], { b: 'lost upstream' });
+    expect(assembler.takeReady(), 'c is neither here nor missing').to.equal(undefined);
+    assembler.add(8, {}, ['a', 'b', 'c'], { c: 'no frame', a: 'arrived after all' });
+    const ready = assembler.takeReady()!;
+    expect(ready.event.eventNumber).to.equal(8);
+    expect(ready.missing, 'a stream that came is not missing').to.deep.equal({ b: 'lost upstream', c: 'no frame' });
+    expect(assembler.waiting).to.equal(0);
+  });
+});
