@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 
 const PYTHON = '/usr/bin/python3';
-// bitshuffle: Python payloads' bslz4 images (Debian names the package without python3-)
-const PACKAGES = ['python3-tango', 'python3-taurus', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests', 'bitshuffle'];
-const IMPORTS = 'import tango, taurus, numpy, zmq, cbor2, lz4, requests, bitshuffle';
+// bitshuffle: Python payloads' bslz4 images (Debian names the package without python3-); h5py: the
+// records Contrast pickles for a writing detector hold its ExternalLink
+const PACKAGES = ['python3-tango', 'python3-taurus', 'python3-numpy', 'python3-zmq', 'python3-cbor2', 'python3-lz4', 'python3-requests', 'python3-h5py', 'bitshuffle'];
+const IMPORTS = 'import tango, taurus, numpy, zmq, cbor2, lz4, requests, h5py, bitshuffle';
 /** the dashboard's tests drive it with playwright-core */
 const CHROMIUM = '/usr/bin/chromium';
 
