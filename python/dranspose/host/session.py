@@ -122,9 +122,11 @@ class Session:
 
     def new(self, header: dict[str, Any], frames: list[Any]) -> Reply:
         instance = self.instances.setdefault(header["instance"], Instance())
-        instance.context = self.contexts.setdefault(header["state"].get("name", ""), {})
-        state = WorkerState(**header["state"]) if self.kind == "worker" else ReducerState(**header["state"])
         try:
+            # inside the try: whatever fails here, the instance is marked ready (with its error), so
+            # that the timer and read lanes waiting for it answer instead of hanging
+            instance.context = self.contexts.setdefault(header["state"].get("name", ""), {})
+            state = WorkerState(**header["state"]) if self.kind == "worker" else ReducerState(**header["state"])
             instance.obj = construct(self.cls, parameters=self.parameters, context=instance.context, state=state)  # type: ignore[arg-type]
             self.latest = instance
         except Exception as error:
