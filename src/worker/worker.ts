@@ -80,8 +80,8 @@ export class Worker extends Component {
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
-  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready),
-    (e) => this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`));
+  private readonly processingFailed = (e: unknown): void => { this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`); };
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready), this.processingFailed);
   private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
@@ -228,9 +228,11 @@ export class Worker extends Component {
   }
 
   private async admitConcurrent(ready: PendingEvent, limit: number): Promise<void> {
-    const processing = Promise.resolve(this.processTimed(ready));
+    // settles either way, so that an event failing while nothing races on it is logged, not an unhandled rejection
+    const processing: Promise<void> = Promise.resolve(this.processTimed(ready))
+      .catch(this.processingFailed)
+      .finally(() => this.inFlight.delete(processing));
     this.inFlight.add(processing);
-    void processing.finally(() => this.inFlight.delete(processing));
     while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
   }
 
