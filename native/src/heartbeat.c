@@ -362,6 +362,22 @@ static int shared_number(napi_env env, napi_value object, const char *name, napi
   return napi_create_reference(env, value, 1, ref) == napi_ok;
 }
 
+/* undoes a start that failed part way (the thread never ran): what it took so far, and the heartbeat */
+static void discard(napi_env env, heartbeat *beat) {
+  free_chunk(&beat->hello);
+  free_chunk(&beat->prefix);
+  free_chunk(&beat->bye);
+  if (beat->tick_ref) napi_delete_reference(env, beat->tick_ref);
+  if (beat->processing_ref) napi_delete_reference(env, beat->processing_ref);
+  if (beat->on_redis) napi_release_threadsafe_function(beat->on_redis, napi_tsfn_abort);
+  if (beat->wake[0] >= 0) {
+    close(beat->wake[0]);
+    close(beat->wake[1]);
+  }
+  pthread_mutex_destroy(&beat->lock);
+  free(beat);
+}
+
 /*
  * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, tick, processing, onRedis }):
  * starts the thread; returns its handle for heartbeatStop.
@@ -380,8 +396,8 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
     return NULL;
   }
   beat->fd = -1;
-  beat->down = 0;
-  beat->reported_down = 0;
+  beat->wake[0] = beat->wake[1] = -1;
+  pthread_mutex_init(&beat->lock, NULL);
   if (!string_property(env, options, "host", beat->host, sizeof beat->host)
       || !string_property(env, options, "instance", beat->instance, sizeof beat->instance)
       || !property(env, options, "port", &port) || napi_get_value_double(env, port, &port_number) != napi_ok
@@ -392,7 +408,7 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs and watchMs 1-3600000");
-    free(beat);
+    discard(env, beat);
     return NULL;
   }
   snprintf(beat->port, sizeof beat->port, "%d", (int)port_number);
@@ -404,27 +420,23 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
       || !shared_number(env, options, "tick", napi_float64_array, &tick, &beat->tick_ref)
       || !shared_number(env, options, "processing", napi_int32_array, &processing, &beat->processing_ref)
       || !property(env, options, "onRedis", &on_redis)) {
-    free_chunk(&beat->hello);
-    free_chunk(&beat->prefix);
-    free_chunk(&beat->bye);
-    if (beat->tick_ref) napi_delete_reference(env, beat->tick_ref);
-    if (beat->processing_ref) napi_delete_reference(env, beat->processing_ref);
-    free(beat);
+    discard(env, beat);
     return NULL;
   }
   beat->tick = tick;
   beat->processing = processing;
-  pthread_mutex_init(&beat->lock, NULL);
   napi_create_string_utf8(env, "dranspose heartbeat", NAPI_AUTO_LENGTH, &name);
   if (pipe2(beat->wake, O_CLOEXEC) != 0
       || napi_create_threadsafe_function(env, on_redis, NULL, name, 0, 1, NULL, NULL, beat, call_on_redis, &beat->on_redis) != napi_ok) {
     napi_throw_error(env, NULL, "the heartbeat thread could not be set up");
+    discard(env, beat);
     return NULL;
   }
   /* the heartbeat does not keep the process alive */
   napi_unref_threadsafe_function(env, beat->on_redis);
   if (pthread_create(&beat->thread, NULL, run, beat) != 0) {
     napi_throw_error(env, NULL, "the heartbeat thread could not be started");
+    discard(env, beat);
     return NULL;
   }
   napi_add_env_cleanup_hook(env, cleanup, beat);
