@@ -53,7 +53,7 @@ interface BeatPlan {
 
 /** the native addon's heartbeat (native/src/heartbeat.c) */
 interface HeartbeatAddon {
-  heartbeatStart(plan: Omit<BeatPlan, 'tls'> & { onRedis: (down: boolean, reason: string) => void }): object;
+  heartbeatStart(plan: BeatPlan & { onRedis: (down: boolean, reason: string) => void }): object;
   heartbeatStop(handle: object): void;
 }
 
@@ -176,7 +176,8 @@ function workerThread(beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDow
   };
 }
 
-function nativeThread(addon: HeartbeatAddon, { tls: _tls, ...beats }: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
+/** `tls` is never set here (a TLS Redis gets the worker thread); the thread reads only what it knows */
+function nativeThread(addon: HeartbeatAddon, beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
   const handle = addon.heartbeatStart({ ...beats, onRedis: (down, reason) => onRedisDown?.(down, reason) });
   return { async stop() { addon.heartbeatStop(handle); } };
 }
