@@ -30,7 +30,6 @@
 
 #include "heartbeat.h"
 
-#define WATCH_MS 10
 #define REASON_BYTES 256
 /* a beat is a few dozen bytes; more than this unsent means Redis does not read */
 #define PENDING_BYTES 4096
@@ -49,6 +48,7 @@ typedef struct heartbeat {
   chunk hello, prefix, bye;
   char instance[128];
   int interval_ms;
+  int watch_ms;
   const double *tick;
   const int32_t *processing;
   napi_ref tick_ref, processing_ref;
@@ -182,7 +182,7 @@ static void *run(void *argument) {
   heartbeat *beat = argument;
   double next_beat = now_ms(CLOCK_MONOTONIC);
   int32_t seen = -1, announced = -1;
-  double next_watch = next_beat + WATCH_MS;
+  double next_watch = next_beat + beat->watch_ms;
   for (;;) {
     double now = now_ms(CLOCK_MONOTONIC);
     if (now >= next_beat) {
@@ -199,7 +199,7 @@ static void *run(void *argument) {
         send_beat(beat);
       }
       seen = event;
-      next_watch = now + WATCH_MS;
+      next_watch = now + beat->watch_ms;
     }
     struct pollfd polled[2] = {{beat->wake[0], POLLIN, 0}, {beat->fd, 0, 0}};
     if (beat->fd >= 0) polled[1].events = (short)(POLLIN | (!beat->connected || beat->pending_length ? POLLOUT : 0));
@@ -362,14 +362,30 @@ static int shared_number(napi_env env, napi_value object, const char *name, napi
   return napi_create_reference(env, value, 1, ref) == napi_ok;
 }
 
+/* undoes a start that failed part way (the thread never ran): what it took so far, and the heartbeat */
+static void discard(napi_env env, heartbeat *beat) {
+  free_chunk(&beat->hello);
+  free_chunk(&beat->prefix);
+  free_chunk(&beat->bye);
+  if (beat->tick_ref) napi_delete_reference(env, beat->tick_ref);
+  if (beat->processing_ref) napi_delete_reference(env, beat->processing_ref);
+  if (beat->on_redis) napi_release_threadsafe_function(beat->on_redis, napi_tsfn_abort);
+  if (beat->wake[0] >= 0) {
+    close(beat->wake[0]);
+    close(beat->wake[1]);
+  }
+  pthread_mutex_destroy(&beat->lock);
+  free(beat);
+}
+
 /*
- * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, tick, processing, onRedis }):
+ * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, tick, processing, onRedis }):
  * starts the thread; returns its handle for heartbeatStop.
  */
 napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
   size_t count = 1;
-  napi_value options, on_redis, handle, name, interval, port;
-  double interval_ms, port_number;
+  napi_value options, on_redis, handle, name, interval, watch, port;
+  double interval_ms, watch_ms, port_number;
   if (napi_get_cb_info(env, info, &count, &options, NULL, NULL) != napi_ok || count < 1) {
     napi_throw_type_error(env, "ERR_MISSING_ARGS", "expected the heartbeat's options");
     return NULL;
@@ -380,48 +396,47 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
     return NULL;
   }
   beat->fd = -1;
-  beat->down = 0;
-  beat->reported_down = 0;
+  beat->wake[0] = beat->wake[1] = -1;
+  pthread_mutex_init(&beat->lock, NULL);
   if (!string_property(env, options, "host", beat->host, sizeof beat->host)
       || !string_property(env, options, "instance", beat->instance, sizeof beat->instance)
       || !property(env, options, "port", &port) || napi_get_value_double(env, port, &port_number) != napi_ok
       || !property(env, options, "intervalMs", &interval) || napi_get_value_double(env, interval, &interval_ms) != napi_ok
-      || !(port_number >= 1 && port_number <= 65535) || !(interval_ms >= 1 && interval_ms <= 3600000)) {
+      || !property(env, options, "watchMs", &watch) || napi_get_value_double(env, watch, &watch_ms) != napi_ok
+      || !(port_number >= 1 && port_number <= 65535) || !(interval_ms >= 1 && interval_ms <= 3600000)
+      || !(watch_ms >= 1 && watch_ms <= 3600000)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535 and intervalMs 1-3600000");
-    free(beat);
+    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs and watchMs 1-3600000");
+    discard(env, beat);
     return NULL;
   }
   snprintf(beat->port, sizeof beat->port, "%d", (int)port_number);
   beat->interval_ms = (int)interval_ms;
+  beat->watch_ms = (int)watch_ms;
   void *tick, *processing;
   if (!chunk_property(env, options, "hello", &beat->hello) || !chunk_property(env, options, "prefix", &beat->prefix)
       || !chunk_property(env, options, "bye", &beat->bye)
       || !shared_number(env, options, "tick", napi_float64_array, &tick, &beat->tick_ref)
       || !shared_number(env, options, "processing", napi_int32_array, &processing, &beat->processing_ref)
       || !property(env, options, "onRedis", &on_redis)) {
-    free_chunk(&beat->hello);
-    free_chunk(&beat->prefix);
-    free_chunk(&beat->bye);
-    if (beat->tick_ref) napi_delete_reference(env, beat->tick_ref);
-    if (beat->processing_ref) napi_delete_reference(env, beat->processing_ref);
-    free(beat);
+    discard(env, beat);
     return NULL;
   }
   beat->tick = tick;
   beat->processing = processing;
-  pthread_mutex_init(&beat->lock, NULL);
   napi_create_string_utf8(env, "dranspose heartbeat", NAPI_AUTO_LENGTH, &name);
   if (pipe2(beat->wake, O_CLOEXEC) != 0
       || napi_create_threadsafe_function(env, on_redis, NULL, name, 0, 1, NULL, NULL, beat, call_on_redis, &beat->on_redis) != napi_ok) {
     napi_throw_error(env, NULL, "the heartbeat thread could not be set up");
+    discard(env, beat);
     return NULL;
   }
   /* the heartbeat does not keep the process alive */
   napi_unref_threadsafe_function(env, beat->on_redis);
   if (pthread_create(&beat->thread, NULL, run, beat) != 0) {
     napi_throw_error(env, NULL, "the heartbeat thread could not be started");
+    discard(env, beat);
     return NULL;
   }
   napi_add_env_cleanup_hook(env, cleanup, beat);

@@ -43,6 +43,8 @@ interface BeatPlan {
   bye: Buffer;
   instance: string;
   intervalMs: number;
+  /** an event in user code this long is announced at once, not at the next beat */
+  watchMs: number;
   /** when the main thread's event loop last ticked (ms since the epoch) */
   tick: Float64Array;
   /** the event user code works on, -1: none */
@@ -51,13 +53,16 @@ interface BeatPlan {
 
 /** the native addon's heartbeat (native/src/heartbeat.c) */
 interface HeartbeatAddon {
-  heartbeatStart(plan: Omit<BeatPlan, 'tls'> & { onRedis: (down: boolean, reason: string) => void }): object;
+  heartbeatStart(plan: BeatPlan & { onRedis: (down: boolean, reason: string) => void }): object;
   heartbeatStop(handle: object): void;
 }
 
 interface BeatThread {
   stop(): Promise<void>;
 }
+
+/** both threads' watch period (BeatPlan.watchMs) */
+const WATCH_MS = 10;
 
 const resp = (...words: string[]) => Buffer.from(`*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`);
 
@@ -74,7 +79,7 @@ function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Ar
   return {
     host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), tls: url.protocol === 'rediss:',
     hello: Buffer.concat(hello), prefix: withValue.subarray(0, withValue.length - '$0\r\n\r\n'.length), bye: resp('HDEL', options.key, options.field),
-    instance: options.instance, intervalMs: options.intervalMs, tick, processing,
+    instance: options.instance, intervalMs: options.intervalMs, watchMs: WATCH_MS, tick, processing,
   };
 }
 
@@ -83,9 +88,8 @@ function heartbeatThread(): void {
   const { workerData, parentPort } = require('node:worker_threads');
   const net = require('node:net');
   const tls = require('node:tls');
-  const { host, port, tls: secure, instance, intervalMs, tick, processing } = workerData;
+  const { host, port, tls: secure, instance, intervalMs, watchMs, tick, processing } = workerData;
   const [hello, prefix, bye] = [workerData.hello, workerData.prefix, workerData.bye].map((bytes: Uint8Array) => Buffer.from(bytes));
-  const WATCH_MS = 10;
   let socket: import('node:net').Socket | undefined;
   let connected = false;
   let down = false;
@@ -140,7 +144,7 @@ function heartbeatThread(): void {
       beat();
     }
     seen = event;
-  }, WATCH_MS);
+  }, watchMs);
   parentPort.on('message', (message: { type: string }) => {
     if (message.type !== 'stop') return;
     stopping = true;
@@ -172,7 +176,8 @@ function workerThread(beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDow
   };
 }
 
-function nativeThread(addon: HeartbeatAddon, { tls: _tls, ...beats }: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
+/** `tls` is never set here (a TLS Redis gets the worker thread); the thread reads only what it knows */
+function nativeThread(addon: HeartbeatAddon, beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
   const handle = addon.heartbeatStart({ ...beats, onRedis: (down, reason) => onRedisDown?.(down, reason) });
   return { async stop() { addon.heartbeatStop(handle); } };
 }
