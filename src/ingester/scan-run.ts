@@ -44,6 +44,7 @@ interface Retained {
 }
 
 const RESTART_LOSS = 'its frame was lost when the ingester restarted';
+const NOT_HELD = 'this ingester no longer holds its frame (it restarted after sending it)';
 
 /** every stream of a route that goes to `identity`, cached per route (events share their route objects) */
 const expectedByRoute = new WeakMap<StreamRoutes, Map<string, string[]>>();
@@ -63,7 +64,6 @@ function dataOf(fills: Record<string, SlotFill>): Record<string, StreamData> {
   }
   return data;
 }
-const NOT_HELD = 'this ingester no longer holds its frame (it restarted after sending it)';
 
 export class ScanRun {
   readonly done: Promise<void>;
@@ -268,7 +268,7 @@ export class ScanRun {
     for (const identity of identities) {
       const missing: Record<string, string> = {};
       for (const s of mine) if (route[s].includes(identity)) missing[s] = NOT_HELD;
-      const expected = Object.keys(route).filter((s) => route[s].includes(identity));
+      const expected = expectedStreams(route, identity);
       void this.outbox.add(identity, { event, streams: {}, missing, ...(expected.length > Object.keys(missing).length ? { expect: expected } : {}) }, 0);
     }
   }
