@@ -11,7 +11,7 @@ import type { Logger } from 'winston';
 import type { EventRoute, StreamRoutes } from '../core/assignment-codec.js';
 import type { ScanInfo } from '../core/messages.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
-import { eventsOf, type EventRanges } from '../core/ranges.js';
+import { eventList, type EventRanges } from '../core/ranges.js';
 import type { StreamData } from '../core/types.js';
 import { encodeEventBatch, type PartialEvent } from '../core/wire.js';
 import { AssignmentFollower } from './assignment-follower.js';
@@ -274,7 +274,7 @@ export class ScanRun {
   }
 
   private complete(ranges: EventRanges): void {
-    for (const event of eventsOf(ranges)) {
+    for (const event of eventList(ranges)) {
       const kept = this.retained.get(event);
       if (kept) {
         this.retained.delete(event);
