@@ -26,7 +26,7 @@ function ascending(events: readonly number[]): boolean {
   return true;
 }
 
-/** the events of `ranges` as a list (what `[...eventsOf(ranges)]` gives, without a generator) */
+/** the events of `ranges`, in the order of the runs (a list, not a generator: this runs per report) */
 export function eventList(ranges: EventRanges): number[] {
   const events: number[] = [];
   for (let i = 0; i + 1 < ranges.length; i += 2) {
@@ -40,12 +40,6 @@ export function lastOf(ranges: EventRanges): number {
   let last = -Infinity;
   for (let i = 0; i + 1 < ranges.length; i += 2) if (ranges[i + 1] > 0) last = Math.max(last, ranges[i] + ranges[i + 1] - 1);
   return last;
-}
-
-export function* eventsOf(ranges: EventRanges): Generator<number> {
-  for (let i = 0; i + 1 < ranges.length; i += 2) {
-    for (let event = ranges[i]; event < ranges[i] + ranges[i + 1]; event++) yield event;
-  }
 }
 
 export function countOf(ranges: EventRanges): number {

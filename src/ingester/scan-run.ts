@@ -11,7 +11,7 @@ import type { Logger } from 'winston';
 import type { EventRoute, StreamRoutes } from '../core/assignment-codec.js';
 import type { ScanInfo } from '../core/messages.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
-import { eventsOf, type EventRanges } from '../core/ranges.js';
+import { eventList, type EventRanges } from '../core/ranges.js';
 import type { StreamData } from '../core/types.js';
 import { encodeEventBatch, type PartialEvent } from '../core/wire.js';
 import { AssignmentFollower } from './assignment-follower.js';
@@ -44,6 +44,7 @@ interface Retained {
 }
 
 const RESTART_LOSS = 'its frame was lost when the ingester restarted';
+const NOT_HELD = 'this ingester no longer holds its frame (it restarted after sending it)';
 
 /** every stream of a route that goes to `identity`, cached per route (events share their route objects) */
 const expectedByRoute = new WeakMap<StreamRoutes, Map<string, string[]>>();
@@ -63,7 +64,6 @@ function dataOf(fills: Record<string, SlotFill>): Record<string, StreamData> {
   }
   return data;
 }
-const NOT_HELD = 'this ingester no longer holds its frame (it restarted after sending it)';
 
 export class ScanRun {
   readonly done: Promise<void>;
@@ -268,13 +268,13 @@ export class ScanRun {
     for (const identity of identities) {
       const missing: Record<string, string> = {};
       for (const s of mine) if (route[s].includes(identity)) missing[s] = NOT_HELD;
-      const expected = Object.keys(route).filter((s) => route[s].includes(identity));
+      const expected = expectedStreams(route, identity);
       void this.outbox.add(identity, { event, streams: {}, missing, ...(expected.length > Object.keys(missing).length ? { expect: expected } : {}) }, 0);
     }
   }
 
   private complete(ranges: EventRanges): void {
-    for (const event of eventsOf(ranges)) {
+    for (const event of eventList(ranges)) {
       const kept = this.retained.get(event);
       if (kept) {
         this.retained.delete(event);

@@ -129,19 +129,24 @@ class SeriesScan<Message> implements UpstreamItems {
       this.made.push({ kind: 'data', data: { typ: rules.typ, frames }, frame });
       return;
     }
-    const failed = (error: unknown) => { this.made.push({ kind: 'bad', reason: (error as Error).message, frame, point: true }); };
     let events: Promise<ExpandedEvent[]> | ExpandedEvent[];
     try {
       events = rules.expand(frames, message, this.reader, ctx);
     } catch (error) {
-      failed(error);
+      this.expandFailed(error, frame);
       return;
     }
     if (!(events instanceof Promise)) {
       this.expanded(events, frame);
       return;
     }
-    this.expanding = events.then((made) => this.expanded(made, frame), failed).then(() => { this.expanding = undefined; });
+    this.expanding = events
+      .then((made) => this.expanded(made, frame), (error: unknown) => this.expandFailed(error, frame))
+      .then(() => { this.expanding = undefined; });
+  }
+
+  private expandFailed(error: unknown, frame: number | undefined): void {
+    this.made.push({ kind: 'bad', reason: (error as Error).message, frame, point: true });
   }
 
   private expanded(events: ExpandedEvent[], frame: number | undefined): void {

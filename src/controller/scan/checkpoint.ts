@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { decodeAssignmentEntry, type StreamRoutes } from '../../core/assignment-codec.js';
-import { eventsOf } from '../../core/ranges.js';
+import { eventList } from '../../core/ranges.js';
 import type { Keys } from '../../core/redis.js';
 import type { Problem } from './accounting.js';
 
@@ -93,7 +93,7 @@ export async function foldAssignments(redis: Redis, keys: Keys, scan: string): P
         routes.set(event, byName(streams));
         maxEvent = Math.max(maxEvent, event);
       }
-      for (const event of eventsOf(entry.completed)) {
+      for (const event of eventList(entry.completed)) {
         completed.add(event);
         maxEvent = Math.max(maxEvent, event);
       }

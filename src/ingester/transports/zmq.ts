@@ -21,14 +21,13 @@ const READ_AHEAD_BYTES = 1 << 20;
 class ZmqReader implements MessageReader {
   private received: Buffer[][] = [];
   private taken = 0;
-  /** receives started and settled: one is still waiting for a message while they differ */
-  private started = 0;
-  private settled = 0;
+  /** receives started and not settled yet: one is still waiting for a message while any are */
+  private receiving = 0;
   private wake?: () => void;
   private failure?: unknown;
   private lastBytes = 0;
   private readonly keep = (message: Buffer[]) => {
-    this.settled += 1;
+    this.receiving -= 1;
     noteReceived(message);
     let bytes = 0;
     for (const frame of message) bytes += frame.length;
@@ -37,7 +36,7 @@ class ZmqReader implements MessageReader {
     this.wakeUp();
   };
   private readonly fail = (error: unknown) => {
-    this.settled += 1;
+    this.receiving -= 1;
     if (!this.socket.closed) this.failure ??= error;
     this.wakeUp();
   };
@@ -63,7 +62,7 @@ class ZmqReader implements MessageReader {
       if (queued) return queued;
       if (this.failure) throw this.failure;
       if (this.socket.closed) return undefined;
-      if (this.settled === this.started) this.receive();
+      if (!this.receiving) this.receive();
       // resumes after the first message kept, and so after every other one received at once
       await new Promise<void>((resolve) => { this.wake = resolve; });
     }
@@ -84,7 +83,7 @@ class ZmqReader implements MessageReader {
         if ((error as { code?: string }).code === 'EBUSY') return;
         throw error;
       }
-      this.started += 1;
+      this.receiving += 1;
     }
   }
 

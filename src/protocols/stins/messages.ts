@@ -43,11 +43,11 @@ export class StinsError extends Error {
   override name = 'StinsError';
 }
 
-/** the frame counts each message kind may have, and its name in errors */
-const FRAME_COUNTS: Record<StinsMessage['htype'], { counts: number | number[]; what: string }> = {
-  header: { counts: [1, 2], what: 'STINS header message' },
-  image: { counts: 2, what: 'STINS image message' },
-  series_end: { counts: 1, what: 'STINS series_end message' },
+/** the frame counts each message kind may have */
+const FRAME_COUNTS: Record<StinsMessage['htype'], number | number[]> = {
+  header: [1, 2],
+  image: 2,
+  series_end: 1,
 };
 
 /**
@@ -71,8 +71,7 @@ export function readStinsMessage(frames: readonly Buffer[]): StinsMessage {
     if (!result.success) throw new StinsError(`STINS frame 0 is not a valid message: ${describeIssues(result.error)}`);
     message = result.data as StinsMessage;
   }
-  const { counts, what } = FRAME_COUNTS[message.htype];
-  checkFrameCount(frames, counts, what, StinsError);
+  checkFrameCount(frames, FRAME_COUNTS[message.htype], `STINS ${message.htype} message`, StinsError);
   return message;
 }
 
