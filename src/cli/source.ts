@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
+import { describeEmulators } from '../protocols/emulate.js';
+import { protocolNames } from '../protocols/index.js';
 
 interface SourceOptions {
   file?: string;
@@ -167,13 +169,14 @@ export function registerSourceCommand(program: Command): void {
   program.command('source')
     .description('play a detector for a live pipeline: a raw capture, one stream of an ingester dump, or a protocol\'s emulator')
     .option('--file <file>', 'raw capture or ingester dump (.cbors or .cbors.gz)')
-    .option('--emulate <protocol>', 'play the protocol\'s emulator: stins, eiger-legacy, xspress3, contrast, pcap, positioncap, albaem, lecroy, sardana')
+    .option('--emulate <protocol>', `play the protocol's emulator: ${protocolNames().join(', ')}`)
     .option('--type <protocol>', 'upstream protocol of the file; found from it when omitted')
     .option('--stream <name>', 'the stream of an ingester dump to play (when it holds several)')
     .option('--bind <url>', 'address to bind (for an HTTP protocol: the ingester URL to post to)', 'tcp://127.0.0.1:9999')
     .option('--frames <n>', 'emulator: data messages of the scan (images, points, rows, sequences)', parseInteger, 100)
-    .option('--shape <a,b>', 'emulator: image shape (stins rows,cols; eiger-legacy x,y), xspress3 channels,bins, contrast mesh points per axis, lecroy segments,points', parseShape)
+    .option('--shape <a,b>', 'emulator: its shape numbers, which depend on the protocol (below)', parseShape)
     .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
     .option('--warmup <n>', 'zmq PUB only: warm-up messages first, as the original sends', parseInteger, 3)
+    .addHelpText('after', `\n--shape for each emulator:\n${describeEmulators().map((line) => `  ${line}`).join('\n')}`)
     .action((o: SourceOptions) => source(o).catch(fail));
 }
