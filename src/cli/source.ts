@@ -7,8 +7,9 @@ import type { Command } from 'commander';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
-import { describeEmulators } from '../protocols/emulate.js';
-import { protocolNames } from '../protocols/index.js';
+// both only name what they load when asked, so the CLI starts no slower for their help text
+import { describeEmulators, emulatedScan } from '../protocols/emulate.js';
+import { loadProtocol, protocolNames } from '../protocols/index.js';
 
 interface SourceOptions {
   file?: string;
@@ -34,15 +35,13 @@ interface Upstream {
 const SAMPLE_MESSAGES = 50;
 
 async function emulatedUpstream(o: SourceOptions & { emulate: string }): Promise<Upstream> {
-  const [{ loadProtocol }, { emulatedScan }] = await Promise.all([import('../protocols/index.js'), import('../protocols/emulate.js')]);
   const protocol = await loadProtocol(o.emulate);
   const messages = await emulatedScan(o.emulate, { frames: o.frames, shape: o.shape });
   return { protocol, messages, origin: `the ${o.emulate} emulator` };
 }
 
 async function rawCaptureUpstream(o: SourceOptions & { file: string }): Promise<Upstream> {
-  const [{ readRawCapture }, { loadProtocol }, { detectProtocol }] = await Promise.all([
-    import('../core/capture/index.js'), import('../protocols/index.js'), import('../protocols/detect.js')]);
+  const [{ readRawCapture }, { detectProtocol }] = await Promise.all([import('../core/capture/index.js'), import('../protocols/detect.js')]);
   let protocol: UpstreamProtocol;
   if (o.type) {
     protocol = await loadProtocol(o.type);
@@ -61,9 +60,8 @@ async function rawCaptureUpstream(o: SourceOptions & { file: string }): Promise<
  * scan tells: over the first messages it must forward exactly the dumped frames.
  */
 async function dumpUpstream(o: SourceOptions & { file: string }): Promise<Upstream> {
-  const [{ readDump }, { loadProtocol, protocolNames }, { createLogger }, { pandaLines }, { streamDataOf }] = await Promise.all([
-    import('../core/capture/index.js'), import('../protocols/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js'),
-    import('../protocols/types.js')]);
+  const [{ readDump }, { createLogger }, { pandaLines }, { streamDataOf }] = await Promise.all([
+    import('../core/capture/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js'), import('../protocols/types.js')]);
   const sample: Record<string, { typ: string; frames: Buffer[][] }> = {};
   for await (const event of readDump(o.file)) {
     for (const [name, data] of Object.entries(event.streams)) (sample[name] ??= { typ: data.typ, frames: [] }).frames.push(data.frames);
