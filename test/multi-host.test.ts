@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { BIN, ROOT } from './helpers/build.js';
 import { waitFor, uniformSequence } from './helpers/pipeline.js';
 import { NetworkLab, netnsRefusal } from './helpers/netns.js';
-import { emulatedImage } from '../src/protocols/stins/emulator.js';
+import { roiSums } from './helpers/stins-source.js';
 import { nodeArgsFor } from '../src/core/node-flags.js';
 
 const ROI = join(ROOT, 'examples/roi/roi.ts');
@@ -22,15 +22,6 @@ const FRAMES = 60;
 const SHAPE = [24, 20];
 
 interface Ensemble { ingesters: { name: string; url: string; mapping_uuid: string | null }[]; workers: { name: string }[]; reducer: { url: string } | null }
-
-function expectedSums(): number[] {
-  return Array.from({ length: FRAMES }, (_, frame) => {
-    const { data } = emulatedImage({ frames: FRAMES, shape: SHAPE, dtype: 'uint16' }, frame);
-    let sum = 0;
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) sum += Number(data[y * SHAPE[1] + x]);
-    return sum;
-  });
-}
 
 describe('parts on separate hosts (network namespaces)', function () {
   this.timeout(240_000);
@@ -98,7 +89,7 @@ describe('parts on separate hosts (network namespaces)', function () {
     expect(progress).to.include({ last_assigned: FRAMES + 2, completed_events: FRAMES + 2, total_events: FRAMES + 2, finished: true, outcome: 'complete' });
 
     const result = await lab.fetch('control', `http://${ip.compute}:5001/api/v1/result/roi_sum?single=true`);
-    expect(JSON.parse(result.body)).to.deep.equal(expectedSums());
+    expect(JSON.parse(result.body)).to.deep.equal(roiSums(FRAMES, SHAPE));
   });
 
   it('a default single-host pipeline listens on loopback only', async () => {

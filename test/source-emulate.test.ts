@@ -11,7 +11,7 @@ import { run } from './helpers/process.js';
 import { scanMessages, setSequenceAndWait } from './helpers/upstream-harness.js';
 import { emulatedScan } from '../src/protocols/emulate.js';
 import { loadProtocol, protocolNames } from '../src/protocols/index.js';
-import { emulatedImage } from '../src/protocols/stins/emulator.js';
+import { roiSums } from './helpers/stins-source.js';
 import { DumpWriter } from '../src/core/capture/index.js';
 
 const ROI = join(ROOT, 'examples/roi/roi.ts');
@@ -19,16 +19,6 @@ const ROI = join(ROOT, 'examples/roi/roi.ts');
 /** `dranspose source ARGS`, to its end; its stderr */
 async function source(...args: string[]): Promise<string> {
   return (await run(process.execPath, [BIN, 'source', ...args], { timeout: 60_000 })).stderr;
-}
-
-/** the RoiWorker's sums (default roi [0, 16, 0, 16]) of the STINS emulator's images */
-function roiSums(frames: number, shape: number[]): number[] {
-  return Array.from({ length: frames }, (_, frame) => {
-    const { data } = emulatedImage({ frames, shape, dtype: 'uint16' }, frame);
-    let sum = 0;
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) sum += Number(data[y * shape[1] + x]);
-    return sum;
-  });
 }
 
 describe('protocol emulators', () => {

@@ -8,9 +8,8 @@ import type { Controller } from '../controller/controller.js';
 import type { IngesterStream } from '../ingester/ingester.js';
 import {
   DEFAULT_CONTROLLER_PORT, DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES, DEFAULT_DEBUG_WORKER_PORT, DEFAULT_HOST, DEFAULT_MAX_DUMP_BYTES, DEFAULT_REDUCER_PORT,
-  DEFAULT_ZMQ_BIND,
 } from '../core/defaults.js';
-import { addCommonOptions, collect, componentOptions, parseInteger, type CommonOptions } from './options.js';
+import { addCommonOptions, addEndpointOptions, collect, componentOptions, parseInteger, type CommonOptions, type EndpointOptions } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
 
 /** `NAME:PROTOCOL:URL`, e.g. `xrd:stins:tcp://127.0.0.1:9999` */
@@ -41,15 +40,13 @@ export function registerComponentCommands(program: Command): void {
       return { stop: () => server.close(), ended: server.controller.ended };
     }));
 
-  addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams'))
+  addEndpointOptions(addCommonOptions(program.command('ingester').description('run an ingester for one or more upstream streams')), 'workers')
     .requiredOption('-n, --name <name>', 'ingester name')
     .requiredOption('-s, --stream <NAME:PROTOCOL:URL>', 'a stream and its upstream (repeatable)', collect)
-    .option('--bind <endpoint>', 'zmq endpoint for workers (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
-    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
     .option('--dump <file>', 'append every forwarded event to this .cbors dump')
     .option('--dump-dir <directory>', 'the only directory the dump_prefix parameter may name (default: no prefix dumps)')
     .option('--dump-max-bytes <bytes>', 'bytes one dump file may reach', parseInteger, DEFAULT_MAX_DUMP_BYTES)
-    .action((o: CommonOptions & { name: string; stream: string[]; bind: string; advertise?: string; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
+    .action((o: CommonOptions & EndpointOptions & { name: string; stream: string[]; dump?: string; dumpDir?: string; dumpMaxBytes: number }) => runUntilSignal(async () => {
       const { Ingester } = await import('../ingester/ingester.js');
       const streams = await Promise.all(o.stream.map(parseStreamSpec));
       const ingester = new Ingester({
@@ -71,13 +68,11 @@ export function registerComponentCommands(program: Command): void {
       return worker;
     }));
 
-  addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results'))
+  addEndpointOptions(addCommonOptions(program.command('reducer').description('run the reducer with a user class and serve its results')), 'worker results')
     .option('-c, --class <module.ts:Export>', 'reducer class')
     .option('-p, --port <port>', 'HTTP port of the result API', parseInteger, DEFAULT_REDUCER_PORT)
     .option('--host <host>', 'HTTP address (0.0.0.0: every interface)', DEFAULT_HOST)
-    .option('--bind <endpoint>', 'zmq endpoint for worker results (port 0 = free port; tcp://0.0.0.0:PORT for other hosts)', DEFAULT_ZMQ_BIND)
-    .option('--advertise <host>', 'host the workers connect to, published in Redis (with a wildcard --bind)')
-    .action((o: CommonOptions & { class?: string; port: number; host: string; bind: string; advertise?: string }) => runUntilSignal(async () => {
+    .action((o: CommonOptions & EndpointOptions & { class?: string; port: number; host: string }) => runUntilSignal(async () => {
       const [{ Reducer }, { loadReducerClass }] = await Promise.all([import('../reducer/reducer.js'), import('../core/loader.js')]);
       const reducer = new Reducer({
         ...componentOptions(o), reducerClass: o.class ? await loadReducerClass(o.class) : undefined,

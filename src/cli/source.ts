@@ -7,6 +7,9 @@ import type { Command } from 'commander';
 import type { UpstreamProtocol } from '../protocols/types.js';
 import { parseInteger } from './options.js';
 import { fail } from './lifecycle.js';
+// both only name what they load when asked, so the CLI starts no slower for their help text
+import { describeEmulators, emulatedScan } from '../protocols/emulate.js';
+import { loadProtocol, protocolNames } from '../protocols/index.js';
 
 interface SourceOptions {
   file?: string;
@@ -32,15 +35,13 @@ interface Upstream {
 const SAMPLE_MESSAGES = 50;
 
 async function emulatedUpstream(o: SourceOptions & { emulate: string }): Promise<Upstream> {
-  const [{ loadProtocol }, { emulatedScan }] = await Promise.all([import('../protocols/index.js'), import('../protocols/emulate.js')]);
   const protocol = await loadProtocol(o.emulate);
   const messages = await emulatedScan(o.emulate, { frames: o.frames, shape: o.shape });
   return { protocol, messages, origin: `the ${o.emulate} emulator` };
 }
 
 async function rawCaptureUpstream(o: SourceOptions & { file: string }): Promise<Upstream> {
-  const [{ readRawCapture }, { loadProtocol }, { detectProtocol }] = await Promise.all([
-    import('../core/capture/index.js'), import('../protocols/index.js'), import('../protocols/detect.js')]);
+  const [{ readRawCapture }, { detectProtocol }] = await Promise.all([import('../core/capture/index.js'), import('../protocols/detect.js')]);
   let protocol: UpstreamProtocol;
   if (o.type) {
     protocol = await loadProtocol(o.type);
@@ -59,9 +60,8 @@ async function rawCaptureUpstream(o: SourceOptions & { file: string }): Promise<
  * scan tells: over the first messages it must forward exactly the dumped frames.
  */
 async function dumpUpstream(o: SourceOptions & { file: string }): Promise<Upstream> {
-  const [{ readDump }, { loadProtocol, protocolNames }, { createLogger }, { pandaLines }, { streamDataOf }] = await Promise.all([
-    import('../core/capture/index.js'), import('../protocols/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js'),
-    import('../protocols/types.js')]);
+  const [{ readDump }, { createLogger }, { pandaLines }, { streamDataOf }] = await Promise.all([
+    import('../core/capture/index.js'), import('../core/logging.js'), import('../protocols/positioncap/messages.js'), import('../protocols/types.js')]);
   const sample: Record<string, { typ: string; frames: Buffer[][] }> = {};
   for await (const event of readDump(o.file)) {
     for (const [name, data] of Object.entries(event.streams)) (sample[name] ??= { typ: data.typ, frames: [] }).frames.push(data.frames);
@@ -167,13 +167,14 @@ export function registerSourceCommand(program: Command): void {
   program.command('source')
     .description('play a detector for a live pipeline: a raw capture, one stream of an ingester dump, or a protocol\'s emulator')
     .option('--file <file>', 'raw capture or ingester dump (.cbors or .cbors.gz)')
-    .option('--emulate <protocol>', 'play the protocol\'s emulator: stins, eiger-legacy, xspress3, contrast, pcap, positioncap, albaem, lecroy, sardana')
+    .option('--emulate <protocol>', `play the protocol's emulator: ${protocolNames().join(', ')}`)
     .option('--type <protocol>', 'upstream protocol of the file; found from it when omitted')
     .option('--stream <name>', 'the stream of an ingester dump to play (when it holds several)')
     .option('--bind <url>', 'address to bind (for an HTTP protocol: the ingester URL to post to)', 'tcp://127.0.0.1:9999')
     .option('--frames <n>', 'emulator: data messages of the scan (images, points, rows, sequences)', parseInteger, 100)
-    .option('--shape <a,b>', 'emulator: image shape (stins rows,cols; eiger-legacy x,y), xspress3 channels,bins, contrast mesh points per axis, lecroy segments,points', parseShape)
+    .option('--shape <a,b>', 'emulator: its shape numbers, which depend on the protocol (below)', parseShape)
     .option('--rate <hz>', 'messages per second (0 = as fast as possible)', parseInteger, 0)
     .option('--warmup <n>', 'zmq PUB only: warm-up messages first, as the original sends', parseInteger, 3)
+    .addHelpText('after', `\n--shape for each emulator:\n${describeEmulators().map((line) => `  ${line}`).join('\n')}`)
     .action((o: SourceOptions) => source(o).catch(fail));
 }

@@ -68,9 +68,9 @@ const emulators: Record<string, Emulator> = {
   },
 };
 
-/** one line per protocol: its name and what --shape means for it */
+/** one line per protocol: its name and what --shape means for it (the help of `dranspose source`) */
 export function describeEmulators(): string[] {
-  return Object.entries(emulators).map(([name, e]) => `${name}${e.shape ? `: --shape ${e.shape.meaning}` : ''}`);
+  return Object.entries(emulators).map(([name, e]) => `${name}: ${e.shape?.meaning ?? 'takes no --shape'}`);
 }
 
 /** The messages of one emulated scan; a clear error for an unknown protocol or a shape it does not take. */

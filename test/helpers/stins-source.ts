@@ -32,3 +32,13 @@ export class StinsSource {
     this.player.close();
   }
 }
+
+/** the sums examples/roi's RoiWorker gives (default roi [0, 16, 0, 16]) of the STINS emulator's images */
+export function roiSums(frames: number, shape: number[]): number[] {
+  return Array.from({ length: frames }, (_, frame) => {
+    const { data } = emulatedImage({ frames, shape, dtype: 'uint16' }, frame);
+    let sum = 0;
+    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) sum += Number(data[y * shape[1] + x]);
+    return sum;
+  });
+}
