@@ -24,7 +24,8 @@ async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
+/** a TCP port on 127.0.0.1 that nothing listens on now */
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
