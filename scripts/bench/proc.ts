@@ -62,6 +62,21 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** user + system CPU seconds so far of a process's live descendants (this process's by default) */
+export function descendantsCpuSeconds(pid = process.pid): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      try {
+        total += (cpuSeconds(Number(child)) ?? 0) + descendantsCpuSeconds(Number(child));
+      } catch {
+        // it ended meanwhile
+      }
+    }
+  }
+  return total;
+}
+
 /** the 1-minute load average */
 export function load1(): number {
   return loadavg()[0]!;
