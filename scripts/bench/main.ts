@@ -372,7 +372,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer')) {
+    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer alone')) {
       const main = await PipelineBench.start(redis, 'main', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
       try {
         // warm-up: the parts compile their hot paths before anything is timed
