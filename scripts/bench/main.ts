@@ -82,6 +82,18 @@ function rateOf(c: Workload & { unit: string }, run: Run): number {
   return c.unit === 'GB/s' ? ((run.events - 2) * c.payload) / run.seconds / 1e9 : run.events / run.seconds;
 }
 
+/** a row comparing the pipeline with the raw chains: rates min / median / max, ratio of medians, CPU per event */
+function comparisonRow(measure: string, load: number, runs: { single?: Run[]; batched: Run[]; pipeline: Run[] }, rate: (run: Run) => number,
+  extra: Partial<Row> = {}, digits = 0): Row {
+  const [s, b, p] = [runs.single ?? [], runs.batched, runs.pipeline].map((list) => spread(list.map(rate)));
+  const reference = cpuText(runs.batched);
+  return {
+    measure, load, single: runs.single?.length ? spreadText(s!, digits) : '', reference: spreadText(b!, digits), measured: spreadText(p!, digits),
+    ratio: fmt(p!.median / b!.median, 2), cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text,
+    data: { ...runs.single?.length ? { single: s } : {}, batched: b, pipeline: p }, ...extra,
+  };
+}
+
 async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
   const load = await rowLoad();
   process.stderr.write(`bench: ${c.name} (${c.events} events × ${repeats}, load ${fmt(load, 1)})…\n`);
@@ -99,9 +111,9 @@ async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
     single?.close();
     batched.close();
   }
-  const reference = cpuText(runs.batched);
-  const cpu = { cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text };
   if (c.unit === 'latency') {
+    const reference = cpuText(runs.batched);
+    const cpu = { cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text };
     const quantiles = (list: Run[]) => list.map((run) => percentiles(run.latencies));
     const [s, b, p] = [quantiles(runs.single), quantiles(runs.batched), quantiles(runs.pipeline)];
     for (const q of ['p50', 'p99'] as const) {
@@ -113,12 +125,8 @@ async function chainRow(main: PipelineBench, c: ChainCase): Promise<void> {
     }
     return;
   }
-  const digits = c.unit === 'GB/s' ? 2 : 0;
-  const [s, b, p] = [runs.single, runs.batched, runs.pipeline].map((list) => spread(list.map((run) => rateOf(c, run))));
-  rows.push({
-    measure: `${c.name} (${c.unit})`, load, single: single ? spreadText(s!, digits) : '', reference: spreadText(b!, digits), measured: spreadText(p!, digits),
-    ratio: fmt(p!.median / b!.median, 2), ...cpu, target: c.target, data: { single: s, batched: b, pipeline: p, runs },
-  });
+  const row = comparisonRow(`${c.name} (${c.unit})`, load, runs, (run) => rateOf(c, run), { target: c.target }, c.unit === 'GB/s' ? 2 : 0);
+  rows.push({ ...row, data: { ...row.data as object, runs } });
 }
 
 /**
@@ -168,12 +176,7 @@ async function reducerRow(main: PipelineBench): Promise<void> {
     await pipeline.finished();
   }
   sender.proc.kill();
-  const [s, b, p] = [runs.single, runs.batched, runs.pipeline].map((list) => spread(list.map((run) => results / run.seconds)));
-  const reference = cpuText(runs.batched);
-  rows.push({
-    measure: 'reducer alone, results from a stand-in worker (results/s)', load, single: spreadText(s!), reference: spreadText(b!), measured: spreadText(p!),
-    ratio: fmt(p!.median / b!.median, 2), cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text, data: { single: s, batched: b, pipeline: p },
-  });
+  rows.push(comparisonRow('reducer alone, results from a stand-in worker (results/s)', load, runs, (run) => run.events / run.seconds));
 }
 
 /** two ingesters, one stream each, every event made of both: the workers reassemble it */
@@ -194,12 +197,7 @@ async function twoIngestersRow(redis: BenchRedis): Promise<void> {
     batched.close();
     await two.stop();
   }
-  const [b, p] = [runs.batched, runs.pipeline].map((list) => spread(list.map((run) => run.events / run.seconds)));
-  const reference = cpuText(runs.batched);
-  rows.push({
-    measure: 'two ingesters reassembling each 64 B + 64 B event, i // 10 (events/s)', load, reference: spreadText(b!), measured: spreadText(p!),
-    ratio: fmt(p!.median / b!.median, 2), cpuReference: reference.text, cpuMeasured: cpuText(runs.pipeline, reference.total).text, data: { batched: b, pipeline: p },
-  });
+  rows.push(comparisonRow('two ingesters reassembling each 64 B + 64 B event, i // 10 (events/s)', load, runs, (run) => run.events / run.seconds));
 }
 
 /** images per second one core decodes with `decoders`, as a worker's stins.parse does (CPU time, so per core) */
@@ -374,7 +372,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer')) {
+    if (CHAIN_CASES.some((c) => wanted(c.name)) || wanted('reducer alone')) {
       const main = await PipelineBench.start(redis, 'main', [['bench']], { class: `${PAYLOAD}:BenchWorker`, count: 2 }, `${PAYLOAD}:BenchReducer`);
       try {
         // warm-up: the parts compile their hot paths before anything is timed

@@ -6,55 +6,27 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
+import { freePort, startRedisServer } from '../../src/cli/private-redis.js';
 import { Keys } from '../../src/core/redis.js';
 import { now } from './frames.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dranspose.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A redis-server for the bench alone (nothing saved): its CPU and memory are the pipeline's. */
 export class BenchRedis {
   private constructor(readonly url: string, readonly pid: number, readonly client: Redis, private readonly stopServer: () => void) {}
 
   static async start(): Promise<BenchRedis> {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-    const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    const url = `redis://127.0.0.1:${port}`;
-    const client = new Redis(url, { lazyConnect: true, retryStrategy: () => 100 });
-    // refused connections while the server starts are expected: the loop below retries
-    client.on('error', () => undefined);
-    for (let i = 0; ; i++) {
-      try {
-        await client.connect();
-        await client.ping();
-        break;
-      } catch (error) {
-        if (i > 100) throw new Error(`the bench's redis-server did not start: ${error}`);
-        client.disconnect();
-        await sleep(100);
-      }
-    }
-    const stop = () => { server.kill(); rmSync(dir, { recursive: true, force: true }); };
-    process.once('exit', stop);
-    return new BenchRedis(url, server.pid!, client, stop);
+    const server = await startRedisServer();
+    const client = new Redis(server.url);
+    await client.ping();
+    return new BenchRedis(server.url, server.pid, client, server.stop);
   }
 
   /** INFO's used_memory, bytes */

@@ -8,20 +8,26 @@ import { loadavg } from 'node:os';
 /** clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`, 100 on every Linux we run on) */
 const CLOCK_TICKS = 100;
 
-/** user + system CPU seconds in a /proc stat file; undefined once it is gone */
-function statCpuSeconds(path: string): number | undefined {
+/**
+ * user + system CPU seconds in a /proc stat file, with `reaped` those of the children it waited
+ * for too; undefined once it is gone
+ */
+function statCpuSeconds(path: string, reaped = false): number | undefined {
   try {
-    // fields after the command name, which may hold spaces: utime and stime are fields 14 and 15
+    // fields after the command name, which may hold spaces: utime, stime, cutime and cstime are fields 14 to 17
     const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return fields.slice(11, reaped ? 15 : 13).reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS;
   } catch {
     return undefined;
   }
 }
 
-/** user + system CPU seconds of a process (all its threads) so far; undefined once it is gone */
-export function cpuSeconds(pid: number): number | undefined {
-  return statCpuSeconds(`/proc/${pid}/stat`);
+/**
+ * user + system CPU seconds of a process (all its threads) so far, with `reaped` those of its
+ * finished children too (a payload's compiler); undefined once it is gone
+ */
+export function cpuSeconds(pid: number, reaped = false): number | undefined {
+  return statCpuSeconds(`/proc/${pid}/stat`, reaped);
 }
 
 export interface ThreadCpu { main: number; zmq: number; other: number }
@@ -60,6 +66,21 @@ export function rssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** user + system CPU seconds so far of a process's live descendants (this process's by default) */
+export function descendantsCpuSeconds(pid = process.pid): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      try {
+        total += (cpuSeconds(Number(child)) ?? 0) + descendantsCpuSeconds(Number(child));
+      } catch {
+        // it ended meanwhile
+      }
+    }
+  }
+  return total;
 }
 
 /** the 1-minute load average */

@@ -6,7 +6,6 @@
  * ingester → 2 workers → reducer) with either worker. Events/s min/median/max over repeats, and CPU per event (of this process and its children).
  * Alone: `node bin/run-ts.js scripts/bench/python-worker.ts [--quick]`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as zmq from 'zeromq';
 import { parsePipelineConfig } from '../../src/core/config.js';
@@ -22,7 +21,8 @@ import type { EventData, WorkerClass } from '../../src/core/types.js';
 import { closeAllHosts } from '../../src/python/host.js';
 import { stinsSeriesMessages } from '../../src/protocols/stins/emulator.js';
 import { IMAGE_SHAPE } from './roi.js';
-import { cpuSeconds } from './proc.js';
+import { descendantsCpuSeconds } from './proc.js';
+import { fmt, spread, spreadText, type Spread } from './table.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TS_PAYLOAD = fileURLToPath(new URL('./roi-payload.ts', import.meta.url));
@@ -32,21 +32,6 @@ const IMAGES = 16;
 
 interface Run { perSecond: number; cpuMicros: number }
 
-/** CPU seconds of this process's descendants (payload hosts, pipeline parts), from /proc */
-function childrenCpuSeconds(pid = process.pid): number {
-  let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-      try {
-        total += (cpuSeconds(Number(child)) ?? 0) + childrenCpuSeconds(Number(child));
-      } catch {
-        // it ended meanwhile
-      }
-    }
-  }
-  return total;
-}
-
 /**
  * `inFlight` events are handed over before the oldest is awaited: 1 is one event at a time, 4 what
  * a worker running a Python class does (so that Node and Python overlap).
@@ -54,7 +39,7 @@ function childrenCpuSeconds(pid = process.pid): number {
 async function measure(workerClass: WorkerClass, events: EventData[], count: number, inFlight = 1): Promise<Run> {
   const worker = new workerClass({ parameters: {}, state: {}, logger: createLogger('bench'), name: 'bench-worker' });
   const cpu = process.cpuUsage();
-  const childCpu = childrenCpuSeconds();
+  const childCpu = descendantsCpuSeconds();
   const started = performance.now();
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
@@ -69,14 +54,13 @@ async function measure(workerClass: WorkerClass, events: EventData[], count: num
   }
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  const cpuSeconds = (used.user + used.system) / 1e6 + childrenCpuSeconds() - childCpu;
+  const cpuSeconds = (used.user + used.system) / 1e6 + descendantsCpuSeconds() - childCpu;
   return { perSecond: count / seconds, cpuMicros: (cpuSeconds / count) * 1e6 };
 }
 
-function summary(runs: Run[]): { min: number; median: number; max: number; cpu: number } {
-  const rates = runs.map((r) => r.perSecond).sort((a, b) => a - b);
-  const cpus = runs.map((r) => r.cpuMicros).sort((a, b) => a - b);
-  return { min: rates[0], median: rates[Math.floor(rates.length / 2)], max: rates[rates.length - 1], cpu: cpus[Math.floor(cpus.length / 2)] };
+/** events/s min / median / max and the median CPU µs per event over runs */
+function summary(runs: Run[]): Spread & { cpu: number } {
+  return { ...spread(runs.map((r) => r.perSecond)), cpu: spread(runs.map((r) => r.cpuMicros)).median };
 }
 
 /** the detector of the pipeline measurement, in a process of its own: `send N` plays a series of N images */
@@ -116,7 +100,7 @@ async function measurePipeline(workerClass: string, count: number, repeats: numb
   for (let r = 0; r <= repeats; r++) {
     await controller.setSequence(TriggerSequence.uniform(['det'], count));
     const cpu = process.cpuUsage();
-    const childCpu = childrenCpuSeconds();
+    const childCpu = descendantsCpuSeconds();
     const sent = sender.line('sent');
     sender.proc.stdin!.write(`send ${count}\n`);
     const started = Number(await sent);
@@ -124,7 +108,7 @@ async function measurePipeline(workerClass: string, count: number, repeats: numb
     const { lastAt } = await fetch(`http://127.0.0.1:${reducerPort}/api/v1/result/$?single=true`).then((x) => x.json()) as { lastAt: number };
     const used = process.cpuUsage(cpu);
     // the first scan warms up (imports, JIT), the others count
-    if (r > 0) runs.push({ perSecond: (count + 2) / ((lastAt - started) / 1000), cpuMicros: (((used.user + used.system) / 1e6 + childrenCpuSeconds() - childCpu) / (count + 2)) * 1e6 });
+    if (r > 0) runs.push({ perSecond: (count + 2) / ((lastAt - started) / 1000), cpuMicros: (((used.user + used.system) / 1e6 + descendantsCpuSeconds() - childCpu) / (count + 2)) * 1e6 });
   }
   await pipeline.stop();
   sender.proc.kill();
@@ -149,13 +133,11 @@ export async function pythonWorkerRows(quick: boolean): Promise<string[][]> {
   closeAllHosts();
   const [ts, py, overlapped] = [summary(runs.ts), summary(runs.py), summary(runs.overlapped)];
   const [tsPipeline, pyPipeline] = [summary(await measurePipeline(TS_WORKER, count, repeats)), summary(await measurePipeline(PY_WORKER, count, repeats))];
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  const spread = (s: typeof ts) => `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
   return [
-    ['worker 512×512 uint16 ROI sum: TypeScript vs Python (events/s min / median / max)', spread(ts), spread(py), (py.median / ts.median).toFixed(2), '≥ 0.80'],
-    ['  the same, Python with 4 events in flight (as the worker runs a Python class)', spread(ts), spread(overlapped), (overlapped.median / ts.median).toFixed(2), ''],
+    ['worker 512×512 uint16 ROI sum: TypeScript vs Python (events/s min / median / max)', spreadText(ts), spreadText(py), (py.median / ts.median).toFixed(2), '≥ 0.80'],
+    ['  the same, Python with 4 events in flight (as the worker runs a Python class)', spreadText(ts), spreadText(overlapped), (overlapped.median / ts.median).toFixed(2), ''],
     ['worker 512×512 uint16 ROI sum: CPU per event (µs, this process + Python host)', fmt(ts.cpu), fmt(py.cpu), (py.cpu / ts.cpu).toFixed(2), ''],
-    ['pipeline with 2 such workers: TypeScript vs Python (events/s min / median / max)', spread(tsPipeline), spread(pyPipeline),
+    ['pipeline with 2 such workers: TypeScript vs Python (events/s min / median / max)', spreadText(tsPipeline), spreadText(pyPipeline),
       (pyPipeline.median / tsPipeline.median).toFixed(2), '≥ 0.80'],
     ['pipeline with 2 such workers: CPU per event (µs, all parts)', fmt(tsPipeline.cpu), fmt(pyPipeline.cpu), (pyPipeline.cpu / tsPipeline.cpu).toFixed(2), ''],
   ];

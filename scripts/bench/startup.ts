@@ -16,6 +16,8 @@ import { parse, stringify } from 'yaml';
 // the tests' helpers: a fresh build (on import), free ports, key clean-up, stopping a child for sure
 import { BIN, ROOT, deletePrefix, freePort, sleep } from '../../test/helpers/pipeline.js';
 import { stopProcess } from '../../test/helpers/process.js';
+import { cpuSeconds, rssMb } from './proc.js';
+import { spread } from './table.js';
 
 const DEMO = join(ROOT, 'config/demo.yaml');
 /**
@@ -25,7 +27,7 @@ const DEMO = join(ROOT, 'config/demo.yaml');
  */
 const IDLE_MS = 20_000;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) => spread(values).median;
 
 function helpSeconds(): number {
   const started = performance.now();
@@ -52,32 +54,24 @@ async function demoConfig(tag: string): Promise<{ path: string; controllerPort: 
 
 interface Ensemble { ingesters: unknown[]; workers: unknown[]; reducer: unknown }
 
-/** clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux) */
-const TICKS = 100;
-
 interface Process { name: string; rssMb: number; cpuSeconds: number }
 
 /** the run process and its parts: name, resident MB, CPU seconds used (with their finished children's, e.g. a payload's compiler) */
 function processes(run: number): Process[] {
-  const read = (pid: number | string, name?: string): Process & { ppid: number } => {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // fields 14-17 of stat (utime, stime, cutime, cstime), counted after the command's closing parenthesis
-    const ticks = stat.slice(11, 15).reduce((sum, t) => sum + Number(t), 0);
+  const read = (pid: number, name?: string): Process => {
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const command = args[args.indexOf(BIN) + 1];
     return {
       name: name ?? (args.includes('--name') ? args[args.indexOf('--name') + 1] : command),
-      ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
-      rssMb: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]) / 1024,
-      cpuSeconds: ticks / TICKS,
+      rssMb: rssMb(pid) ?? NaN,
+      cpuSeconds: cpuSeconds(pid, true) ?? NaN,
     };
   };
+  const parent = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
   const found = [read(run, 'controller')];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
     try {
-      const part = read(pid);
-      if (part.ppid === run) found.push(part);
+      if (parent(pid) === run) found.push(read(pid));
     } catch {
       // a process that ended meanwhile
     }

@@ -24,7 +24,8 @@ async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
+/** a TCP port on 127.0.0.1 that nothing listens on now */
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -33,6 +34,25 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A redis-server of this process's own on a free port, keeping nothing (no saves, a temporary
+ * directory), stopped at exit; resolves once it answers.
+ */
+export async function startRedisServer(): Promise<{ url: string; pid: number; stop(): void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'dranspose-redis-'));
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const stop = () => { server.kill(); rmSync(dir, { recursive: true, force: true }); };
+  for (let i = 0; i < 50 && !(await answers(url, 200)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await answers(url))) {
+    stop();
+    throw new Error(`a private redis-server on port ${port} did not start`);
+  }
+  process.once('exit', stop);
+  return { url, pid: server.pid!, stop };
 }
 
 export interface RedisHandle {
@@ -50,17 +70,9 @@ export async function ensureRedis(url: string, logger: Logger): Promise<RedisHan
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new Error(`no Redis answers at ${url} and redis-server is not installed; install it with: apt-get install -y redis-server (or set DRANSPOSE_REDIS_URL)`);
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'dranspose-redis-'));
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const privateUrl = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answers(privateUrl, 200)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!(await answers(privateUrl))) {
-    server.kill();
-    throw new Error(`no Redis answers at ${url} and a private redis-server on port ${port} did not start`);
-  }
-  const stop = () => { server.kill(); rmSync(dir, { recursive: true, force: true }); };
-  process.once('exit', stop);
-  logger.warn(`no Redis answers at ${url}: started a private redis-server at ${privateUrl} for this run (it keeps nothing after it)`);
-  return { url: privateUrl, private: true, stop };
+  const server = await startRedisServer().catch((error: Error) => {
+    throw new Error(`no Redis answers at ${url} and ${error.message}`);
+  });
+  logger.warn(`no Redis answers at ${url}: started a private redis-server at ${server.url} for this run (it keeps nothing after it)`);
+  return { url: server.url, private: true, stop: server.stop };
 }

@@ -2,27 +2,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { run, stopProcess } from './process.js';
 import { BIN, ROOT } from './build.js';
+import { freePort } from '../../src/cli/private-redis.js';
 
 export { BIN, ROOT } from './build.js';
+export { freePort } from '../../src/cli/private-redis.js';
 export const REDIS_URL = process.env.DRANSPOSE_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export async function freePort(): Promise<number> {
-  return await new Promise((done, fail) => {
-    const server = net.createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
