@@ -1,8 +1,9 @@
 /**
  * Start-up from the compiled JavaScript: the wall time of `dranspose --help`, of
  * `dranspose run config/demo.yaml` until the controller lists every part, and the resident memory
- * of each part once idle. Reported, never asserted. Alone: `node bin/run-ts.js scripts/bench/startup.ts
- * [--runs N]` (it builds first); from the bench: `measureStartup()`.
+ * of each part once idle. Reported, never asserted: `node bin/run-ts.js scripts/bench/startup.ts
+ * [--runs N]` (it builds first). `npm run bench` has start-up rows of its own (spawned → registered
+ * → first event, against the raw chain); this script adds `--help` and idle memory.
  *
  * `run` starts as the `dranspose` executable does, with the flags of its shebang (the controller's
  * `--expose-gc` among them), not as `node bin/dranspose.js`.
@@ -105,7 +106,7 @@ async function demoRun(run: number): Promise<{ seconds: number; cpuSeconds: numb
 }
 
 /** rows [measure, value, target] */
-export async function measureStartup(runs = 3): Promise<string[][]> {
+async function measureStartup(runs = 3): Promise<string[][]> {
   helpSeconds();                                            // the first start reads the files from disk
   const help = median(Array.from({ length: 5 }, helpSeconds));
   const demos = [];
