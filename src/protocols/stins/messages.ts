@@ -119,9 +119,9 @@ const isSpace = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0
  * Reads frame 0 of an image message straight from its bytes, for the ingester, which reads one per
  * frame: turning it into a string, JSON.parse and checking the result took as long as the rest of
  * its work on a small image. Only the plainest JSON is read here: one object whose values are
- * strings of printable ASCII without escapes, numbers, true, false, null, and
- * arrays of integers (without sign, fraction or exponent). What it reads is exactly what JSON.parse and stinsImageSchema would
- * give; anything else (another kind of message, a value it does not read, a field that is not
+ * strings of printable ASCII without escapes, numbers, true, false, null, and arrays of integers
+ * without sign, fraction or exponent. What it reads is exactly what JSON.parse and stinsImageSchema
+ * would give; anything else (another kind of message, a value it does not read, a field that is not
  * valid) gives undefined, and readStinsMessage reads it and words what is wrong. Keys it does not
  * know are passed over and not kept. One reader serves every message (it holds no state between
  * them), so the code V8 optimises for it is not bound to objects of one scan.
@@ -153,28 +153,28 @@ class PlainImageHeaderReader {
     this.at += 1;
     for (;;) {
       if (this.next() !== QUOTE || !this.string()) return undefined;
-      const keyStart = this.start;
-      const keyLength = this.end - this.start;
+      const field = this.stringAmong(IMAGE_FIELDS);
       if (this.next() !== COLON) return undefined;
       this.at += 1;
       const first = this.next();
+      // a field of an image header with a value of the wrong kind is left to the schema to word
       if (first === QUOTE) {
         if (!this.string()) return undefined;
-        if (this.keyIs(keyStart, keyLength, 'htype')) image = this.stringIs('image');
-        else if (this.keyIs(keyStart, keyLength, 'type')) type = this.stringAmong(DTYPES);
-        else if (this.keyIs(keyStart, keyLength, 'compression')) compression = this.stringAmong(STINS_COMPRESSIONS);
-        else if (this.isKnownKey(keyStart, keyLength)) return undefined;
+        if (field === 'htype') image = this.stringIs('image');
+        else if (field === 'type') type = this.stringAmong(DTYPES);
+        else if (field === 'compression') compression = this.stringAmong(STINS_COMPRESSIONS);
+        else if (field) return undefined;
       } else if ((first >= ZERO && first <= NINE) || first === MINUS) {
         if (!this.number()) return undefined;
-        if (this.keyIs(keyStart, keyLength, 'frame')) frameNumber = this.integer;
-        else if (this.keyIs(keyStart, keyLength, 'msg_number')) msgNumber = this.integer;
-        else if (this.isKnownKey(keyStart, keyLength)) return undefined;
+        if (field === 'frame') frameNumber = this.integer;
+        else if (field === 'msg_number') msgNumber = this.integer;
+        else if (field) return undefined;
       } else if (first === OPEN_ARRAY) {
         const list = this.integers();
         if (!list) return undefined;
-        if (this.keyIs(keyStart, keyLength, 'shape')) shape = list;
-        else if (this.isKnownKey(keyStart, keyLength)) return undefined;
-      } else if (!this.literal() || this.isKnownKey(keyStart, keyLength)) {
+        if (field === 'shape') shape = list;
+        else if (field) return undefined;
+      } else if (!this.literal() || field) {
         return undefined;
       }
       const after = this.next();
@@ -252,7 +252,7 @@ class PlainImageHeaderReader {
   /** true, false or null */
   private literal(): boolean {
     for (const word of LITERALS) {
-      if (this.keyIs(this.at, word.length, word)) {
+      if (this.bytes.toString('latin1', this.at, this.at + word.length) === word) {
         this.at += word.length;
         const after = this.next();
         return after === COMMA || after === CLOSE_OBJECT;
@@ -281,19 +281,12 @@ class PlainImageHeaderReader {
     }
   }
 
-  private keyIs(start: number, length: number, key: string): boolean {
-    if (length !== key.length) return false;
-    for (let i = 0; i < length; i++) if (this.bytes[start + i] !== key.charCodeAt(i)) return false;
-    return true;
-  }
-
-  /** a key of an image header, here with a value of the wrong kind: left to the schema to word */
-  private isKnownKey(start: number, length: number): boolean {
-    return IMAGE_KEYS.some((key) => this.keyIs(start, length, key));
-  }
-
+  /** whether the last string read is `text` */
   private stringIs(text: string): boolean {
-    return this.keyIs(this.start, this.end - this.start, text);
+    const { bytes, start } = this;
+    if (this.end - start !== text.length) return false;
+    for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+    return true;
   }
 
   /** the one of `names` the last string read is (without making a string of it), else undefined */
@@ -303,7 +296,7 @@ class PlainImageHeaderReader {
   }
 }
 
-const IMAGE_KEYS = Object.keys(stinsImageSchema.shape);
+const IMAGE_FIELDS = Object.keys(stinsImageSchema.shape) as (keyof typeof stinsImageSchema.shape)[];
 const plainImageHeaderReader = new PlainImageHeaderReader();
 
 /** `PlainImageHeaderReader`: an image message's header if frame 0 is plain enough to read directly */
