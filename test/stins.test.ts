@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import * as zmq from 'zeromq';
 import type { StreamData } from '../src/core/types.js';
 import type { MessageReader } from '../src/protocols/types.js';
-import { ArrayReader, scanMessages, scanReader } from './helpers/upstream-harness.js';
+import { ArrayReader, scanMessages, scanReader, sourceContext } from './helpers/upstream-harness.js';
 import { fixture } from './helpers/fixtures.js';
 import { readDump } from '../src/core/capture/index.js';
-import { stins, StinsError, type StinsPacket } from '../src/protocols/stins/index.js';
+import { readPlainImageHeader, readStinsMessage, stins, StinsError, type StinsPacket } from '../src/protocols/stins/index.js';
 import {
   emulatedImage, emulatedPixel, playSeries, stinsSeriesMessages, type EmulatorDType, type StinsSeriesOptions,
 } from '../src/protocols/stins/emulator.js';
@@ -138,6 +138,105 @@ describe('STINS protocol', () => {
     });
   });
 
+  describe('the plain image header the ingester reads without JSON.parse', () => {
+    /** what readStinsMessage makes of the same frame 0, as readPlainImageHeader keeps it (known keys only) */
+    function slowly(frame: Buffer): unknown {
+      try {
+        const message = readStinsMessage([frame, SIX_UINT16]) as unknown as Record<string, unknown>;
+        if (message.htype !== 'image') return undefined;
+        const { htype, frame: number, shape, type, compression, msg_number } = message;
+        return { htype, frame: number, shape, type, compression, msg_number };
+      } catch {
+        return undefined;
+      }
+    }
+
+    const plain = [
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"msg_number":0,"compression":"bslz4","type":"float64","shape":[],"frame":0,"htype":"image"}',
+      ' \t\r\n{ "htype" : "image" , "frame" : 12345678901 , "shape" : [ 0 , 10 ] , "type" : "int8" , "compression" : "lz4" , "msg_number" : 7 , "extra" : "x" , "n" : 5 , "list" : [ ] } \n',
+      '{"htype": "header", "htype": "image", "frame": 1, "frame": 2, "shape": [1], "type": "uint8", "compression": "none", "msg_number": 1}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "t": 1764901234567.125}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "a": -0.5e-3, "b": 0, "c": 2E+7, "d": true, "e": false, "f": null}',
+      '{"htype": "image", "frame": 3.5, "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+    ];
+    for (const text of plain) {
+      it(`reads ${JSON.stringify(text.slice(0, 60))}… as JSON.parse and the schema do`, () => {
+        const frame = Buffer.from(text);
+        expect(readPlainImageHeader(frame)).to.deep.equal(slowly(frame)).and.not.equal(undefined);
+      });
+    }
+
+    const leftToTheSchema = [
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "timestamps": {"dummy": "t"}}',
+      '{"htype": "image", "frame": 3, "shape": [2, -3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3.0], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3.0, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 1e2, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": -4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint\\u0031\\u0036", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "note": "é"}',
+      '\ufeff{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+    ];
+    for (const text of leftToTheSchema) {
+      it(`leaves ${JSON.stringify(text.slice(0, 60))}… to readStinsMessage`, () => {
+        expect(readPlainImageHeader(Buffer.from(text))).to.equal(undefined);
+      });
+    }
+
+    const refused = [
+      '', '{}', '[]', '{"htype": "image"', '{"htype": "image",}', '{"htype": "image"} x',
+      '{"htype": "image", "frame": 03, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3 4, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3,], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, "3"], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": 6, "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": "3", "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "complex64", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "constructor", "compression": "none", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "zstd", "msg_number": 4}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none"}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 12345678901234567}',
+      '{"htype": "header", "filename": "", "msg_number": 0}',
+      '{"htype": "series_end", "msg_number": 5}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "frame": "x"}',
+      ...['1.', '.5', '01', '-', '1e', '1e+', '- 1', 'tru', 'nul', 'true false', '1 2'].map((value) =>
+        `{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "t": ${value}}`),
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": true}',
+      '{"htype": "image", "frame": 3, "shape": [2, 3], "type": "uint16", "compression": null, "msg_number": 4}',
+    ];
+    for (const text of refused) {
+      it(`does not read ${JSON.stringify(text.slice(0, 60))}… (neither do JSON.parse and the schema as an image)`, () => {
+        const frame = Buffer.from(text);
+        expect(readPlainImageHeader(frame)).to.equal(undefined);
+        expect(slowly(frame)).to.equal(undefined);
+      });
+    }
+
+    it('agrees with JSON.parse and the schema on every byte of a header changed, dropped or doubled', () => {
+      const header = Buffer.from('{"htype": "image", "frame": 30, "shape": [2, 3], "type": "uint16", "compression": "none", "msg_number": 4, "t": -1.5e3, "u": null}');
+      const variants: Buffer[] = [];
+      const bytes = [0x20, 0x22, 0x2b, 0x2c, 0x2d, 0x2e, 0x30, 0x31, 0x3a, 0x45, 0x5b, 0x5c, 0x5d, 0x65, 0x6e, 0x74, 0x7b, 0x7d, 0x09, 0x00, 0xc3];
+      for (let i = 0; i < header.length; i++) {
+        variants.push(Buffer.concat([header.subarray(0, i), header.subarray(i + 1)]));
+        variants.push(Buffer.concat([header.subarray(0, i + 1), header.subarray(i)]));
+        for (const byte of bytes) {
+          const changed = Buffer.from(header);
+          changed[i] = byte;
+          variants.push(changed);
+        }
+      }
+      let read = 0;
+      for (const variant of variants) {
+        const fast = readPlainImageHeader(variant);
+        if (fast === undefined) continue;
+        read += 1;
+        expect(fast, variant.toString('latin1')).to.deep.equal(slowly(variant));
+      }
+      expect(read, 'some variants are still plain image headers').to.be.greaterThan(100);
+    });
+  });
+
   describe('scan', () => {
     const series = stinsSeriesMessages({ frames: 4, shape: [8, 8], dtype: 'uint16', compression: 'bslz4', filename: 'f.h5' });
     const [header, ...rest] = series;
@@ -182,6 +281,14 @@ describe('STINS protocol', () => {
       expect(bad[2]).to.match(/type: unknown dtype "complex64"/);
       expect(warnings).to.have.length(1);
       expect(warnings[0]).to.match(/stream det: skipped a second STINS start message/);
+    });
+
+    it('refuses an uncompressed image whose payload does not fit its shape, in its place', async () => {
+      const reader = new ArrayReader([header, [imageHeader({ frame: 0 }), SIX_UINT16.subarray(2)], [imageHeader({ frame: 1 }), SIX_UINT16], end]);
+      const items = stins.scan(reader, sourceContext('det').ctx);
+      const kinds: unknown[] = [];
+      for await (const item of items) kinds.push(item.kind === 'bad' ? { bad: item.reason, frame: item.frame, point: item.point } : item.kind);
+      expect(kinds).to.deep.equal(['start', { bad: 'STINS image frame 0: 10 payload bytes, its shape [2,3] of uint16 needs 12', frame: 0, point: true }, 'data', 'end']);
     });
 
     it('ends quietly when the upstream closes mid-series', async () => {

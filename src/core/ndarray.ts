@@ -20,6 +20,9 @@ const constructors = {
   float32: Float32Array, float64: Float64Array, bool: Uint8Array,
 } as const;
 
+/** every dtype name */
+export const DTYPES = Object.keys(constructors) as DType[];
+
 export function isDType(name: string): name is DType {
   return Object.prototype.hasOwnProperty.call(constructors, name);
 }

@@ -114,6 +114,10 @@ export class ScanRun {
     this.memoryFreed?.();
     await this.done.catch(() => undefined);
     await this.options.dumper?.close();
+    // the ingester keeps a stopped run for a while (Ingester.stoppedRun): it keeps no frames
+    this.retained.clear();
+    this.retainedBytes = 0;
+    this.parked.clear();
   }
 
   /** a worker connected (or pinged again): what waited for it goes now */

@@ -29,6 +29,11 @@ export interface SeriesRules<Message> {
   /** whether a message `read` refused is still recognisably a data message (a point of the scan) */
   isRejectedPoint?(frames: Buffer[]): boolean;
   /**
+   * Checks a data message that is one event as it is (no `expand`); throws an Error naming the
+   * problem, and the message is then a broken frame in its place.
+   */
+  check?(frames: Buffer[], message: Message): void;
+  /**
    * What one data message becomes: usually itself; several events (PCAP chunks split into rows)
    * or one event made of several messages (legacy Xspress3 reads the next two) are possible.
    */
@@ -126,6 +131,12 @@ class SeriesScan<Message> implements UpstreamItems {
     }
     const frame = rules.frameNumber?.(message);
     if (!rules.expand) {
+      try {
+        rules.check?.(frames, message);
+      } catch (error) {
+        this.refused(error, frame);
+        return;
+      }
       this.made.push({ kind: 'data', data: { typ: rules.typ, frames }, frame });
       return;
     }
@@ -133,7 +144,7 @@ class SeriesScan<Message> implements UpstreamItems {
     try {
       events = rules.expand(frames, message, this.reader, ctx);
     } catch (error) {
-      this.expandFailed(error, frame);
+      this.refused(error, frame);
       return;
     }
     if (!(events instanceof Promise)) {
@@ -141,11 +152,12 @@ class SeriesScan<Message> implements UpstreamItems {
       return;
     }
     this.expanding = events
-      .then((made) => this.expanded(made, frame), (error: unknown) => this.expandFailed(error, frame))
+      .then((made) => this.expanded(made, frame), (error: unknown) => this.refused(error, frame))
       .then(() => { this.expanding = undefined; });
   }
 
-  private expandFailed(error: unknown, frame: number | undefined): void {
+  /** a data message that `check` or `expand` refused: a broken frame in its place */
+  private refused(error: unknown, frame: number | undefined): void {
     this.made.push({ kind: 'bad', reason: (error as Error).message, frame, point: true });
   }
 

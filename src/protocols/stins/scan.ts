@@ -3,7 +3,7 @@ import { elementCount, itemSize } from '../../core/ndarray.js';
 import { numberInJsonFrame } from '../json-frame.js';
 import { scanSeries, type SeriesRules } from '../series.js';
 import type { MessageReader, SourceContext, UpstreamItems } from '../types.js';
-import { readStinsMessage, StinsError, STINS_TYP, type StinsImageHeader, type StinsMessage } from './messages.js';
+import { readPlainImageHeader, readStinsMessage, StinsError, STINS_TYP, type StinsImageHeader, type StinsMessage } from './messages.js';
 
 const ROLES = { header: 'start', image: 'data', series_end: 'end' } as const;
 
@@ -14,17 +14,18 @@ const ROLES = { header: 'start', image: 'data', series_end: 'end' } as const;
 const rules: SeriesRules<StinsMessage> = {
   typ: STINS_TYP,
   label: 'STINS',
-  read: readStinsMessage,
+  // most messages are images with a plain header; readStinsMessage reads the others and words refusals
+  read: (frames) => (frames.length === 2 ? readPlainImageHeader(frames[0]) : undefined) ?? readStinsMessage(frames),
   role: (message) => ROLES[message.htype],
   frameNumber: (message) => (message as StinsImageHeader).frame,
   frameOfRejected: (frames) => numberInJsonFrame(frames, 'frame'),
-  expand(frames, message) {
+  check(frames, message) {
     const header = message as StinsImageHeader;
+    if (header.compression !== 'none') return;
     const expected = elementCount(header.shape) * itemSize(header.type);
-    if (header.compression === 'none' && frames[1].length !== expected) {
+    if (frames[1].length !== expected) {
       throw new StinsError(`STINS image frame ${header.frame}: ${frames[1].length} payload bytes, its shape ${JSON.stringify(header.shape)} of ${header.type} needs ${expected}`);
     }
-    return [{ frames }];
   },
 };
 
