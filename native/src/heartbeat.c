@@ -11,10 +11,11 @@
  * socket; replies are read and dropped. A beat that cannot be written whole now waits for the next.
  * Redis going away and coming back is handed to a JavaScript callback, latest state only.
  *
- * The watch runs only while user code is on an event: with none, the thread sleeps until the next
- * beat and says so in a third shared number (1: sleeping), and the main thread, starting an event,
- * wakes it (heartbeatWake) when it finds that number set. An idle part's thread thus wakes once a
- * beat rather than every watch period.
+ * The watch runs only while user code works: after idle_watches watches in a row found no event in
+ * user code, the thread sleeps until the next beat and says so in a third shared number (1:
+ * sleeping), and the main thread, starting an event, wakes it (heartbeatWake) when it finds that
+ * number set. An idle part's thread thus wakes once a beat rather than every watch period, and a
+ * busy one is woken at most once per idle_watches periods.
  */
 #define _GNU_SOURCE /* pipe2, SOCK_NONBLOCK */
 #include <node_api.h>
@@ -54,6 +55,7 @@ typedef struct heartbeat {
   char instance[128];
   int interval_ms;
   int watch_ms;
+  int idle_watches;
   const double *tick;
   const int32_t *processing;
   int32_t *sleeping;
@@ -201,6 +203,7 @@ static void *run(void *argument) {
   heartbeat *beat = argument;
   double next_beat = now_ms(CLOCK_MONOTONIC);
   int32_t seen = -1, announced = -1;
+  int idle = 0; /* watches in a row that found no event in user code */
   double next_watch = next_beat + beat->watch_ms;
   for (;;) {
     double now = now_ms(CLOCK_MONOTONIC);
@@ -218,9 +221,10 @@ static void *run(void *argument) {
         send_beat(beat);
       }
       seen = event;
+      idle = event < 0 ? idle + 1 : 0;
       next_watch = now + beat->watch_ms;
     }
-    int sleeping = seen < 0 && may_sleep(beat);
+    int sleeping = idle >= beat->idle_watches && may_sleep(beat);
     struct pollfd polled[2] = {{beat->wake[0], POLLIN, 0}, {beat->fd, 0, 0}};
     if (beat->fd >= 0) polled[1].events = (short)(POLLIN | (!beat->connected || beat->pending_length ? POLLOUT : 0));
     double until = sleeping || next_beat < next_watch ? next_beat : next_watch;
@@ -232,6 +236,7 @@ static void *run(void *argument) {
       if (__atomic_load_n(&beat->stopping, __ATOMIC_SEQ_CST)) break;
       /* an event started: watch it from now */
       next_watch = now_ms(CLOCK_MONOTONIC);
+      idle = 0;
     }
     if (beat->fd < 0 || !polled[1].revents) continue;
     if (!beat->connected) {
@@ -413,13 +418,13 @@ static void discard(napi_env env, heartbeat *beat) {
 }
 
 /*
- * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, tick, processing, sleeping, onRedis }):
+ * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, idleWatches, tick, processing, sleeping, onRedis }):
  * starts the thread; returns its handle for heartbeatStop.
  */
 napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
   size_t count = 1;
-  napi_value options, on_redis, handle, name, interval, watch, port;
-  double interval_ms, watch_ms, port_number;
+  napi_value options, on_redis, handle, name, interval, watch, idle, port;
+  double interval_ms, watch_ms, idle_watches, port_number;
   if (napi_get_cb_info(env, info, &count, &options, NULL, NULL) != napi_ok || count < 1) {
     napi_throw_type_error(env, "ERR_MISSING_ARGS", "expected the heartbeat's options");
     return NULL;
@@ -437,17 +442,19 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
       || !property(env, options, "port", &port) || napi_get_value_double(env, port, &port_number) != napi_ok
       || !property(env, options, "intervalMs", &interval) || napi_get_value_double(env, interval, &interval_ms) != napi_ok
       || !property(env, options, "watchMs", &watch) || napi_get_value_double(env, watch, &watch_ms) != napi_ok
+      || !property(env, options, "idleWatches", &idle) || napi_get_value_double(env, idle, &idle_watches) != napi_ok
       || !(port_number >= 1 && port_number <= 65535) || !(interval_ms >= 1 && interval_ms <= 3600000)
-      || !(watch_ms >= 1 && watch_ms <= 3600000)) {
+      || !(watch_ms >= 1 && watch_ms <= 3600000) || !(idle_watches >= 1 && idle_watches <= 3600000)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs and watchMs 1-3600000");
+    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs, watchMs and idleWatches 1-3600000");
     discard(env, beat);
     return NULL;
   }
   snprintf(beat->port, sizeof beat->port, "%d", (int)port_number);
   beat->interval_ms = (int)interval_ms;
   beat->watch_ms = (int)watch_ms;
+  beat->idle_watches = (int)idle_watches;
   void *tick, *processing, *sleeping;
   if (!chunk_property(env, options, "hello", &beat->hello) || !chunk_property(env, options, "prefix", &beat->prefix)
       || !chunk_property(env, options, "bye", &beat->bye)

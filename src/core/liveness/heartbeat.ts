@@ -4,9 +4,10 @@
  * the process died. The thread writes `HSET <alive> <field> "<instance> <count> <busy ms> <event>"`
  * every interval, where `busy ms` is how long the main thread's event loop has not ticked and
  * `event` the event user code is processing (-1: none), so that the controller knows which event a
- * worker died on. An event that stays in user code for a watch period is announced at once; with
- * none, the thread does not watch but sleeps until its next beat, and the main thread wakes it when
- * an event starts (an idle part's thread wakes once a beat, not every watch period).
+ * worker died on. An event that stays in user code for a watch period is announced at once. A
+ * thread whose watches found no event for a while stops watching and sleeps until its next beat;
+ * the main thread wakes it when an event starts (an idle part's thread wakes once a beat, not every
+ * watch period; a busy one is woken at most once per IDLE_WATCHES watch periods).
  *
  * The thread talks RESP over a plain socket, one command per beat (a client library would only add
  * start-up time and memory), and sends what this side prepared: the greeting (AUTH, SELECT), the
@@ -47,6 +48,8 @@ interface BeatPlan {
   intervalMs: number;
   /** an event in user code this long is announced at once, not at the next beat */
   watchMs: number;
+  /** after this many watches in a row without an event in user code, the thread sleeps until its next beat */
+  idleWatches: number;
   /** when the main thread's event loop last ticked (ms since the epoch) */
   tick: Float64Array;
   /** the event user code works on, -1: none */
@@ -70,6 +73,8 @@ interface BeatThread {
 
 /** both threads' watch period (BeatPlan.watchMs) */
 const WATCH_MS = 10;
+/** BeatPlan.idleWatches: 100 ms without an event */
+const IDLE_WATCHES = 10;
 
 const resp = (...words: string[]) => Buffer.from(`*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`);
 
@@ -86,7 +91,7 @@ function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Ar
   return {
     host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), tls: url.protocol === 'rediss:',
     hello: Buffer.concat(hello), prefix: withValue.subarray(0, withValue.length - '$0\r\n\r\n'.length), bye: resp('HDEL', options.key, options.field),
-    instance: options.instance, intervalMs: options.intervalMs, watchMs: WATCH_MS, tick, processing, sleeping,
+    instance: options.instance, intervalMs: options.intervalMs, watchMs: WATCH_MS, idleWatches: IDLE_WATCHES, tick, processing, sleeping,
   };
 }
 
@@ -95,7 +100,7 @@ function heartbeatThread(): void {
   const { workerData, parentPort } = require('node:worker_threads');
   const net = require('node:net');
   const tls = require('node:tls');
-  const { host, port, tls: secure, instance, intervalMs, watchMs, tick } = workerData;
+  const { host, port, tls: secure, instance, intervalMs, watchMs, idleWatches, tick } = workerData;
   const { processing, sleeping }: { processing: Int32Array; sleeping: Int32Array } = workerData;
   const [hello, prefix, bye] = [workerData.hello, workerData.prefix, workerData.bye].map((bytes: Uint8Array) => Buffer.from(bytes));
   let socket: import('node:net').Socket | undefined;
@@ -147,6 +152,7 @@ function heartbeatThread(): void {
   const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
   let seen = -1;
   let announced = -1;
+  let idle = 0;
   let watchTimer: ReturnType<typeof setTimeout> | undefined;
   const watch = () => {
     if (stopping) return;
@@ -156,15 +162,25 @@ function heartbeatThread(): void {
       beat();
     }
     seen = event;
+    idle = event < 0 ? idle + 1 : 0;
+    if (idle < idleWatches) {
+      watchTimer = setTimeout(watch, watchMs);
+      return;
+    }
+    // say it sleeps, then look again: an event started meanwhile is seen here or finds the flag
     Atomics.store(sleeping, 0, 1);
-    if (event >= 0 || Atomics.load(processing, 0) >= 0) {
+    if (Atomics.load(processing, 0) >= 0) {
       Atomics.store(sleeping, 0, 0);
       watchTimer = setTimeout(watch, watchMs);
       return;
     }
     const waiting = waitAsync(sleeping, 0, 1);
-    if (waiting.async) (waiting.value as Promise<unknown>).then(watch);
-    else setImmediate(watch);
+    const woken = () => {
+      idle = 0;
+      watch();
+    };
+    if (waiting.async) (waiting.value as Promise<unknown>).then(woken);
+    else setImmediate(woken);
   };
   watch();
   parentPort.on('message', (message: { type: string }) => {
