@@ -14,12 +14,12 @@ import { stopProcess } from './helpers/process.js';
 
 const HEARTBEAT = new URL('../src/core/liveness/heartbeat.ts', import.meta.url).href;
 
-/** a child that beats every 100 ms, blocks its main thread on event 7 when told, then stops when told */
-function beatingChild(key: string, env: NodeJS.ProcessEnv): { child: ChildProcess; lines: AsyncIterator<string> } {
+/** a child that beats every `intervalMs`, blocks its main thread on event 7 when told, then stops when told */
+function beatingChild(key: string, env: NodeJS.ProcessEnv, intervalMs = 100): { child: ChildProcess; lines: AsyncIterator<string> } {
   const script = `
     import { Heartbeat } from ${JSON.stringify(HEARTBEAT)};
     import { createInterface } from 'node:readline';
-    const heartbeat = new Heartbeat({ redisUrl: ${JSON.stringify(REDIS_URL)}, key: ${JSON.stringify(key)}, field: 'worker:w', instance: 'i1', intervalMs: 100 });
+    const heartbeat = new Heartbeat({ redisUrl: ${JSON.stringify(REDIS_URL)}, key: ${JSON.stringify(key)}, field: 'worker:w', instance: 'i1', intervalMs: ${intervalMs} });
     console.log('started');
     for await (const line of createInterface({ input: process.stdin })) {
       if (line === 'block') {
@@ -87,6 +87,21 @@ for (const { kind, env } of kinds) {
       child.stdin!.write('stop\n');
       expect((await stopping.lines.next()).value).to.equal('stopped');
       expect(await redis.hget(key, 'worker:w')).to.equal(null);
+    });
+
+    it('wakes from its sleep between beats to announce an event that stays in user code', async () => {
+      // one beat on connecting, the next a minute later: event 7 can only come from the watch
+      const started = beatingChild(key, { ...process.env, ...env }, 60_000);
+      child = started.child;
+      expect((await started.lines.next()).value).to.equal('started');
+      const event = async () => {
+        const value = await redis.hget(key, 'worker:w');
+        return value ? Number(value.split(' ')[3]) : undefined;
+      };
+      expect(await waitFor('a first beat', event)).to.equal(-1);
+      child.stdin!.write('block\n');
+      expect((await started.lines.next()).value).to.equal('blocking');
+      await waitFor('the event announced', async () => ((await event()) === 7 ? true : undefined), 30_000, 20);
     });
   });
 }

@@ -262,6 +262,7 @@ NAPI_MODULE_INIT() {
     {"useSimd", NULL, use_simd_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatStart", NULL, heartbeat_start_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatStop", NULL, heartbeat_stop_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"heartbeatWake", NULL, heartbeat_wake_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreeMemory", NULL, release_free_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createSharedMemory", NULL, create_shared_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -10,6 +10,12 @@
  * at once when an event stays in user code for more than a watch period, over a non-blocking TCP
  * socket; replies are read and dropped. A beat that cannot be written whole now waits for the next.
  * Redis going away and coming back is handed to a JavaScript callback, latest state only.
+ *
+ * The watch runs only while user code works: after idle_watches watches in a row found no event in
+ * user code, the thread sleeps until the next beat and says so in a third shared number (1:
+ * sleeping), and the main thread, starting an event, wakes it (heartbeatWake) when it finds that
+ * number set. An idle part's thread thus wakes once a beat rather than every watch period, and a
+ * busy one is woken at most once per idle_watches periods.
  */
 #define _GNU_SOURCE /* pipe2, SOCK_NONBLOCK */
 #include <node_api.h>
@@ -49,12 +55,15 @@ typedef struct heartbeat {
   char instance[128];
   int interval_ms;
   int watch_ms;
+  int idle_watches;
   const double *tick;
   const int32_t *processing;
-  napi_ref tick_ref, processing_ref;
+  int32_t *sleeping;
+  napi_ref tick_ref, processing_ref, sleeping_ref;
   napi_threadsafe_function on_redis;
   pthread_t thread;
-  int wake[2]; /* a pipe: stop writes to it, the thread polls it */
+  int wake[2]; /* a pipe: stop and heartbeatWake write to it, the thread polls it */
+  int stopping; /* set before stop writes to the pipe */
   /* the thread's own */
   int fd;
   int connected;
@@ -178,10 +187,23 @@ static void connected(heartbeat *beat) {
   send_beat(beat);
 }
 
+/*
+ * with no event in user code, whether the thread may sleep until the next beat: it says it sleeps,
+ * then looks again, so that an event started meanwhile either is seen here or finds the flag set
+ * (both sides store, then load, sequentially consistent)
+ */
+static int may_sleep(heartbeat *beat) {
+  __atomic_store_n(beat->sleeping, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(beat->processing, __ATOMIC_SEQ_CST) < 0) return 1;
+  __atomic_store_n(beat->sleeping, 0, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
 static void *run(void *argument) {
   heartbeat *beat = argument;
   double next_beat = now_ms(CLOCK_MONOTONIC);
   int32_t seen = -1, announced = -1;
+  int idle = 0; /* watches in a row that found no event in user code */
   double next_watch = next_beat + beat->watch_ms;
   for (;;) {
     double now = now_ms(CLOCK_MONOTONIC);
@@ -199,14 +221,23 @@ static void *run(void *argument) {
         send_beat(beat);
       }
       seen = event;
+      idle = event < 0 ? idle + 1 : 0;
       next_watch = now + beat->watch_ms;
     }
+    int sleeping = idle >= beat->idle_watches && may_sleep(beat);
     struct pollfd polled[2] = {{beat->wake[0], POLLIN, 0}, {beat->fd, 0, 0}};
     if (beat->fd >= 0) polled[1].events = (short)(POLLIN | (!beat->connected || beat->pending_length ? POLLOUT : 0));
-    double until = next_beat < next_watch ? next_beat : next_watch;
+    double until = sleeping || next_beat < next_watch ? next_beat : next_watch;
     int timeout = (int)(until - now_ms(CLOCK_MONOTONIC)) + 1;
     if (poll(polled, beat->fd >= 0 ? 2 : 1, timeout < 0 ? 0 : timeout) < 0 && errno != EINTR) break;
-    if (polled[0].revents) break; /* stop */
+    if (polled[0].revents) {
+      char bytes[64];
+      while (read(beat->wake[0], bytes, sizeof bytes) > 0) continue;
+      if (__atomic_load_n(&beat->stopping, __ATOMIC_SEQ_CST)) break;
+      /* an event started: watch it from now */
+      next_watch = now_ms(CLOCK_MONOTONIC);
+      idle = 0;
+    }
     if (beat->fd < 0 || !polled[1].revents) continue;
     if (!beat->connected) {
       connected(beat);
@@ -271,13 +302,19 @@ static void free_chunk(chunk *c) {
  * stops the thread (with the goodbye when `farewell`) and frees what start took; the second call
  * does nothing
  */
+/* rings the thread's doorbell (a full pipe already rings) */
+static void ring(heartbeat *beat) {
+  char byte = 1;
+  ssize_t written;
+  do written = write(beat->wake[1], &byte, 1); while (written < 0 && errno == EINTR);
+}
+
 static void stop(napi_env env, heartbeat *beat, int farewell) {
   if (beat->stopped) return;
   beat->stopped = 1;
   beat->farewell = farewell;
-  char byte = 1;
-  ssize_t written;
-  do written = write(beat->wake[1], &byte, 1); while (written < 0 && errno == EINTR);
+  __atomic_store_n(&beat->stopping, 1, __ATOMIC_SEQ_CST);
+  ring(beat);
   pthread_join(beat->thread, NULL);
   close(beat->wake[0]);
   close(beat->wake[1]);
@@ -285,6 +322,7 @@ static void stop(napi_env env, heartbeat *beat, int farewell) {
   if (env != NULL) {
     napi_delete_reference(env, beat->tick_ref);
     napi_delete_reference(env, beat->processing_ref);
+    napi_delete_reference(env, beat->sleeping_ref);
   }
   free_chunk(&beat->hello);
   free_chunk(&beat->prefix);
@@ -369,6 +407,7 @@ static void discard(napi_env env, heartbeat *beat) {
   free_chunk(&beat->bye);
   if (beat->tick_ref) napi_delete_reference(env, beat->tick_ref);
   if (beat->processing_ref) napi_delete_reference(env, beat->processing_ref);
+  if (beat->sleeping_ref) napi_delete_reference(env, beat->sleeping_ref);
   if (beat->on_redis) napi_release_threadsafe_function(beat->on_redis, napi_tsfn_abort);
   if (beat->wake[0] >= 0) {
     close(beat->wake[0]);
@@ -379,13 +418,13 @@ static void discard(napi_env env, heartbeat *beat) {
 }
 
 /*
- * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, tick, processing, onRedis }):
+ * heartbeatStart({ host, port, hello, prefix, bye, instance, intervalMs, watchMs, idleWatches, tick, processing, sleeping, onRedis }):
  * starts the thread; returns its handle for heartbeatStop.
  */
 napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
   size_t count = 1;
-  napi_value options, on_redis, handle, name, interval, watch, port;
-  double interval_ms, watch_ms, port_number;
+  napi_value options, on_redis, handle, name, interval, watch, idle, port;
+  double interval_ms, watch_ms, idle_watches, port_number;
   if (napi_get_cb_info(env, info, &count, &options, NULL, NULL) != napi_ok || count < 1) {
     napi_throw_type_error(env, "ERR_MISSING_ARGS", "expected the heartbeat's options");
     return NULL;
@@ -403,30 +442,34 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
       || !property(env, options, "port", &port) || napi_get_value_double(env, port, &port_number) != napi_ok
       || !property(env, options, "intervalMs", &interval) || napi_get_value_double(env, interval, &interval_ms) != napi_ok
       || !property(env, options, "watchMs", &watch) || napi_get_value_double(env, watch, &watch_ms) != napi_ok
+      || !property(env, options, "idleWatches", &idle) || napi_get_value_double(env, idle, &idle_watches) != napi_ok
       || !(port_number >= 1 && port_number <= 65535) || !(interval_ms >= 1 && interval_ms <= 3600000)
-      || !(watch_ms >= 1 && watch_ms <= 3600000)) {
+      || !(watch_ms >= 1 && watch_ms <= 3600000) || !(idle_watches >= 1 && idle_watches <= 3600000)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs and watchMs 1-3600000");
+    if (!pending) napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "port must be 1-65535, intervalMs, watchMs and idleWatches 1-3600000");
     discard(env, beat);
     return NULL;
   }
   snprintf(beat->port, sizeof beat->port, "%d", (int)port_number);
   beat->interval_ms = (int)interval_ms;
   beat->watch_ms = (int)watch_ms;
-  void *tick, *processing;
+  beat->idle_watches = (int)idle_watches;
+  void *tick, *processing, *sleeping;
   if (!chunk_property(env, options, "hello", &beat->hello) || !chunk_property(env, options, "prefix", &beat->prefix)
       || !chunk_property(env, options, "bye", &beat->bye)
       || !shared_number(env, options, "tick", napi_float64_array, &tick, &beat->tick_ref)
       || !shared_number(env, options, "processing", napi_int32_array, &processing, &beat->processing_ref)
+      || !shared_number(env, options, "sleeping", napi_int32_array, &sleeping, &beat->sleeping_ref)
       || !property(env, options, "onRedis", &on_redis)) {
     discard(env, beat);
     return NULL;
   }
   beat->tick = tick;
   beat->processing = processing;
+  beat->sleeping = sleeping;
   napi_create_string_utf8(env, "dranspose heartbeat", NAPI_AUTO_LENGTH, &name);
-  if (pipe2(beat->wake, O_CLOEXEC) != 0
+  if (pipe2(beat->wake, O_CLOEXEC | O_NONBLOCK) != 0
       || napi_create_threadsafe_function(env, on_redis, NULL, name, 0, 1, NULL, NULL, beat, call_on_redis, &beat->on_redis) != napi_ok) {
     napi_throw_error(env, NULL, "the heartbeat thread could not be set up");
     discard(env, beat);
@@ -459,5 +502,20 @@ napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
     napi_remove_env_cleanup_hook(env, cleanup, beat);
     stop(env, beat, 1);
   }
+  return NULL;
+}
+
+/* heartbeatWake(handle): an event started while the thread sleeps; the caller cleared `sleeping` */
+napi_value heartbeat_wake_js(napi_env env, napi_callback_info info) {
+  size_t count = 1;
+  napi_value handle;
+  void *data;
+  if (napi_get_cb_info(env, info, &count, &handle, NULL, NULL) != napi_ok || count < 1
+      || napi_get_value_external(env, handle, &data) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a heartbeat handle");
+    return NULL;
+  }
+  heartbeat *beat = data;
+  if (!beat->stopped) ring(beat);
   return NULL;
 }

@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,25 @@ const ANNOUNCEMENTS: Announcement[] = [
 interface Sample { ms: number; cpuMs: number; rssMb: number; sequenceKb: number; allKeysKb: number }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A POST on a connection of its own. fetch reuses the previous request's connection, which the
+ * server closes after 5 s idle, and building a 1M-entry body on a busy host can take that long: the
+ * body then went into a closing socket (EPIPE, "fetch failed") now and then.
+ */
+function post(url: string, body: string): Promise<{ ok: boolean; status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = request(url, { method: 'POST', agent: false, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk)).on('error', reject).on('end', () => {
+        const status = response.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 300, status, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject).end(body);
+  });
+}
 
 /** RSS (MB) and user + system CPU (ms) of a process */
 function processUsage(pid: number): { rssMb: number; cpuMs: number } {
@@ -93,10 +113,9 @@ class BenchPipeline {
     const pid = this.child.pid!;
     const before = processUsage(pid);
     const started = performance.now();
-    const response = await fetch(`${this.url}${a.path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    const text = await response.text();
+    const { ok, status, text } = await post(`${this.url}${a.path}`, body);
     const ms = performance.now() - started;
-    if (!response.ok) throw new Error(`${a.path}: ${response.status} ${text}`);
+    if (!ok) throw new Error(`${a.path}: ${status} ${text}`);
     const after = processUsage(pid);
     const bytes = await keyBytes(redis, this.prefix);
     return { ms, cpuMs: after.cpuMs - before.cpuMs, rssMb: after.rssMb - before.rssMb, sequenceKb: bytes.sequence / 1024, allKeysKb: bytes.all / 1024 };

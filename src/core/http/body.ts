@@ -17,14 +17,18 @@ export async function readBody(ctx: Koa.Context, limit = MAX_PARAMETER_BYTES): P
 export async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body of ${declared} bytes is larger than the limit of ${limit} bytes`);
+  // a declared length (node's parser delivers no more than it) is read into one buffer as it comes:
+  // kept chunks and their concatenation would hold a large body twice
+  const whole = Number.isFinite(declared) ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
+    if (size + (chunk as Buffer).length > limit) throw new HttpError(413, `request body larger than the limit of ${limit} bytes`);
+    if (whole) whole.set(chunk as Buffer, size);
+    else chunks.push(chunk as Buffer);
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `request body larger than the limit of ${limit} bytes`);
-    chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return whole ? whole.subarray(0, size) : Buffer.concat(chunks);
 }
 
 export async function readJson(ctx: Koa.Context, limit = MAX_JSON_BODY): Promise<unknown> {

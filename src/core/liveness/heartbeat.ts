@@ -4,7 +4,10 @@
  * the process died. The thread writes `HSET <alive> <field> "<instance> <count> <busy ms> <event>"`
  * every interval, where `busy ms` is how long the main thread's event loop has not ticked and
  * `event` the event user code is processing (-1: none), so that the controller knows which event a
- * worker died on.
+ * worker died on. An event that stays in user code for a watch period is announced at once. A
+ * thread whose watches found no event for a while stops watching and sleeps until its next beat;
+ * the main thread wakes it when an event starts (an idle part's thread wakes once a beat, not every
+ * watch period; a busy one is woken at most once per IDLE_WATCHES watch periods).
  *
  * The thread talks RESP over a plain socket, one command per beat (a client library would only add
  * start-up time and memory), and sends what this side prepared: the greeting (AUTH, SELECT), the
@@ -45,28 +48,37 @@ interface BeatPlan {
   intervalMs: number;
   /** an event in user code this long is announced at once, not at the next beat */
   watchMs: number;
+  /** after this many watches in a row without an event in user code, the thread sleeps until its next beat */
+  idleWatches: number;
   /** when the main thread's event loop last ticked (ms since the epoch) */
   tick: Float64Array;
   /** the event user code works on, -1: none */
   processing: Int32Array;
+  /** 1 while the thread sleeps until its next beat, not watching: an event that starts must wake it */
+  sleeping: Int32Array;
 }
 
 /** the native addon's heartbeat (native/src/heartbeat.c) */
 interface HeartbeatAddon {
   heartbeatStart(plan: BeatPlan & { onRedis: (down: boolean, reason: string) => void }): object;
+  heartbeatWake(handle: object): void;
   heartbeatStop(handle: object): void;
 }
 
 interface BeatThread {
+  /** an event started while the thread sleeps */
+  wake(): void;
   stop(): Promise<void>;
 }
 
 /** both threads' watch period (BeatPlan.watchMs) */
 const WATCH_MS = 10;
+/** BeatPlan.idleWatches: 100 ms without an event */
+const IDLE_WATCHES = 10;
 
 const resp = (...words: string[]) => Buffer.from(`*${words.length}\r\n${words.map((w) => `$${Buffer.byteLength(w)}\r\n${w}\r\n`).join('')}`);
 
-function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Array): BeatPlan {
+function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Array, sleeping: Int32Array): BeatPlan {
   const url = new URL(options.redisUrl);
   const db = Number(url.pathname.slice(1) || 0);
   const password = decodeURIComponent(url.password);
@@ -79,7 +91,7 @@ function plan(options: HeartbeatOptions, tick: Float64Array, processing: Int32Ar
   return {
     host: url.hostname || '127.0.0.1', port: Number(url.port || 6379), tls: url.protocol === 'rediss:',
     hello: Buffer.concat(hello), prefix: withValue.subarray(0, withValue.length - '$0\r\n\r\n'.length), bye: resp('HDEL', options.key, options.field),
-    instance: options.instance, intervalMs: options.intervalMs, watchMs: WATCH_MS, tick, processing,
+    instance: options.instance, intervalMs: options.intervalMs, watchMs: WATCH_MS, idleWatches: IDLE_WATCHES, tick, processing, sleeping,
   };
 }
 
@@ -88,7 +100,8 @@ function heartbeatThread(): void {
   const { workerData, parentPort } = require('node:worker_threads');
   const net = require('node:net');
   const tls = require('node:tls');
-  const { host, port, tls: secure, instance, intervalMs, watchMs, tick, processing } = workerData;
+  const { host, port, tls: secure, instance, intervalMs, watchMs, idleWatches, tick } = workerData;
+  const { processing, sleeping }: { processing: Int32Array; sleeping: Int32Array } = workerData;
   const [hello, prefix, bye] = [workerData.hello, workerData.prefix, workerData.bye].map((bytes: Uint8Array) => Buffer.from(bytes));
   let socket: import('node:net').Socket | undefined;
   let connected = false;
@@ -134,22 +147,50 @@ function heartbeatThread(): void {
   const timer = setInterval(beat, intervalMs);
   connect();
   // an event that stays in user code for a while is announced at once, not at the next beat: a
-  // worker that dies on it then says which (the main thread only writes the number)
+  // worker that dies on it then says which (the main thread only writes the number). With none,
+  // the watch waits for the main thread to start one (see BeatPlan.sleeping)
+  const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
   let seen = -1;
   let announced = -1;
-  const watch = setInterval(() => {
-    const event = processing[0];
+  let idle = 0;
+  let watchTimer: ReturnType<typeof setTimeout> | undefined;
+  const watch = () => {
+    if (stopping) return;
+    const event = Atomics.load(processing, 0);
     if (event >= 0 && event === seen && event !== announced) {
       announced = event;
       beat();
     }
     seen = event;
-  }, watchMs);
+    idle = event < 0 ? idle + 1 : 0;
+    if (idle < idleWatches) {
+      watchTimer = setTimeout(watch, watchMs);
+      return;
+    }
+    // say it sleeps, then look again: an event started meanwhile is seen here or finds the flag
+    Atomics.store(sleeping, 0, 1);
+    if (Atomics.load(processing, 0) >= 0) {
+      Atomics.store(sleeping, 0, 0);
+      watchTimer = setTimeout(watch, watchMs);
+      return;
+    }
+    const waiting = waitAsync(sleeping, 0, 1);
+    const woken = () => {
+      idle = 0;
+      watch();
+    };
+    if (waiting.async) (waiting.value as Promise<unknown>).then(woken);
+    else setImmediate(woken);
+  };
+  watch();
   parentPort.on('message', (message: { type: string }) => {
     if (message.type !== 'stop') return;
     stopping = true;
     clearInterval(timer);
-    clearInterval(watch);
+    clearTimeout(watchTimer);
+    // a watch waiting for an event gives up
+    Atomics.store(sleeping, 0, 0);
+    Atomics.notify(sleeping, 0);
     const done = () => { socket?.destroy(); parentPort.close(); };
     // a clean stop says so at once, instead of letting the controller wait for silence
     if (socket && connected) socket.write(bye, done);
@@ -168,6 +209,7 @@ function workerThread(beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDow
   });
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   return {
+    wake() { Atomics.notify(beats.sleeping, 0); },
     async stop() {
       thread.postMessage({ type: 'stop' });
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
@@ -179,13 +221,14 @@ function workerThread(beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDow
 /** `tls` is never set here (a TLS Redis gets the worker thread); the thread reads only what it knows */
 function nativeThread(addon: HeartbeatAddon, beats: BeatPlan, onRedisDown: HeartbeatOptions['onRedisDown']): BeatThread {
   const handle = addon.heartbeatStart({ ...beats, onRedis: (down, reason) => onRedisDown?.(down, reason) });
-  return { async stop() { addon.heartbeatStop(handle); } };
+  return { wake() { addon.heartbeatWake(handle); }, async stop() { addon.heartbeatStop(handle); } };
 }
 
 export class Heartbeat {
   private readonly thread: BeatThread;
   private readonly tick = new Float64Array(new SharedArrayBuffer(8));
   private readonly processingEvent = new Int32Array(new SharedArrayBuffer(4));
+  private readonly sleeping = new Int32Array(new SharedArrayBuffer(4));
   private readonly ticker: NodeJS.Timeout;
 
   constructor(options: HeartbeatOptions) {
@@ -194,14 +237,16 @@ export class Heartbeat {
     // the main thread's sign of life: how long ago its event loop last ran this
     this.ticker = setInterval(() => { this.tick[0] = Date.now(); }, 100);
     this.ticker.unref();
-    const beats = plan(options, this.tick, this.processingEvent);
+    const beats = plan(options, this.tick, this.processingEvent, this.sleeping);
     const addon = process.env.DRANSPOSE_NATIVE === '0' || beats.tls ? undefined : loadNativeAddon<HeartbeatAddon>().addon;
     this.thread = addon ? nativeThread(addon, beats, options.onRedisDown) : workerThread(beats, options.onRedisDown);
   }
 
   /** the event user code works on now (-1: none); it goes out with every beat, and at once when it stays long */
   set processing(event: number) {
-    this.processingEvent[0] = event;
+    // stored, then the thread's flag loaded, both sequentially consistent: see may_sleep in heartbeat.c
+    Atomics.store(this.processingEvent, 0, event);
+    if (event >= 0 && Atomics.compareExchange(this.sleeping, 0, 1, 0) === 1) this.thread.wake();
   }
 
   /** stops beating and removes the field, so the controller sees a clean leave at once */

@@ -1,7 +1,9 @@
 /**
  * A part posted entry by entry. Its entries are held in typed arrays (8 bytes per stream and event)
  * instead of one array and one object per entry (≈100 bytes): the common entry, one virtual worker
- * with a constraint, is a slot and a tag set; any other entry is interned once.
+ * with a constraint, is a slot and a tag set; any other entry is interned once. Slots are typed
+ * arrays too (12 bytes each): outside the JS heap, a grown array's old copy is freed at once, where
+ * the old copies of a grown JS array of a million elements wait in the heap for a full collection.
  */
 import { MAP_LIMITS } from '../defaults.js';
 import { MappingError } from './errors.js';
@@ -17,6 +19,13 @@ const GENERIC = ['generic'];
 const DISCARDED: Entry = Object.freeze([]);
 /** constraints below this are looked up in a typed array (at most 16 MB) */
 const DENSE_CONSTRAINTS = MAP_LIMITS.entries;
+
+/** a copy of `array` twice as long */
+function grown<A extends Int32Array | Float64Array>(array: A): A {
+  const copy = new (array.constructor as new (length: number) => A)(2 * array.length);
+  copy.set(array);
+  return copy;
+}
 
 /**
  * Constraint → slot. Posted constraints are mostly small non-negative numbers: those are found in a
@@ -54,8 +63,10 @@ export class ExplicitPart extends Part {
   private readonly tagSets: TagSet[] = [];
   private readonly tagSetIds = new Map<TagSet, number>();
   private readonly listed: Entry[] = [];
-  private readonly constraints: number[] = [];
-  private readonly slotTags: TagSet[] = [];
+  /** per slot: its constraint (safe integers, exact in a double) and the tag set (index into tagSets) its worker needs */
+  private constraints = new Float64Array(1024);
+  private slotTags = new Int32Array(1024);
+  readonly constraintCount: number = 0;
   /** the last entry made for each stream: the engine reads an event's entries twice */
   private readonly madeFor: Int32Array;
   private readonly made: Entry[];
@@ -75,14 +86,20 @@ export class ExplicitPart extends Part {
     const usedTagSets = new Set<TagSet>();
     const slotOf = new SlotTable();
     const listedIds = new Map<string, number>();
-    const slotFor = (constraint: number, tagSet: TagSet): number => {
+    let slots = 0;
+    const slotFor = (constraint: number, tagSetId: number): number => {
       let slot = slotOf.get(constraint);
       if (slot === undefined) {
-        slot = this.constraints.push(constraint) - 1;
+        slot = slots++;
         slotOf.set(constraint, slot);
-        this.slotTags.push(tagSet);
-      } else if (this.slotTags[slot] !== tagSet) {
-        this.slotTags[slot] = registry.get([...this.slotTags[slot]!.tags, ...tagSet.tags]);
+        if (slots > this.constraints.length) {
+          this.constraints = grown(this.constraints);
+          this.slotTags = grown(this.slotTags);
+        }
+        this.constraints[slot] = constraint;
+        this.slotTags[slot] = tagSetId;
+      } else if (this.slotTags[slot] !== tagSetId) {
+        this.slotTags[slot] = this.tagSetId(registry.get([...this.tagSets[this.slotTags[slot]!]!.tags, ...this.tagSets[tagSetId]!.tags]));
       }
       return slot;
     };
@@ -91,7 +108,7 @@ export class ExplicitPart extends Part {
       usedTagSets.add(tagSet);
       const constraint = spec.constraint ?? null;
       if (constraint === null) requiredTagSets.add(tagSet);
-      return { tags: tagSet, constraint, slot: constraint === null ? -1 : slotFor(constraint, tagSet) };
+      return { tags: tagSet, constraint, slot: constraint === null ? -1 : slotFor(constraint, this.tagSetId(tagSet)) };
     };
     const listedId = (entry: NonNullable<EntryJson>): number => {
       const vws = entry.map(normalise);
@@ -106,22 +123,29 @@ export class ExplicitPart extends Part {
       const codes = this.codes[s]!;
       const refs = this.refs[s]!;
       let local = -1;
-      for (const entry of list) {
+      list.forEach((entry) => {
         local++;
         if (!entry) codes[local] = NO_FRAME;
         else if (entry.length === 0) codes[local] = DISCARD;
         else if (entry.length === 1 && entry[0]!.constraint != null) {
           const tagSet = registry.get(entry[0]!.tags ?? GENERIC);
           usedTagSets.add(tagSet);
-          codes[local] = slotFor(entry[0]!.constraint, tagSet);
-          refs[local] = this.tagSetId(tagSet);
+          const tagSetId = this.tagSetId(tagSet);
+          codes[local] = slotFor(entry[0]!.constraint, tagSetId);
+          refs[local] = tagSetId;
         } else {
           codes[local] = LISTED;
           refs[local] = listedId(entry);
         }
-      }
+      });
     });
-    for (const set of this.slotTags) requiredTagSets.add(set);
+    this.constraintCount = slots;
+    // the room left by doubling, given back where it is much (a copy is the peak of a large part)
+    if (slots < 0.75 * this.constraints.length) {
+      this.constraints = this.constraints.slice(0, slots);
+      this.slotTags = this.slotTags.slice(0, slots);
+    }
+    for (let slot = 0; slot < slots; slot++) requiredTagSets.add(this.tagSets[this.slotTags[slot]!]!);
     this.requiredTagSets = requiredTagSets;
     this.tags = new Set([...usedTagSets].flatMap((set) => set.tags));
     this.madeFor = new Int32Array(streams.length).fill(-1);
@@ -129,9 +153,8 @@ export class ExplicitPart extends Part {
     this.minWorkers = this.countMinWorkers();
   }
 
-  get constraintCount(): number { return this.constraints.length; }
   constraintOf(slot: number): number { return this.constraints[slot]!; }
-  constraintTagsOf(slot: number): TagSet { return this.slotTags[slot]!; }
+  constraintTagsOf(slot: number): TagSet { return this.tagSets[this.slotTags[slot]!]!; }
 
   entry(stream: number, local: number): Entry {
     const code = this.codes[stream]![local]!;
@@ -198,7 +221,7 @@ export class ExplicitPart extends Part {
 
   private countMinWorkers(): number {
     // seenIn[slot] === mark: the slot was counted in this event (a Set per event is too slow for big parts)
-    const seenIn = new Int32Array(this.constraints.length);
+    const seenIn = new Int32Array(this.constraintCount);
     let mark = 0;
     const see = (slot: number): number => {
       if (seenIn[slot] === mark) return 0;

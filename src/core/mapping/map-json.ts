@@ -3,18 +3,19 @@
  *
  * JSON.parse of a 1M-entry map makes ~110 MB of objects at once, held until the part is built. A
  * large body is therefore read here in two steps: the envelope (objects, names, the sequence) is
- * parsed as usual, while each stream's list of entries stays bytes (`LazyEntryList`) that are
- * parsed, by JSON.parse, one chunk of about 64 kB at a time while the part is built. Our own code
- * only finds where values begin and end; anything it does not expect sends the whole body to
- * JSON.parse instead, so what is accepted and refused stays JSON.parse's. (Of several faults in one
- * body, a syntax error inside an entry may be named after a fault found earlier while building.)
+ * parsed as usual, while each stream's list of entries stays bytes (`LazyEntryList`) that are read
+ * one entry at a time while the part is built. Our own code reads the common entries (`null`, `[]`,
+ * one virtual worker with plain tags and an integer constraint) and otherwise only finds where
+ * values begin and end: any other entry goes to JSON.parse, and anything unexpected in the envelope
+ * sends the whole body to JSON.parse, so what is accepted and refused stays JSON.parse's. (Of
+ * several faults in one body, a syntax error inside an entry may be named after a fault found
+ * earlier while building.)
  */
 import { MappingError } from './errors.js';
-import { checkEntry, type EntryJson, type EntryList } from './schema.js';
+import { checkEntry, type EntryJson, type EntryList, type VirtualWorkerJson } from './schema.js';
 
 /** bodies from this size on are read lazily */
 const LAZY_BODY_BYTES = 1 << 20;
-const CHUNK_BYTES = 64 * 1024;
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -24,13 +25,26 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
+const CONSTRAINT_KEY = Buffer.from('"constraint"');
+const TAGS_KEY = Buffer.from('"tags"');
+const NULL = Buffer.from('null');
+/** digits of an integer read here: 15 are exact in a double */
+const MAX_DIGITS = 15;
 
 /** the bare values of JSON */
 const TOKEN = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)$/u;
+
+/** whitespace, or what ends a value in a list or object */
+function endsToken(byte: number | undefined): boolean {
+  return byte === SPACE || byte === LF || byte === CR || byte === TAB || byte === COMMA || byte === CLOSE_ARRAY || byte === CLOSE_OBJECT;
+}
 
 /** not what this reader expects: the body goes to JSON.parse */
 class Unexpected extends Error {}
@@ -39,38 +53,9 @@ function notJson(error: unknown): MappingError {
   return new MappingError(`body is not JSON: ${(error as Error).message}`);
 }
 
-/** A stream's entries as bytes of the body; checked and parsed chunk by chunk as they are read. */
-export class LazyEntryList implements EntryList {
-  constructor(
-    private readonly body: Buffer,
-    /** byte ranges of whole elements, without the commas between chunks */
-    private readonly chunks: readonly [start: number, end: number][],
-    readonly length: number,
-    /** where the list is in the body, for error texts */
-    private readonly path: readonly PropertyKey[],
-  ) {}
-
-  *[Symbol.iterator](): Generator<EntryJson> {
-    let index = 0;
-    for (const [start, end] of this.chunks) {
-      let entries: unknown[];
-      try {
-        entries = JSON.parse(`[${this.body.toString('utf8', start, end)}]`) as unknown[];
-      } catch (error) {
-        throw notJson(error);
-      }
-      for (const entry of entries) {
-        checkEntry(entry, [...this.path, index])?.throw();
-        index++;
-        yield entry as EntryJson;
-      }
-    }
-  }
-}
-
-class Reader {
-  /** `lazyAt(path)`: the location of an entry list at `path` for error texts, or null where there is none */
-  constructor(private readonly body: Buffer, private readonly lazyAt: (path: readonly PropertyKey[]) => PropertyKey[] | null) {}
+/** Where values of a JSON text in bytes begin and end. */
+class Bytes {
+  constructor(protected readonly body: Buffer) {}
 
   skipSpace(at: number): number {
     const { body } = this;
@@ -95,7 +80,7 @@ class Reader {
     if (first === QUOTE) return this.stringEnd(at);
     if (first !== OPEN_ARRAY && first !== OPEN_OBJECT) {
       let i = at;
-      while (i < body.length && ![SPACE, LF, CR, TAB, COMMA, CLOSE_ARRAY, CLOSE_OBJECT].includes(body[i]!)) i++;
+      while (i < body.length && !endsToken(body[i])) i++;
       if (i === at) throw new Unexpected('no value');
       return i;
     }
@@ -107,6 +92,161 @@ class Reader {
       else if ((byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) && --depth === 0) return i + 1;
     }
     throw new Unexpected('unterminated value');
+  }
+
+  /** whether the `length` bytes at `at` are those at `from` (a loop: shorter than a call to Buffer.compare) */
+  same(at: number, from: Buffer, fromStart: number, length: number): boolean {
+    const { body } = this;
+    if (at + length > body.length) return false;
+    for (let i = 0; i < length; i++) if (body[at + i] !== from[fromStart + i]) return false;
+    return true;
+  }
+
+  startsWith(at: number, word: Buffer): boolean {
+    return this.same(at, word, 0, word.length);
+  }
+}
+
+/**
+ * The common entries read straight from bytes, valid by construction: `null`, `[]`, and one
+ * virtual worker with at most the keys `tags` (strings without escapes) and `constraint` (an
+ * integer of at most 15 digits, or null). Anything else is left to JSON.parse (undefined). The
+ * entry read is one object, reused (see EntryList).
+ */
+class EntryReader extends Bytes {
+  /** where the last entry read ends */
+  end = 0;
+  private readonly vw: VirtualWorkerJson = {};
+  private readonly entry = [this.vw];
+  private readonly discard: EntryJson = [];
+  /** the last tags read and their bytes: a map repeats the same tags, read once and shared */
+  private tags: string[] = [];
+  private tagsStart = 0;
+  private tagsEnd = 0;
+
+  read(at: number): EntryJson | undefined {
+    const { body, vw } = this;
+    if (body[at] === NULL[0]) {
+      if (!this.startsWith(at, NULL)) return undefined;
+      this.end = at + NULL.length;
+      return null;
+    }
+    if (body[at] !== OPEN_ARRAY) return undefined;
+    let i = this.skipSpace(at + 1);
+    if (body[i] === CLOSE_ARRAY) {
+      this.end = i + 1;
+      return this.discard;
+    }
+    if (body[i] !== OPEN_OBJECT) return undefined;
+    vw.tags = undefined;
+    vw.constraint = undefined;
+    i = this.skipSpace(i + 1);
+    while (body[i] !== CLOSE_OBJECT) {
+      if (vw.constraint === undefined && this.startsWith(i, CONSTRAINT_KEY)) i = this.constraint(this.afterColon(i + CONSTRAINT_KEY.length));
+      else if (vw.tags === undefined && this.startsWith(i, TAGS_KEY)) i = this.tagList(this.afterColon(i + TAGS_KEY.length));
+      else return undefined;
+      if (i < 0) return undefined;
+      i = this.skipSpace(i);
+      if (body[i] === COMMA) i = this.skipSpace(i + 1);
+      else if (body[i] !== CLOSE_OBJECT) return undefined;
+    }
+    i = this.skipSpace(i + 1);
+    if (body[i] !== CLOSE_ARRAY) return undefined;
+    this.end = i + 1;
+    return this.entry;
+  }
+
+  /** after the colon that follows a key ending at `at`, or -1 */
+  private afterColon(at: number): number {
+    at = this.skipSpace(at);
+    return this.body[at] === COLON ? this.skipSpace(at + 1) : -1;
+  }
+
+  /** `vw.constraint` from `at`; returns where it ends, or -1 */
+  private constraint(at: number): number {
+    const { body, vw } = this;
+    if (at < 0) return -1;
+    if (this.startsWith(at, NULL)) {
+      vw.constraint = null;
+      return at + NULL.length;
+    }
+    const negative = body[at] === MINUS;
+    let i = negative ? at + 1 : at;
+    const first = i;
+    let value = 0;
+    while (body[i]! >= DIGIT_0 && body[i]! <= DIGIT_9) value = 10 * value + body[i++]! - DIGIT_0;
+    // a fraction or exponent, a leading zero, no digits or too many: JSON.parse's
+    const digits = i - first;
+    if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && body[first] === DIGIT_0) || !endsToken(body[i])) return -1;
+    vw.constraint = negative ? -value : value;
+    return i;
+  }
+
+  /** `vw.tags` from `at`; returns where the list ends, or -1 */
+  private tagList(at: number): number {
+    const { body, vw } = this;
+    if (at < 0 || body[at] !== OPEN_ARRAY) return -1;
+    // the same bytes as the last list read are the same complete list
+    const lastLength = this.tagsEnd - this.tagsStart;
+    if (lastLength && this.same(at, body, this.tagsStart, lastLength)) {
+      vw.tags = this.tags;
+      return at + lastLength;
+    }
+    let i = this.skipSpace(at + 1);
+    const tags: string[] = [];
+    while (body[i] !== CLOSE_ARRAY) {
+      if (body[i] !== QUOTE) return -1;
+      let end = i + 1;
+      while (end < body.length && body[end] !== QUOTE && body[end] !== BACKSLASH && body[end]! >= SPACE) end++;
+      if (body[end] !== QUOTE) return -1;
+      tags.push(body.toString('utf8', i + 1, end));
+      i = this.skipSpace(end + 1);
+      if (body[i] === COMMA) i = this.skipSpace(i + 1);
+      else if (body[i] !== CLOSE_ARRAY) return -1;
+    }
+    [this.tags, this.tagsStart, this.tagsEnd] = [tags, at, i + 1];
+    vw.tags = tags;
+    return i + 1;
+  }
+}
+
+/** A stream's entries as bytes of the body; read and checked one by one as they are iterated. */
+export class LazyEntryList implements EntryList {
+  constructor(
+    private readonly body: Buffer,
+    /** where the list's elements start (after its opening bracket) */
+    private readonly start: number,
+    readonly length: number,
+    /** where the list is in the body, for error texts */
+    private readonly path: readonly PropertyKey[],
+  ) {}
+
+  forEach(visit: (entry: EntryJson) => void): void {
+    const reader = new EntryReader(this.body);
+    let at = this.start;
+    for (let index = 0; index < this.length; index++) {
+      at = reader.skipSpace(at);
+      let entry = reader.read(at);
+      if (entry === undefined) {
+        reader.end = reader.valueEnd(at);
+        try {
+          entry = JSON.parse(this.body.toString('utf8', at, reader.end)) as EntryJson;
+        } catch (error) {
+          throw notJson(error);
+        }
+        checkEntry(entry, [...this.path, index])?.throw();
+      }
+      visit(entry);
+      // the envelope found a comma or the list's end after every entry
+      at = reader.skipSpace(reader.end) + 1;
+    }
+  }
+}
+
+class Reader extends Bytes {
+  /** `lazyAt(path)`: the location of an entry list at `path` for error texts, or null where there is none */
+  constructor(body: Buffer, private readonly lazyAt: (path: readonly PropertyKey[]) => PropertyKey[] | null) {
+    super(body);
   }
 
   /** parses the value at `at`; returns it and where it ends */
@@ -146,28 +286,20 @@ class Reader {
     if (!isNull && !TOKEN.test(body.toString('latin1', start, end))) throw new Unexpected('not a JSON token');
   }
 
-  /** the elements of the array at `at`, cut into chunks at the commas between them */
+  /** the array at `at` as an entry list, its elements found but not read */
   lazyList(at: number, location: PropertyKey[]): [LazyEntryList, number] {
-    const chunks: [number, number][] = [];
+    const start = at + 1;
     let length = 0;
-    let chunkStart = this.skipSpace(at + 1);
-    if (this.body[chunkStart] === CLOSE_ARRAY) return [new LazyEntryList(this.body, chunks, 0, location), chunkStart + 1];
-    let i = chunkStart;
+    let i = this.skipSpace(start);
+    if (this.body[i] === CLOSE_ARRAY) return [new LazyEntryList(this.body, start, 0, location), i + 1];
     for (;;) {
-      const start = this.skipSpace(i);
-      i = this.valueEnd(start);
-      if (this.body[start] !== QUOTE && this.body[start] !== OPEN_ARRAY && this.body[start] !== OPEN_OBJECT) this.checkToken(start, i);
+      const valueStart = this.skipSpace(i);
+      i = this.valueEnd(valueStart);
+      if (this.body[valueStart] !== QUOTE && this.body[valueStart] !== OPEN_ARRAY && this.body[valueStart] !== OPEN_OBJECT) this.checkToken(valueStart, i);
       length++;
       const next = this.skipSpace(i);
-      if (this.body[next] === CLOSE_ARRAY) {
-        chunks.push([chunkStart, i]);
-        return [new LazyEntryList(this.body, chunks, length, location), next + 1];
-      }
+      if (this.body[next] === CLOSE_ARRAY) return [new LazyEntryList(this.body, start, length, location), next + 1];
       if (this.body[next] !== COMMA) throw new Unexpected('no comma');
-      if (i - chunkStart >= CHUNK_BYTES) {
-        chunks.push([chunkStart, i]);
-        chunkStart = next + 1;
-      }
       i = next + 1;
     }
   }

@@ -108,9 +108,9 @@ function limitError(what: string, count: number, limit: number, unit: string): M
   return new MappingError(`${what} has ${count} ${unit}, more than the limit of ${limit} ${unit}`);
 }
 
-/** an entry list read from a large body when it is built (no value JSON.parse makes is iterable but arrays) */
+/** an entry list read from a large body when it is built (no value JSON.parse makes has methods) */
 function isLazyList(value: unknown): value is EntryList {
-  return isObject(value) && typeof (value as Partial<EntryList>)[Symbol.iterator] === 'function';
+  return isObject(value) && typeof (value as Partial<EntryList>).forEach === 'function';
 }
 
 /** Counts entries over all parts of one body against MAP_LIMITS.entries. */
@@ -202,16 +202,28 @@ const runSchema = z.union([
 ]);
 type RunJson = z.output<typeof runSchema>;
 
-/** a stream's entries, as a list or computed from runs */
-export interface EntryList extends Iterable<EntryJson> {
+/** a stream's entries, as a list (an array is one), read from bytes or computed from runs */
+export interface EntryList {
   readonly length: number;
+  /**
+   * `visit` with each entry in turn. An entry is read-only and valid during its visit only: a list
+   * of a million entries reuses one object rather than make a million.
+   */
+  forEach(visit: (entry: EntryJson) => void): void;
 }
 
-function* runEntries(items: readonly (EntryJson | RunJson)[]): Generator<EntryJson> {
+function visitRuns(items: readonly (EntryJson | RunJson)[], visit: (entry: EntryJson) => void): void {
   for (const item of items) {
-    if (item === null || Array.isArray(item)) yield item;
-    else if ('repeat' in item) for (let i = 0; i < item.repeat; i++) yield item.entry;
-    else for (let j = 0; j < item.ramp.count; j++) yield [{ tags: item.ramp.tags, constraint: item.ramp.first + Math.floor(j / item.ramp.every) }];
+    if (item === null || Array.isArray(item)) visit(item);
+    else if ('repeat' in item) for (let i = 0; i < item.repeat; i++) visit(item.entry);
+    else {
+      const vw = { tags: item.ramp.tags, constraint: item.ramp.first };
+      const entry = [vw];
+      for (let j = 0; j < item.ramp.count; j++) {
+        vw.constraint = item.ramp.first + Math.floor(j / item.ramp.every);
+        visit(entry);
+      }
+    }
   }
 }
 
@@ -234,7 +246,7 @@ function storedEntries(items: unknown, path: PropertyKey[], budget: EntryBudget)
     return run;
   });
   budget.take(length);
-  return { length, [Symbol.iterator]: () => runEntries(parsed) };
+  return { length, forEach: (visit) => visitRuns(parsed, visit) };
 }
 
 /** The `mapping` of a stored explicit part: stream → entries and runs. */
