@@ -618,7 +618,6 @@ export class Scan {
     const completedRanges = this.pendingCompleted.take();
     this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
-    const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
     const identities = (names: readonly string[]) => this.identitiesOf(names);
     for (let i = 0; i < Math.max(1, routes.length); i += MAX_ROUTES) {
@@ -638,16 +637,29 @@ export class Scan {
         maxEvent = Math.max(maxEvent, lastOf(completedRanges));
       }
       entries.push({ maxEvent, json });
-      pipeline.xadd(this.port.keys.assignments(this.id), '*', 'd', json);
     }
+    const ids = await this.write(entries.map((e) => e.json), checkpoint);
+    ids.forEach((id, i) => { if (id) this.entries.push({ id, maxEvent: entries[i].maxEvent }); });
+  }
+
+  /**
+   * Adds entries to the assignment stream (and with `checkpoint` the counts), all or none; returns
+   * the ids of the entries. One entry alone is atomic as it is: it goes without a transaction, which
+   * costs two commands more and a reply each, and this runs every few milliseconds.
+   */
+  private async write(entries: string[], checkpoint: boolean): Promise<(string | null)[]> {
+    const key = this.port.keys.assignments(this.id);
+    if (entries.length === 1 && !checkpoint) return [await this.port.redis.xadd(key, '*', 'd', entries[0])];
+    const transaction = this.port.redis.multi();
+    for (const json of entries) transaction.xadd(key, '*', 'd', json);
     const cursor = this.lastReportId;
     if (checkpoint) {
       this.lastCheckpoint = Date.now();
-      pipeline.set(this.port.keys.checkpoint(this.id), JSON.stringify(this.checkpoint()));
+      transaction.set(this.port.keys.checkpoint(this.id), JSON.stringify(this.checkpoint()));
     }
-    const results = await pipeline.exec();
+    const results = await transaction.exec();
     if (checkpoint) this.checkpointedCursor = cursor;
-    results?.slice(0, entries.length).forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
+    return entries.map((_, i) => (results?.[i]?.[0] ? null : results?.[i]?.[1] as string));
   }
 
   /**
