@@ -56,8 +56,12 @@ export class ExplicitPart extends Part {
   private readonly listed: Entry[] = [];
   private readonly constraints: number[] = [];
   private readonly slotTags: TagSet[] = [];
-  /** the last entry made for each stream: the engine reads an event's entries twice */
-  private readonly madeFor: Int32Array;
+  /**
+   * the last entry made for each stream, and the constraint code and tags it was made of: the engine
+   * reads an event's entries twice, and consecutive events of one constraint share it
+   */
+  private readonly madeCode: Int32Array;
+  private readonly madeRef: Int32Array;
   private readonly made: Entry[];
   readonly minWorkers: number;
   readonly requiredTagSets: ReadonlySet<TagSet>;
@@ -124,7 +128,8 @@ export class ExplicitPart extends Part {
     for (const set of this.slotTags) requiredTagSets.add(set);
     this.requiredTagSets = requiredTagSets;
     this.tags = new Set([...usedTagSets].flatMap((set) => set.tags));
-    this.madeFor = new Int32Array(streams.length).fill(-1);
+    this.madeCode = new Int32Array(streams.length).fill(-1);
+    this.madeRef = new Int32Array(streams.length).fill(-1);
     this.made = streams.map(() => null);
     this.minWorkers = this.countMinWorkers();
   }
@@ -138,9 +143,11 @@ export class ExplicitPart extends Part {
     if (code === NO_FRAME) return null;
     if (code === DISCARD) return DISCARDED;
     if (code === LISTED) return this.listed[this.refs[stream]![local]!]!;
-    if (this.madeFor[stream] !== local) {
-      this.made[stream] = [{ tags: this.tagSets[this.refs[stream]![local]!]!, constraint: this.constraints[code]!, slot: code }];
-      this.madeFor[stream] = local;
+    const ref = this.refs[stream]![local]!;
+    if (this.madeCode[stream] !== code || this.madeRef[stream] !== ref) {
+      this.made[stream] = [{ tags: this.tagSets[ref]!, constraint: this.constraints[code]!, slot: code }];
+      this.madeCode[stream] = code;
+      this.madeRef[stream] = ref;
     }
     return this.made[stream]!;
   }
