@@ -272,6 +272,26 @@ describe('mapping: Assigner', () => {
     expect(h.assigner.bindings(), 'wrap instances have no constraints').to.deep.equal([{}, { 0: 'w1', 1: 'w2', 2: 'w1', 3: 'w2' }, {}]);
   });
 
+  it('hands events routed alike one shared streams record', () => {
+    const seq = TriggerSequence.fromMappingRequest({
+      eiger: Array.from({ length: 6 }, (_, i) => [c(Math.floor(i / 3))]),
+      orca: Array.from({ length: 6 }, (_, i) => (i === 4 ? null : [c(Math.floor(i / 3))])),
+    }, { allWrap: false });
+    const h = new Harness(seq, 100, generic('w1', 'w2'));
+    h.assign();
+    const streams = h.log.map((x) => x.streams);
+    expect(streams).to.deep.equal([
+      { eiger: ['w1'], orca: ['w1'] }, { eiger: ['w1'], orca: ['w1'] }, { eiger: ['w1'], orca: ['w1'] },
+      { eiger: ['w2'], orca: ['w2'] }, { eiger: ['w2'] }, { eiger: ['w2'], orca: ['w2'] },
+    ]);
+    const [a, b, d, e, f, g] = streams;
+    expect(b).to.equal(a);
+    expect(d).to.equal(a);
+    expect(e, 'other lists').to.not.equal(d);
+    expect(f, 'a stream less').to.not.equal(e);
+    expect(g, 'that stream back: the record of the same lists').to.equal(e);
+  });
+
   it('changes credit mid-scan: a worker holding more than the new credit gets nothing until it is below', () => {
     const assigner = new Assigner(TriggerSequence.uniform(['s'], 100, { allWrap: false }), { credit: 8 });
     assigner.setWorkers(generic('w1'));

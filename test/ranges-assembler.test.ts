@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { eventList, lastOf, toRanges } from '../src/core/ranges.js';
+import { eventList, forEachEvent, lastOf, RangesBuilder, toRanges } from '../src/core/ranges.js';
 import { EventSet } from '../src/core/event-set.js';
 import { EventAssembler } from '../src/worker/assembler.js';
 
@@ -14,6 +14,32 @@ describe('event ranges', () => {
     expect(toRanges(new Set([3, 1, 2]))).to.deep.equal([1, 3]);
     expect(toRanges([])).to.deep.equal([]);
     expect(eventList([5, 3, 9, 2])).to.deep.equal([5, 6, 7, 9, 10]);
+  });
+
+  it('gathers events one at a time into the runs toRanges makes of them, whatever their order', () => {
+    const builder = new RangesBuilder();
+    expect(builder.isEmpty).to.equal(true);
+    for (const event of [4, 5, 6, 10, 11]) builder.add(event);
+    expect(builder.take()).to.deep.equal([4, 3, 10, 2]);
+    expect(builder.isEmpty, 'taking empties it').to.equal(true);
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 0; round < 50; round++) {
+      // bursts of consecutive events, as workers end them, interleaved and now and then repeated
+      const events: number[] = [];
+      for (let burst = 0; burst < 20; burst++) {
+        const first = Math.floor(random() * 200);
+        for (let e = first; e < first + Math.floor(random() * 12); e++) events.push(e);
+      }
+      for (const event of events) builder.add(event);
+      expect(builder.take()).to.deep.equal(toRanges(events));
+    }
+  });
+
+  it('walks the events of runs in their order', () => {
+    const seen: number[] = [];
+    forEachEvent([7, 2, 1, 3, 5, 0], (event) => seen.push(event));
+    expect(seen).to.deep.equal([7, 8, 1, 2, 3]);
   });
 
   it('finds the highest event of runs in any order; none in empty runs', () => {

@@ -5,6 +5,7 @@ export interface IntervalLoad { total: number; active: number; events: number }
 
 interface Batch extends WorkerTimes { lastEvent: number }
 
+/** batches kept per worker (between this and twice as many) */
 const HISTORY = 2000;
 
 export class WorkerLoad {
@@ -15,7 +16,8 @@ export class WorkerLoad {
     let list = this.batches.get(worker);
     if (!list) this.batches.set(worker, list = []);
     list.push({ ...times, lastEvent });
-    if (list.length > HISTORY) list.splice(0, list.length - HISTORY);
+    // trimmed in steps: one batch off the front per report moved the whole history every time
+    if (list.length >= 2 * HISTORY) list.splice(0, list.length - HISTORY);
     const total = this.scanTotals.get(worker) ?? { total: 0, active: 0, events: 0 };
     total.total += times.waiting + times.active;
     total.active += times.active;

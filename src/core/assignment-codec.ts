@@ -79,10 +79,14 @@ export function encodeAssignmentEntry(entry: AssignmentEntry, identities: (list:
   };
   for (const name of Object.keys(entry.slots)) index(streams, name);
   for (const name of Object.keys(entry.frontier?.slots ?? {})) index(streams, name);
+  // events routed alike mostly share their record (the engine hands out a few): its pattern is found once
+  const recordPatterns = new Map<StreamRoutes, number>();
   const patternOf = (route: StreamRoutes): number => {
+    let p = recordPatterns.get(route);
+    if (p !== undefined) return p;
     let key = '';
     for (const name in route) key += `${index(streams, name)}:${listId(route[name])};`;
-    let p = patterns.get(key);
+    p = patterns.get(key);
     if (p === undefined) {
       const row: (number[] | null)[] = [];
       for (const name in route) row[index(streams, name)] = identities(route[name]).map((id) => index(workers, id));
@@ -90,6 +94,7 @@ export function encodeAssignmentEntry(entry: AssignmentEntry, identities: (list:
       patterns.set(key, p = patternList.length);
       patternList.push(row);
     }
+    recordPatterns.set(route, p);
     return p;
   };
   const wire: WireEntry = {};

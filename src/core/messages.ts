@@ -1,7 +1,14 @@
 /** Coordination messages on Redis (design.md §3), validated where they enter a component. */
 import { z } from 'zod';
 
-const eventRanges = z.array(z.number().int().nonnegative());
+/**
+ * `[first, count, …]`, checked in one pass: the controller reads a report of every 64–1024 events,
+ * and checking their runs number by number as a schema array was a tenth of its time
+ */
+const eventRanges = z.custom<number[]>(
+  (value) => Array.isArray(value) && value.every((n) => Number.isSafeInteger(n) && n >= 0),
+  'expected event ranges: an array of non-negative integers',
+);
 
 export const scanInfoSchema = z.object({
   scan: z.string(),

@@ -35,6 +35,13 @@ export function eventList(ranges: EventRanges): number[] {
   return events;
 }
 
+/** calls `f` with each event of `ranges`, in the order of the runs (without a list of them) */
+export function forEachEvent(ranges: EventRanges, f: (event: number) => void): void {
+  for (let i = 0; i + 1 < ranges.length; i += 2) {
+    for (let event = ranges[i], end = ranges[i] + ranges[i + 1]; event < end; event++) f(event);
+  }
+}
+
 /** the highest event of `ranges`; -Infinity when they hold none */
 export function lastOf(ranges: EventRanges): number {
   let last = -Infinity;
@@ -46,4 +53,57 @@ export function countOf(ranges: EventRanges): number {
   let count = 0;
   for (let i = 1; i < ranges.length; i += 2) count += ranges[i];
   return count;
+}
+
+/**
+ * Events gathered one at a time as runs, for events that end in bursts of consecutive ones: adding
+ * the next event of a run costs a counter, and the runs are sorted and merged once, when taken.
+ */
+export class RangesBuilder {
+  private ranges: EventRanges = [];
+  /** the runs are in increasing order, apart and without overlap */
+  private ordered = true;
+
+  get isEmpty(): boolean {
+    return this.ranges.length === 0;
+  }
+
+  add(event: number): void {
+    const last = this.ranges.length - 2;
+    if (last >= 0) {
+      const end = this.ranges[last] + this.ranges[last + 1];
+      if (event === end) {
+        this.ranges[last + 1] += 1;
+        return;
+      }
+      if (event < end) this.ordered = false;
+    }
+    this.ranges.push(event, 1);
+  }
+
+  /** the runs so far, sorted and merged; empties the builder */
+  take(): EventRanges {
+    const ranges = this.ordered ? this.ranges : mergedRuns(this.ranges);
+    this.ranges = [];
+    this.ordered = true;
+    return ranges;
+  }
+}
+
+/** runs in any order, overlapping or not, as sorted disjoint runs */
+function mergedRuns(ranges: EventRanges): EventRanges {
+  const starts: number[] = [];
+  for (let i = 0; i + 1 < ranges.length; i += 2) starts.push(i);
+  starts.sort((a, b) => ranges[a] - ranges[b]);
+  const merged: EventRanges = [];
+  for (const i of starts) {
+    const [first, count] = [ranges[i], ranges[i + 1]];
+    const last = merged.length - 2;
+    if (last >= 0 && first <= merged[last] + merged[last + 1]) {
+      merged[last + 1] = Math.max(merged[last + 1], first + count - merged[last]);
+    } else {
+      merged.push(first, count);
+    }
+  }
+  return merged;
 }

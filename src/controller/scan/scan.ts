@@ -17,7 +17,7 @@ import type { Logger } from 'winston';
 import { Assigner, type Assignment, type TriggerSequence } from '../../core/mapping/index.js';
 import { reportSchema, type ControllerUpdate, type DoneReport, type Report } from '../../core/messages.js';
 import { encodeAssignmentEntry, type EventRoute, type StreamRoutes } from '../../core/assignment-codec.js';
-import { eventList, lastOf, toRanges } from '../../core/ranges.js';
+import { forEachEvent, lastOf, RangesBuilder, type EventRanges } from '../../core/ranges.js';
 import { readStream, type Keys } from '../../core/redis.js';
 import { fieldOf, type Ensemble } from '../../core/registry.js';
 import { WorkerLoad } from '../load.js';
@@ -134,7 +134,9 @@ export class Scan {
   private readonly streamSlots: Record<string, number> = {};
   private readonly pendingSlots: Record<string, number>[] = [];
   private readonly pendingReassigned: EventRoute[] = [];
-  private pendingCompleted: number[] = [];
+  private readonly pendingCompleted = new RangesBuilder();
+  /** what `assigned` needs of each streams record (the engine hands out a few, shared by events routed alike) */
+  private readonly streamsFacts = new WeakMap<Assignment['streams'], { names: string[]; involved: boolean }>();
   /** assignment stream entries with the highest event they mention, for trimming */
   private readonly entries: { id: string; maxEvent: number }[] = [];
   private lastTrim = 0;
@@ -255,7 +257,7 @@ export class Scan {
 
   /** one round: read reports, admit, assign as far as credit allows, finish when done */
   private async step(): Promise<void> {
-    const blockMs = this.pendingRoutes.length || this.pendingCompleted.length ? PUBLISH_EVERY_MS : 50;
+    const blockMs = this.pendingRoutes.length || !this.pendingCompleted.isEmpty ? PUBLISH_EVERY_MS : 50;
     const entries = await readStream(this.blocking, this.port.keys.reports(this.id), this.lastReportId, { blockMs, count: 2000 });
     for (const { id, fields } of entries) {
       this.lastReportId = id;
@@ -305,11 +307,10 @@ export class Scan {
         for (const [sender, ranges] of Object.entries(report.events)) {
           const worker = this.memberOf(sender);
           if (!worker) continue;
-          const events = eventList(ranges);
           // results are mostly reduced before their worker's report of sending them: nothing awaits them
           const awaiting = this.awaitingReduce.get(report.instance);
-          if (counting && awaiting?.size) for (const event of events) awaiting.delete(event);
-          if (routing) this.completed(worker, events);
+          if (counting && awaiting?.size) forEachEvent(ranges, (event) => awaiting.delete(event));
+          if (routing) this.completedRanges(worker, ranges);
         }
         if (counting) {
           for (const [event, sender, reason] of report.failed) this.accounting.failed(event, `reducer (result of ${sender.split('/')[0]})`, reason);
@@ -342,7 +343,7 @@ export class Scan {
     const worker = report.worker;
     // a report of an instance the scan gave up on: its events were redone or counted
     if (this.members.get(worker)?.instance !== report.instance) return;
-    const ended = eventList(report.events);
+    const ended: number[] = [];
     let last = lastOf(report.events);
     for (const [event, reason] of report.failed) {
       if (counting) this.accounting.failed(event, worker, reason);
@@ -352,8 +353,8 @@ export class Scan {
     if (counting) for (const [event, stream, reason] of report.missing) this.accounting.missing.add({ event, component: `${worker}/${stream}`, reason });
     for (const [reducer, ranges] of Object.entries(report.sent)) {
       last = Math.max(last, lastOf(ranges));
-      for (const event of eventList(ranges)) {
-        if (!this.assigner.isOutstanding(worker, event)) continue;   // already reduced
+      forEachEvent(ranges, (event) => {
+        if (!this.assigner.isOutstanding(worker, event)) return;   // already reduced
         if (this.deadReducers.has(reducer)) {
           if (counting) this.accounting.lost(event, worker, 'its result went to a reducer that ended before reducing it');
           ended.push(event);
@@ -362,9 +363,12 @@ export class Scan {
           if (!awaiting) this.awaitingReduce.set(reducer, awaiting = new Map());
           awaiting.set(event, worker);
         }
-      }
+      });
     }
-    if (routing) this.completed(worker, ended);
+    if (routing) {
+      this.completedRanges(worker, report.events);
+      this.completed(worker, ended);
+    }
     if (report.times.events && Number.isFinite(last)) this.load.record(worker, last, report.times);
   }
 
@@ -372,20 +376,31 @@ export class Scan {
     for (const event of this.assigner.complete(worker, events)) this.ended(event);
   }
 
+  /** as `completed`, for a report's runs of events (without a list of them) */
+  private completedRanges(worker: string, ranges: EventRanges): void {
+    forEachEvent(ranges, (event) => { if (this.assigner.completeEvent(worker, event)) this.ended(event); });
+  }
+
   /** an event ended: the ingesters may free its frames */
   private ended(event: number): void {
     this.routes.delete(event);
-    this.pendingCompleted.push(event);
+    this.pendingCompleted.add(event);
   }
 
+  /** a new assignment: an event that went to some worker is unfinished until they report it, one that went to none ended */
   private assigned(assignment: Assignment): void {
-    let involved = false;
-    for (const stream in assignment.streams) involved ||= assignment.streams[stream].length > 0;
-    if (involved && !this.assigner.isComplete(assignment.event)) this.routes.set(assignment.event, assignment.streams);
-    else this.pendingCompleted.push(assignment.event);
+    const { event, streams } = assignment;
+    let facts = this.streamsFacts.get(streams);
+    if (!facts) {
+      const names = Object.keys(streams);
+      this.streamsFacts.set(streams, facts = { names, involved: names.some((stream) => streams[stream].length > 0) });
+    }
+    const { names, involved } = facts;
+    if (involved) this.routes.set(event, streams);
+    else this.pendingCompleted.add(event);
     if (this.pendingRoutes.length % MAX_ROUTES === 0) this.pendingSlots.push({ ...this.streamSlots });
     this.pendingRoutes.push(assignment);
-    for (const stream in assignment.streams) this.streamSlots[stream] = (this.streamSlots[stream] ?? 0) + 1;
+    for (const stream of names) this.streamSlots[stream] = (this.streamSlots[stream] ?? 0) + 1;
   }
 
   /** credit from the mean event size: the sum over ingesters of their mean forwarded bytes */
@@ -585,7 +600,7 @@ export class Scan {
    */
   private publishDue(now: number): boolean {
     if (this.pendingReassigned.length) return true;
-    if (!this.pendingRoutes.length && !this.pendingCompleted.length) return false;
+    if (!this.pendingRoutes.length && this.pendingCompleted.isEmpty) return false;
     if (now - this.lastPublish >= PUBLISH_EVERY_MS) return true;
     const low = this.assigner.credit / 4;
     for (const [name, member] of this.members) if (!member.fencing && this.assigner.outstanding(name) < low) return true;
@@ -597,16 +612,13 @@ export class Scan {
    * cursor they reflect; with `checkpoint`, the counts too, in the same transaction.
    */
   private async publish(checkpoint = false): Promise<void> {
-    if (!checkpoint && !this.pendingRoutes.length && !this.pendingReassigned.length && !this.pendingCompleted.length) return;
+    if (!checkpoint && !this.pendingRoutes.length && !this.pendingReassigned.length && this.pendingCompleted.isEmpty) return;
     const routes = this.pendingRoutes.splice(0);
     const reassigned = this.pendingReassigned.splice(0);
-    const completed = this.pendingCompleted;
-    this.pendingCompleted = [];
+    const completedRanges = this.pendingCompleted.take();
     this.lastPublish = Date.now();
     const slots = this.pendingSlots.splice(0);
-    const pipeline = this.port.redis.multi();
     const entries: { maxEvent: number; json: string }[] = [];
-    const completedRanges = toRanges(completed);
     const identities = (names: readonly string[]) => this.identitiesOf(names);
     for (let i = 0; i < Math.max(1, routes.length); i += MAX_ROUTES) {
       const chunk = routes.slice(i, i + MAX_ROUTES);
@@ -625,16 +637,29 @@ export class Scan {
         maxEvent = Math.max(maxEvent, lastOf(completedRanges));
       }
       entries.push({ maxEvent, json });
-      pipeline.xadd(this.port.keys.assignments(this.id), '*', 'd', json);
     }
+    const ids = await this.write(entries.map((e) => e.json), checkpoint);
+    ids.forEach((id, i) => { if (id) this.entries.push({ id, maxEvent: entries[i].maxEvent }); });
+  }
+
+  /**
+   * Adds entries to the assignment stream (and with `checkpoint` the counts), all or none; returns
+   * the ids of the entries. One entry alone is atomic as it is: it goes without a transaction, which
+   * costs two commands more and a reply each, and this runs every few milliseconds.
+   */
+  private async write(entries: string[], checkpoint: boolean): Promise<(string | null)[]> {
+    const key = this.port.keys.assignments(this.id);
+    if (entries.length === 1 && !checkpoint) return [await this.port.redis.xadd(key, '*', 'd', entries[0])];
+    const transaction = this.port.redis.multi();
+    for (const json of entries) transaction.xadd(key, '*', 'd', json);
     const cursor = this.lastReportId;
     if (checkpoint) {
       this.lastCheckpoint = Date.now();
-      pipeline.set(this.port.keys.checkpoint(this.id), JSON.stringify(this.checkpoint()));
+      transaction.set(this.port.keys.checkpoint(this.id), JSON.stringify(this.checkpoint()));
     }
-    const results = await pipeline.exec();
+    const results = await transaction.exec();
     if (checkpoint) this.checkpointedCursor = cursor;
-    results?.slice(0, entries.length).forEach(([error, id], i) => { if (!error) this.entries.push({ id: id as string, maxEvent: entries[i].maxEvent }); });
+    return entries.map((_, i) => (results?.[i]?.[0] ? null : results?.[i]?.[1] as string));
   }
 
   /**

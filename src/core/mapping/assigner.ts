@@ -23,10 +23,13 @@ export interface Assignment {
   event: number;
   /**
    * stream absent: no frame; []: discard; else the sorted names of the workers that get the frame
-   * (frozen lists, shared between events)
+   * (frozen lists, shared between events; events routed alike mostly share the record too)
    */
-  streams: Record<string, readonly string[]>;
+  streams: Readonly<Record<string, readonly string[]>>;
 }
+
+/** streams records kept for reuse: enough for events taking turns among this many workers */
+const RECENT_STREAMS = 8;
 
 export interface AssignerOptions {
   /** most unfinished events one worker may hold */
@@ -50,13 +53,31 @@ interface WorkerState {
   mark: number;
 }
 
+/**
+ * A list refilled for every event: emptying it only resets a count (setting an array's length is a
+ * runtime call, which was a tenth of the planning); what lies past the count is stale
+ */
+class ScratchList<T> {
+  private readonly items: T[] = [];
+  length = 0;
+
+  at(i: number): T { return this.items[i]!; }
+  push(item: T): void { this.items[this.length++] = item; }
+  clear(): void { this.length = 0; }
+
+  includes(item: T): boolean {
+    for (let i = 0; i < this.length; i++) if (this.items[i] === item) return true;
+    return false;
+  }
+}
+
 /** Who gets the frontier event: made by plan(), carried out by commit(); one, reused for every event. */
 interface EventPlan {
   /** every worker the event goes to, once each */
-  readonly involved: WorkerState[];
+  readonly involved: ScratchList<WorkerState>;
   /** constraint slots first met at this event, and the workers chosen for them */
-  readonly newSlots: number[];
-  readonly newWorkers: WorkerState[];
+  readonly newSlots: ScratchList<number>;
+  readonly newWorkers: ScratchList<WorkerState>;
 }
 
 interface PartInstance {
@@ -86,7 +107,12 @@ export class Assigner {
   private completed = 0;
   private bindCounter = 0;
   private planRound = 0;
-  private readonly eventPlan: EventPlan = { involved: [], newSlots: [], newWorkers: [] };
+  private readonly eventPlan: EventPlan = { involved: new ScratchList(), newSlots: new ScratchList(), newWorkers: new ScratchList() };
+  /** streams records of recent assignments, newest first, with their number of streams: an event routed alike shares one */
+  private readonly recentStreams: { record: Readonly<Record<string, readonly string[]>>; count: number }[] = [];
+  /** scratch: the frontier event's list per stream of its part, and whether one of them was made for it alone */
+  private readonly streamLists: (readonly string[] | undefined)[] = [];
+  private unionMade = false;
 
   constructor(private readonly seq: TriggerSequence, opts: AssignerOptions) {
     this.creditInForce = Assigner.checkedCredit(opts.credit);
@@ -359,6 +385,12 @@ export class Assigner {
     return done;
   }
 
+  /** A worker finished one event (as complete, without a list per report); true when that completed the event. */
+  completeEvent(worker: string, event: number): boolean {
+    const state = this.workers.get(worker);
+    return state !== undefined && state.outstanding.delete(event) && this.release(event);
+  }
+
   /** Per part instance still active: constraint → worker (`assignment` of /api/v1/status). */
   bindings(): Record<string, string>[] {
     return this.active.map((instance) => {
@@ -413,7 +445,9 @@ export class Assigner {
     const instance = this.current!;
     const { part } = instance;
     const plan = this.eventPlan;
-    plan.involved.length = plan.newSlots.length = plan.newWorkers.length = 0;
+    plan.involved.clear();
+    plan.newSlots.clear();
+    plan.newWorkers.clear();
     this.planRound++;
     // workers the event needs anyway come first, so new constraints can spread to the others
     for (let s = 0; s < part.streams.length; s++) {
@@ -432,7 +466,8 @@ export class Assigner {
         }
       }
     }
-    for (const slot of plan.newSlots) {
+    for (let i = 0; i < plan.newSlots.length; i++) {
+      const slot = plan.newSlots.at(i);
       const tags = part.constraintTagsOf(slot);
       const candidates = this.matching(tags).workers;
       // spread: a worker not yet in this event, else one not yet given another constraint of it;
@@ -474,8 +509,8 @@ export class Assigner {
   private commit(plan: EventPlan): Assignment {
     const instance = this.current!;
     for (let i = 0; i < plan.newSlots.length; i++) {
-      const worker = plan.newWorkers[i]!;
-      instance.bindings[plan.newSlots[i]!] = worker;
+      const worker = plan.newWorkers.at(i);
+      instance.bindings[plan.newSlots.at(i)] = worker;
       worker.lastBound = ++this.bindCounter;
     }
     const event = this.frontier;
@@ -483,7 +518,7 @@ export class Assigner {
     if (involved.length === 0) {
       this.completed++;
     } else {
-      for (const worker of involved) worker.outstanding.push(event);
+      for (let i = 0; i < involved.length; i++) involved.at(i).outstanding.push(event);
       if (involved.length > 1) this.remaining.set(event, involved.length);
       instance.pending++;
     }
@@ -500,27 +535,50 @@ export class Assigner {
     return assignment;
   }
 
-  private streamWorkers(instance: PartInstance): Record<string, readonly string[]> {
-    const { part, bindings } = instance;
-    const streams: Record<string, readonly string[]> = {};
-    for (let s = 0; s < part.streams.length; s++) {
-      const entry = part.entry(s, this.local);
-      if (!entry) continue;
-      let names: readonly string[];
-      if (entry.length === 1) {
-        const vw = entry[0]!;
-        names = vw.slot >= 0 ? bindings[vw.slot]!.alone : this.matching(vw.tags).names;
-      } else {
-        const union = new Set<string>();
-        for (const vw of entry) {
-          if (vw.slot < 0) for (const name of this.matching(vw.tags).names) union.add(name);
-          else union.add(bindings[vw.slot]!.name);
-        }
-        names = Object.freeze([...union].sort());
+  /**
+   * The frontier event's worker lists per stream. Events mostly go like the one before, or take
+   * turns among a few workers, so a recent record with the same lists is handed out again: no object
+   * per event, and those downstream (routes, the assignment codec) see a few records per scan.
+   */
+  private streamWorkers(instance: PartInstance): Readonly<Record<string, readonly string[]>> {
+    const { streams } = instance.part;
+    const lists = this.streamLists;
+    this.unionMade = false;
+    let count = 0;
+    for (let s = 0; s < streams.length; s++) if ((lists[s] = this.workersOf(instance, s)) !== undefined) count++;
+    if (!this.unionMade) {
+      for (const recent of this.recentStreams) {
+        if (recent.count !== count) continue;
+        let same = true;
+        for (let s = 0; s < streams.length && same; s++) same = lists[s] === undefined || recent.record[streams[s]!] === lists[s];
+        if (same) return recent.record;
       }
-      streams[part.streams[s]!] = names;
     }
-    return streams;
+    const record: Record<string, readonly string[]> = {};
+    for (let s = 0; s < streams.length; s++) if (lists[s] !== undefined) record[streams[s]!] = lists[s]!;
+    // a list made for this event alone (several virtual workers on one stream) is not met again
+    if (!this.unionMade) {
+      this.recentStreams.unshift({ record, count });
+      if (this.recentStreams.length > RECENT_STREAMS) this.recentStreams.pop();
+    }
+    return record;
+  }
+
+  /** the workers that get stream `s`'s frame of the frontier event; undefined: the stream sends none */
+  private workersOf({ part, bindings }: PartInstance, s: number): readonly string[] | undefined {
+    const entry = part.entry(s, this.local);
+    if (!entry) return undefined;
+    if (entry.length === 1) {
+      const vw = entry[0]!;
+      return vw.slot >= 0 ? bindings[vw.slot]!.alone : this.matching(vw.tags).names;
+    }
+    this.unionMade = true;
+    const union = new Set<string>();
+    for (const vw of entry) {
+      if (vw.slot < 0) for (const name of this.matching(vw.tags).names) union.add(name);
+      else union.add(bindings[vw.slot]!.name);
+    }
+    return Object.freeze([...union].sort());
   }
 
   /** One worker is done with an event; true when that completed the event. */

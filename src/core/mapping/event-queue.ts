@@ -46,7 +46,8 @@ export class EventQueue {
 
   /** Removes an unfinished event; false when it is not in the queue. */
   delete(event: number): boolean {
-    const index = this.find(event);
+    // the oldest event, the usual one, needs no search
+    const index = this.events[this.head] === event ? this.head : this.find(event);
     if (index < 0 || this.events[index]! < 0) return false;
     this.events[index] = -event - 1;
     this.live--;

@@ -67,8 +67,12 @@ export class ExplicitPart extends Part {
   private constraints = new Float64Array(1024);
   private slotTags = new Int32Array(1024);
   readonly constraintCount: number = 0;
-  /** the last entry made for each stream: the engine reads an event's entries twice */
-  private readonly madeFor: Int32Array;
+  /**
+   * the last entry made for each stream, and the constraint code and tags it was made of: the engine
+   * reads an event's entries twice, and consecutive events of one constraint share it
+   */
+  private readonly madeCode: Int32Array;
+  private readonly madeRef: Int32Array;
   private readonly made: Entry[];
   readonly minWorkers: number;
   readonly requiredTagSets: ReadonlySet<TagSet>;
@@ -148,7 +152,8 @@ export class ExplicitPart extends Part {
     for (let slot = 0; slot < slots; slot++) requiredTagSets.add(this.tagSets[this.slotTags[slot]!]!);
     this.requiredTagSets = requiredTagSets;
     this.tags = new Set([...usedTagSets].flatMap((set) => set.tags));
-    this.madeFor = new Int32Array(streams.length).fill(-1);
+    this.madeCode = new Int32Array(streams.length).fill(-1);
+    this.madeRef = new Int32Array(streams.length).fill(-1);
     this.made = streams.map(() => null);
     this.minWorkers = this.countMinWorkers();
   }
@@ -161,9 +166,11 @@ export class ExplicitPart extends Part {
     if (code === NO_FRAME) return null;
     if (code === DISCARD) return DISCARDED;
     if (code === LISTED) return this.listed[this.refs[stream]![local]!]!;
-    if (this.madeFor[stream] !== local) {
-      this.made[stream] = [{ tags: this.tagSets[this.refs[stream]![local]!]!, constraint: this.constraints[code]!, slot: code }];
-      this.madeFor[stream] = local;
+    const ref = this.refs[stream]![local]!;
+    if (this.madeCode[stream] !== code || this.madeRef[stream] !== ref) {
+      this.made[stream] = [{ tags: this.tagSets[ref]!, constraint: this.constraints[code]!, slot: code }];
+      this.madeCode[stream] = code;
+      this.madeRef[stream] = ref;
     }
     return this.made[stream]!;
   }
