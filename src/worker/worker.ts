@@ -11,12 +11,11 @@ import type { DoneReport, ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
 import { within } from '../core/redis.js';
 import { toRanges } from '../core/ranges.js';
-import { EventSet } from '../core/event-set.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
 import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type PartialEvent } from '../core/wire.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
-import { EventAssembler, type PendingEvent } from './assembler.js';
+import { EventAssembler } from './assembler.js';
 import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
@@ -74,9 +73,7 @@ export class Worker extends Component {
   private reducerChanged?: () => void;
   private discovery?: NodeJS.Timeout;
   private instance?: WorkerInstance;
-  /** the events of this scan this worker has handled: anything more for them is a resend, ignored */
-  private readonly handled = new EventSet();
-  private readonly assembler = new EventAssembler(this.handled);
+  private readonly assembler = new EventAssembler();
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
@@ -221,13 +218,13 @@ export class Worker extends Component {
    * before this one is done; the run waits only when that many are pending. One at a time, an event
    * whose user code returns at once is handled without a promise.
    */
-  private admit(ready: PendingEvent): Promise<void> | void {
+  private admit(ready: EventData): Promise<void> | void {
     const limit = this.instance?.inFlight ?? 1;
     if (limit <= 1 && !this.inFlight.size) return this.processTimed(ready);
     return this.admitConcurrent(ready, limit);
   }
 
-  private async admitConcurrent(ready: PendingEvent, limit: number): Promise<void> {
+  private async admitConcurrent(ready: EventData, limit: number): Promise<void> {
     // settles either way, so that an event failing while nothing races on it is logged, not an unhandled rejection
     const processing: Promise<void> = Promise.resolve(this.processTimed(ready))
       .catch(this.processingFailed)
@@ -237,16 +234,13 @@ export class Worker extends Component {
   }
 
   /** one assembled event through the user's class; busy and idle time for /api/v1/load */
-  private processTimed({ event, missing }: PendingEvent): Promise<void> | void {
+  private processTimed(event: EventData): Promise<void> | void {
     if (this.eventsInUserCode++ === 0) {
       this.busySince = performance.now();
       this.times.waiting += (this.busySince - this.idleSince) / 1000;
     }
-    this.handled.add(event.eventNumber);
-    if (missing && hasKeys(missing)) {
-      for (const stream in missing) this.progress.missing.push([event.eventNumber, stream, missing[stream]]);
-      event.missing = missing;
-    }
+    const { missing } = event;
+    if (missing) for (const stream in missing) this.progress.missing.push([event.eventNumber, stream, missing[stream]]);
     let pending: Promise<void> | void;
     try {
       pending = this.processEvent(event);
@@ -395,8 +389,7 @@ export class Worker extends Component {
 
   protected async onScan(scan: ScanInfo): Promise<void> {
     this.flushReport();
-    this.assembler.clear();
-    this.handled.clear();
+    this.assembler.reset();
     this.clock = new TickClock(this.redis, tickClockKey(this.keys.prefix, scan.scan));
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
