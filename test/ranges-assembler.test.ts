@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { eventList, forEachEvent, lastOf, RangesBuilder, toRanges } from '../src/core/ranges.js';
-import { EventSet } from '../src/core/event-set.js';
 import { EventAssembler } from '../src/worker/assembler.js';
 
 const frame = (text: string) => ({ typ: 'STINS', frames: [Buffer.from(text)] });
@@ -51,34 +50,54 @@ describe('event ranges', () => {
 
 describe('worker: EventAssembler', () => {
   it('hands out events in the order first seen, each once complete; a whole event as it came', () => {
-    const handled = new EventSet();
-    const assembler = new EventAssembler(handled);
+    const assembler = new EventAssembler();
     assembler.add(1, { a: frame('1a') }, ['a', 'b'], undefined);
     const whole = { a: frame('2a') };
     assembler.add(2, whole, undefined, undefined);
     expect(assembler.takeReady(), 'event 1 waits for stream b, and event 2 behind it').to.equal(undefined);
     assembler.add(1, { b: frame('1b'), a: frame('again') }, ['a', 'b'], undefined);
     const first = assembler.takeReady()!;
-    expect(first.event.eventNumber).to.equal(1);
-    expect(Object.keys(first.event.streams).sort()).to.deep.equal(['a', 'b']);
-    expect(first.event.streams.a.frames[0].toString(), 'the first copy of a stream is kept').to.equal('1a');
+    expect(first.eventNumber).to.equal(1);
+    expect(Object.keys(first.streams).sort()).to.deep.equal(['a', 'b']);
+    expect(first.streams.a.frames[0].toString(), 'the first copy of a stream is kept').to.equal('1a');
     expect(first.missing).to.equal(undefined);
     const second = assembler.takeReady()!;
-    expect(second.event.streams).to.equal(whole);
+    expect(second.streams).to.equal(whole);
     expect(assembler.takeReady()).to.equal(undefined);
   });
 
-  it('completes an event with streams known to be missing, and ignores events already handled', () => {
-    const handled = new EventSet();
-    const assembler = new EventAssembler(handled);
-    handled.add(7);
+  it('completes an event with streams known to be missing, and ignores what arrives again for an event seen whole', () => {
+    const assembler = new EventAssembler();
     assembler.add(7, { a: frame('7a') }, undefined, undefined);
+    assembler.add(7, { a: frame('7a again') }, undefined, undefined);
+    expect(assembler.takeReady()!.streams.a.frames[0].toString()).to.equal('7a');
+    assembler.add(7, { a: frame('7a once more') }, undefined, undefined);
     assembler.add(8, { a: frame('8a') }, ['a', 'b', 'c'], { b: 'lost upstream' });
     expect(assembler.takeReady(), 'c is neither here nor missing').to.equal(undefined);
     assembler.add(8, {}, ['a', 'b', 'c'], { c: 'no frame', a: 'arrived after all' });
     const ready = assembler.takeReady()!;
-    expect(ready.event.eventNumber).to.equal(8);
+    expect(ready.eventNumber).to.equal(8);
     expect(ready.missing, 'a stream that came is not missing').to.deep.equal({ b: 'lost upstream', c: 'no frame' });
     expect(assembler.waiting).to.equal(0);
+    expect(assembler.takeReady()).to.equal(undefined);
+  });
+
+  it('keeps events behind one that waits, in order, over a long queue; forgets every event at a new scan', () => {
+    const assembler = new EventAssembler();
+    assembler.add(0, { a: frame('0a') }, ['a', 'b'], undefined);
+    for (let event = 1; event < 5000; event++) assembler.add(event, { a: frame(`${event}a`) }, undefined, undefined);
+    expect(assembler.takeReady()).to.equal(undefined);
+    expect(assembler.waiting).to.equal(5000);
+    assembler.add(0, { b: frame('0b') }, ['a', 'b'], undefined);
+    const taken: number[] = [];
+    for (let event = assembler.takeReady(); event; event = assembler.takeReady()) {
+      taken.push(event.eventNumber);
+      // more arrive while the backlog is taken, as they do from a socket
+      if (event.eventNumber % 1000 === 999) assembler.add(event.eventNumber + 5001, { a: frame('late') }, undefined, undefined);
+    }
+    expect(taken).to.deep.equal([...Array.from({ length: 5000 }, (_, i) => i), 6000, 7000, 8000, 9000, 10000]);
+    assembler.reset();
+    assembler.add(3, { a: frame('3a, next scan') }, undefined, undefined);
+    expect(assembler.takeReady()!.eventNumber).to.equal(3);
   });
 });

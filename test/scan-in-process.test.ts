@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { TriggerSequence } from '../src/core/mapping/index.js';
-import { EchoReducer, EchoWorker } from './payloads/echo.js';
+import type { ReducerClass, ResultData, WorkerClass } from '../src/core/types.js';
+import { EchoReducer, EchoWorker, type EchoResult } from './payloads/echo.js';
 import { InProcessPipeline } from './helpers/in-process.js';
 import { completeScan, scanEndedWith, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
@@ -20,13 +21,14 @@ describe('scans in one process', function () {
     for (const s of sources.splice(0)) s.close();
   });
 
-  async function start(streams: string[], workers: { name: string; tags?: string[] }[], graceMs?: number): Promise<Record<string, StinsSource>> {
+  async function start(streams: string[], workers: { name: string; tags?: string[] }[],
+    { graceMs, workerClass = EchoWorker, reducerClass = EchoReducer }: { graceMs?: number; workerClass?: WorkerClass; reducerClass?: ReducerClass } = {}): Promise<Record<string, StinsSource>> {
     const bound: Record<string, StinsSource> = {};
     for (const stream of streams) sources.push(bound[stream] = await StinsSource.bind());
     pipeline = await InProcessPipeline.start({
       ingesters: streams.map((stream) => ({ name: `${stream}-ingester`, streams: [{ name: stream, protocol: 'stins', upstream: bound[stream].endpoint }] })),
-      workers: workers.map((w) => ({ ...w, workerClass: EchoWorker })),
-      reducerClass: EchoReducer,
+      workers: workers.map((w) => ({ ...w, workerClass })),
+      reducerClass,
       graceMs,
     });
     return bound;
@@ -58,7 +60,7 @@ describe('scans in one process', function () {
   });
 
   it('events only a departed worker could take wait for one with its tags, and are lost when none comes in time', async () => {
-    const { det } = await start(['det'], [{ name: 'w1', tags: ['special'] }, { name: 'w2' }], 1500);
+    const { det } = await start(['det'], [{ name: 'w1', tags: ['special'] }, { name: 'w2' }], { graceMs: 1500 });
     await pipeline!.controller.setParameter('delay_ms', Buffer.from('20'));
     const sequence = TriggerSequence.fromSequenceRequest({
       parts: { main: { det: Array.from({ length: 40 }, (_, i) => [{ tags: [i % 2 ? 'special' : 'generic'], constraint: i }]) } },
@@ -88,5 +90,44 @@ describe('scans in one process', function () {
       expect(Object.keys(streams).sort(), `event ${e}`).to.deep.equal(e <= 12 ? ['a', 'b'] : ['a']);
     }
     expect(events()[21].map((r) => Object.keys(r.streams).sort())).to.deep.equal([['a', 'b'], ['a', 'b']]);
+  });
+
+  it('a class that takes several events at once: each is reduced once, one that throws fails with its reason, the load counts them all', async () => {
+    /** as a Python class runs: up to 3 events in user code at a time */
+    class ConcurrentEchoWorker extends EchoWorker { readonly inFlight = 3; }
+    const { det } = await start(['det'], [{ name: 'w1' }, { name: 'w2' }], { workerClass: ConcurrentEchoWorker });
+    await pipeline!.controller.setParameter('delay_ms', Buffer.from('3'));
+    await pipeline!.controller.setParameter('fail_on', Buffer.from('7'));
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['det'], 60));
+    await det.play({ frames: 60, shape: [4, 4] });
+    expect(await pipeline!.waitForFinish()).to.deep.equal(scanEndedWith(62, { failed: 1 }));
+    for (let e = 1; e <= 60; e++) expect(events()[e]?.length ?? 0, `event ${e}`).to.equal(e === 7 ? 0 : 1);
+    const status = pipeline!.controller.status(true) as { failed_event_list: { event: number; reason: string }[] };
+    expect(status.failed_event_list.map((f) => f.event)).to.deep.equal([7]);
+    expect(status.failed_event_list[0].reason).to.contain('asked to fail on event 7');
+    const load = pipeline!.controller.scan!.load.report([], true);
+    expect(Object.values(load).reduce((n, l) => n + l.intervals.scan.events, 0), 'start and end on both workers').to.equal(62 + 2);
+    for (const { intervals: { scan } } of Object.values(load)) expect(scan.active).to.be.greaterThan(0).and.at.most(scan.total);
+  });
+
+  it('a reducer whose user code awaits for some results and throws or rejects on others: those events fail with the reason, the rest are reduced once', async () => {
+    class AwaitingReducer extends EchoReducer {
+      override processResult(result: ResultData<EchoResult>): void | Promise<void> {
+        if (result.eventNumber === 5) throw new Error('thrown on event 5');
+        if (result.eventNumber % 3) return super.processResult(result);
+        return new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() => {
+          if (result.eventNumber === 9) throw new Error('rejected on event 9');
+          super.processResult(result);
+        });
+      }
+    }
+    const { det } = await start(['det'], [{ name: 'w1' }, { name: 'w2' }], { reducerClass: AwaitingReducer });
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['det'], 40));
+    await det.play({ frames: 40, shape: [4, 4] });
+    expect(await pipeline!.waitForFinish()).to.deep.equal(scanEndedWith(42, { failed: 2 }));
+    for (let e = 1; e <= 40; e++) expect(events()[e]?.length ?? 0, `event ${e}`).to.equal(e === 5 || e === 9 ? 0 : 1);
+    const status = pipeline!.controller.status(true) as { failed_event_list: { event: number; reason: string }[] };
+    const failed = status.failed_event_list.map((f) => [f.event, /processResult threw: (thrown|rejected) on event \d/.test(f.reason)]);
+    expect(failed.sort((x, y) => Number(x[0]) - Number(y[0]))).to.deep.equal([[5, true], [9, true]]);
   });
 });

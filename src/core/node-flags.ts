@@ -7,8 +7,8 @@
  *   old generation V8 collected garbage every few dozen MiB frames.
  * - `--expose-gc`: with that much room, garbage of a long scan piles up in the old generation (a
  *   worker's RSS grew 20 MB per million events over a dozen scans, while its live heap stayed at
- *   14 MB); each part runs a full collection once started and when a scan ends, and young
- *   collections as frames arrive (received-memory.ts).
+ *   14 MB); each part runs a full collection once started and when a scan ends that left 16 MB
+ *   more, and young collections as frames arrive (received-memory.ts).
  * - `--single-threaded-gc`, ingesters only: an ingester's heap holds little more than this code
  *   and the frames in flight, so its collections are short, and on a busy host waiting for GC
  *   helper threads made them several times longer (1 MiB frames: 1.2 s of 6 s in collections

@@ -9,16 +9,26 @@ const DEFAULT_YIELD_EVERY_MS = 10;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+export interface SerialDrainOptions {
+  yieldEveryMs?: number;
+  /** told when a run starts (true) and when it ends (false): a part's busy time, without reading the clock per item */
+  running?: (running: boolean) => void;
+}
+
 export class SerialDrain<Item> {
   private busy = false;
   private running: Promise<void> = Promise.resolve();
+  private readonly yieldEveryMs: number;
 
   constructor(private readonly next: () => Item | undefined, private readonly handle: (item: Item) => Promise<void> | void,
-    private readonly onError: (error: unknown) => void, private readonly yieldEveryMs = DEFAULT_YIELD_EVERY_MS) {}
+    private readonly onError: (error: unknown) => void, private readonly options: SerialDrainOptions = {}) {
+    this.yieldEveryMs = options.yieldEveryMs ?? DEFAULT_YIELD_EVERY_MS;
+  }
 
   kick(): void {
     if (this.busy) return;
     this.busy = true;
+    this.options.running?.(true);
     this.running = this.run().catch(this.onError);
   }
 
@@ -42,6 +52,7 @@ export class SerialDrain<Item> {
     } finally {
       // cleared in the same tick as the last empty next(), so nothing kicked meanwhile is left waiting
       this.busy = false;
+      this.options.running?.(false);
     }
   }
 }

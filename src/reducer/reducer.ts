@@ -129,34 +129,53 @@ export class Reducer extends Component {
     if (this.refused === 1 || this.refused % 1000 === 0) this.logger.error(`refused ${what} (${this.refused} so far)`);
   }
 
-  private async reduce({ source, events, bodies }: ResultBatch): Promise<void> {
+  /**
+   * the results of one batch, from `first` on, through user code; a promise only when user code
+   * returns one (the rest of the batch then follows it), so that a batch costs no promise otherwise
+   */
+  private reduce(batch: ResultBatch, first = 0): Promise<void> | void {
+    const { source, events, bodies } = batch;
     const sender = `${source.worker}/${source.instance}`;
+    // checked again after user code awaited: a fence may arrive meanwhile
+    if (this.fenced.has(sender)) return;
     const { worker, parametersHash } = source;
     const instance = this.instance;
-    let reduced = this.reducedList(sender);
-    for (let i = 0; i < events.length; i++) {
-      // checked per result: a fence may arrive while user code awaits
-      if (this.fenced.has(sender)) return;
+    const reduced = this.reducedList(sender);
+    for (let i = first; i < events.length; i++) {
+      let pending: unknown;
       try {
         // a Python reducer takes the CBOR body as it came
-        const pending = instance?.processEncodedResult
+        pending = instance?.processEncodedResult
           ? instance.processEncodedResult({ eventNumber: events[i], worker, parametersHash, payload: bodies[i] }, this.parameters)
           : instance?.processResult({ eventNumber: events[i], worker, parametersHash, payload: decode(bodies[i]) }, this.parameters);
-        if (pending instanceof Promise) {
-          await pending;
-          // a report sent while user code awaited started a new list
-          reduced = this.reducedList(sender);
-        }
       } catch (error) {
-        this.errors += 1;
-        const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
-        this.failed.push([events[i], sender, reason]);
-        this.logger.error(`event ${events[i]} from ${worker}: ${reason}`);
-        reduced = this.reducedList(sender);
+        this.resultFailed(events[i], sender, error);
       }
+      if (pending instanceof Promise) return this.reduceAfter(pending, batch, i, sender);
       reduced.push(events[i]);
       this.processed += 1;
     }
+  }
+
+  /** result `i` of a batch once user code settled on it, then the rest of the batch */
+  private async reduceAfter(pending: Promise<unknown>, batch: ResultBatch, i: number, sender: string): Promise<void> {
+    try {
+      await pending;
+    } catch (error) {
+      this.resultFailed(batch.events[i], sender, error);
+    }
+    // a report sent while user code awaited started a new list
+    this.reducedList(sender).push(batch.events[i]);
+    this.processed += 1;
+    await this.reduce(batch, i + 1);
+  }
+
+  /** a result user code threw on: the event ends failed, with the reason */
+  private resultFailed(event: number, sender: string, error: unknown): void {
+    this.errors += 1;
+    const reason = `processResult threw: ${(error as Error)?.message ?? error}`;
+    this.failed.push([event, sender, reason]);
+    this.logger.error(`event ${event} from ${sender}: ${reason}`);
   }
 
   private reducedList(sender: string): number[] {

@@ -11,12 +11,11 @@ import type { DoneReport, ScanInfo, WorkerTimes } from '../core/messages.js';
 import { readEnsemble } from '../core/registry.js';
 import { within } from '../core/redis.js';
 import { toRanges } from '../core/ranges.js';
-import { EventSet } from '../core/event-set.js';
 import type { EventData, WorkerClass, WorkerInstance } from '../core/types.js';
 import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type PartialEvent } from '../core/wire.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
-import { EventAssembler, type PendingEvent } from './assembler.js';
+import { EventAssembler } from './assembler.js';
 import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
@@ -74,22 +73,25 @@ export class Worker extends Component {
   private reducerChanged?: () => void;
   private discovery?: NodeJS.Timeout;
   private instance?: WorkerInstance;
-  /** the events of this scan this worker has handled: anything more for them is a resend, ignored */
-  private readonly handled = new EventSet();
-  private readonly assembler = new EventAssembler(this.handled);
+  private readonly assembler = new EventAssembler();
   private early: EventBatch[] = [];
   private readonly results = new Outbox<PendingResult>((_, results) => this.sendResults(results), DATA_PLANE_LIMITS,
     (error) => this.logger.error(`sending results: ${error}`));
   private readonly processingFailed = (e: unknown): void => { this.logger.error(`processing loop: ${(e as Error)?.stack ?? e}`); };
-  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready), this.processingFailed);
+  private readonly processing = new SerialDrain(() => this.assembler.takeReady(), (ready) => this.admit(ready), this.processingFailed,
+    { running: (running) => this.busy(running ? 1 : -1) });
   private progress = this.emptyProgress();
   private times: WorkerTimes = { waiting: 0, active: 0, events: 0 };
   private idleSince = performance.now();
   private busySince = 0;
-  /** events handed to user code and not finished */
-  private eventsInUserCode = 0;
-  /** those of them still awaited, for classes that take several events at once (`inFlight`) */
-  private readonly inFlight = new Set<Promise<void>>();
+  /** processing runs going (0 or 1) and events in user code after their run ended (a class that takes several at once) */
+  private busyReasons = 0;
+  /**
+   * those of them still awaited, for classes that take several events at once (`inFlight`); a few,
+   * so an array (a Set that an event enters and leaves keeps, through its old tables, the events'
+   * promises and frames from the young collections: assembler.ts)
+   */
+  private readonly inFlight: Promise<void>[] = [];
   /** the outbox destination of results (`<scan> <parameters hash>`), kept while both stay the same */
   private destination = { scan: '', parametersHash: null as string | null, key: '' };
   private reportTimer?: NodeJS.Timeout;
@@ -221,56 +223,50 @@ export class Worker extends Component {
    * before this one is done; the run waits only when that many are pending. One at a time, an event
    * whose user code returns at once is handled without a promise.
    */
-  private admit(ready: PendingEvent): Promise<void> | void {
+  private admit(ready: EventData): Promise<void> | void {
     const limit = this.instance?.inFlight ?? 1;
-    if (limit <= 1 && !this.inFlight.size) return this.processTimed(ready);
+    if (limit <= 1 && !this.inFlight.length) return this.processEvent(ready);
     return this.admitConcurrent(ready, limit);
   }
 
-  private async admitConcurrent(ready: PendingEvent, limit: number): Promise<void> {
+  private async admitConcurrent(ready: EventData, limit: number): Promise<void> {
+    this.busy(1);
     // settles either way, so that an event failing while nothing races on it is logged, not an unhandled rejection
-    const processing: Promise<void> = Promise.resolve(this.processTimed(ready))
+    const processing: Promise<void> = new Promise<void>((resolve) => resolve(this.processEvent(ready)))
       .catch(this.processingFailed)
-      .finally(() => this.inFlight.delete(processing));
-    this.inFlight.add(processing);
-    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
+      .finally(() => {
+        this.inFlight.splice(this.inFlight.indexOf(processing), 1);
+        this.busy(-1);
+      });
+    this.inFlight.push(processing);
+    while (this.inFlight.length >= limit) await Promise.race(this.inFlight);
   }
 
-  /** one assembled event through the user's class; busy and idle time for /api/v1/load */
-  private processTimed({ event, missing }: PendingEvent): Promise<void> | void {
-    if (this.eventsInUserCode++ === 0) {
-      this.busySince = performance.now();
-      this.times.waiting += (this.busySince - this.idleSince) / 1000;
-    }
-    this.handled.add(event.eventNumber);
-    if (missing && hasKeys(missing)) {
-      for (const stream in missing) this.progress.missing.push([event.eventNumber, stream, missing[stream]]);
-      event.missing = missing;
-    }
-    let pending: Promise<void> | void;
-    try {
-      pending = this.processEvent(event);
-    } catch (error) {
-      this.processedOne();
-      throw error;
-    }
-    if (!pending) return this.processedOne();
-    return pending.finally(() => this.processedOne());
-  }
-
-  private processedOne(): void {
-    this.times.events += 1;
-    if (--this.eventsInUserCode === 0) {
-      this.idleSince = performance.now();
-      this.times.active += (this.idleSince - this.busySince) / 1000;
+  /**
+   * busy and idle time for /api/v1/load: busy while events are taken, processed and their results
+   * queued, or in user code; the clock is read when that starts and ends, not per event
+   */
+  private busy(change: 1 | -1): void {
+    if (change > 0 ? this.busyReasons++ !== 0 : --this.busyReasons !== 0) return;
+    const now = performance.now();
+    if (change > 0) {
+      this.times.waiting += (now - this.idleSince) / 1000;
+      this.busySince = now;
+    } else {
+      this.times.active += (now - this.busySince) / 1000;
+      this.idleSince = now;
     }
   }
 
+  /** one assembled event through the user's class */
   private processEvent(event: EventData): Promise<void> | void {
     const scan = this.scan!.scan;
     const number = event.eventNumber;
+    const { missing } = event;
+    if (missing) for (const stream in missing) this.progress.missing.push([number, stream, missing[stream]]);
     this.lastEvent = number;
     this.processed += 1;
+    this.times.events += 1;
     // an event none of whose streams came has nothing for user code
     if (!hasKeys(event.streams)) return this.endedHere(number);
     this.opts.onEvent?.(event);
@@ -395,8 +391,7 @@ export class Worker extends Component {
 
   protected async onScan(scan: ScanInfo): Promise<void> {
     this.flushReport();
-    this.assembler.clear();
-    this.handled.clear();
+    this.assembler.reset();
     this.clock = new TickClock(this.redis, tickClockKey(this.keys.prefix, scan.scan));
     // without an instance, events are acknowledged unprocessed
     this.instance = this.instantiate(this.opts.workerClass);
