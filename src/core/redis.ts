@@ -160,7 +160,10 @@ export interface StreamEntry {
  */
 export async function readStream(connection: Redis, key: string, after: string,
   { blockMs, count = 1000 }: { blockMs: number; count?: number }): Promise<StreamEntry[]> {
-  const result = await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after) as [string, [string, string[]][]][] | null;
+  // BLOCK 0 would wait for ever: 0 means do not wait
+  const result = await (blockMs > 0
+    ? connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, after)
+    : connection.xread('COUNT', count, 'STREAMS', key, after)) as [string, [string, string[]][]][] | null;
   return (result?.[0]?.[1] ?? []).map(([id, fields]) => ({ id, fields }));
 }
 
