@@ -487,8 +487,8 @@ napi_value heartbeat_start_js(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-/* heartbeatStop(handle): sends the goodbye if connected and ends the thread */
-napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
+/* the heartbeat of a call's one argument; NULL with a TypeError thrown when it is not a handle */
+static heartbeat *handle_arg(napi_env env, napi_callback_info info) {
   size_t count = 1;
   napi_value handle;
   void *data;
@@ -497,7 +497,13 @@ napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a heartbeat handle");
     return NULL;
   }
-  heartbeat *beat = data;
+  return data;
+}
+
+/* heartbeatStop(handle): sends the goodbye if connected and ends the thread */
+napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
+  heartbeat *beat = handle_arg(env, info);
+  if (!beat) return NULL;
   if (!beat->stopped) {
     napi_remove_env_cleanup_hook(env, cleanup, beat);
     stop(env, beat, 1);
@@ -507,15 +513,8 @@ napi_value heartbeat_stop_js(napi_env env, napi_callback_info info) {
 
 /* heartbeatWake(handle): an event started while the thread sleeps; the caller cleared `sleeping` */
 napi_value heartbeat_wake_js(napi_env env, napi_callback_info info) {
-  size_t count = 1;
-  napi_value handle;
-  void *data;
-  if (napi_get_cb_info(env, info, &count, &handle, NULL, NULL) != napi_ok || count < 1
-      || napi_get_value_external(env, handle, &data) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "expected a heartbeat handle");
-    return NULL;
-  }
-  heartbeat *beat = data;
+  heartbeat *beat = handle_arg(env, info);
+  if (!beat) return NULL;
   if (!beat->stopped) ring(beat);
   return NULL;
 }
