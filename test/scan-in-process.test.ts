@@ -3,11 +3,13 @@
  * in this process, on the real Redis and real zmq sockets.
  */
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { decodeAssignmentEntry } from '../src/core/assignment-codec.js';
 import { TriggerSequence } from '../src/core/mapping/index.js';
 import type { ReducerClass, ResultData, WorkerClass } from '../src/core/types.js';
 import { EchoReducer, EchoWorker, type EchoResult } from './payloads/echo.js';
 import { InProcessPipeline } from './helpers/in-process.js';
-import { completeScan, scanEndedWith, waitFor } from './helpers/pipeline.js';
+import { completeScan, REDIS_URL, scanEndedWith, waitFor } from './helpers/pipeline.js';
 import { StinsSource } from './helpers/stins-source.js';
 
 describe('scans in one process', function () {
@@ -43,6 +45,25 @@ describe('scans in one process', function () {
     expect(await pipeline!.waitForFinish()).to.deep.equal(completeScan(52));
     for (let e = 1; e <= 50; e++) expect(events()[e], `event ${e}`).to.have.length(1);
     expect(events()[0].map((r) => r.worker).sort()).to.deep.equal(['w1', 'w2']);
+  });
+
+  it('opens credit in steps of 4× a round, each step published at once, before any frame arrives', async () => {
+    await start(['det'], [{ name: 'w1' }, { name: 'w2' }]);
+    await pipeline!.controller.setSequence(TriggerSequence.uniform(['det'], 5000));
+    const scan = pipeline!.controller.scan!.id;
+    const redis = new Redis(REDIS_URL);
+    try {
+      // with no frames, sizing comes after 1 s and opens credit toward 1024 events a worker
+      const routed = await waitFor('credit fully open', async () => {
+        const entries = await redis.xrange(`${pipeline!.prefix}assigned:${scan}`, '-', '+');
+        const counts = entries.map(([, fields]) => decodeAssignmentEntry(fields[1]!).routes.length).filter((n) => n > 0);
+        return counts.length >= 5 && counts;
+      });
+      // 8 a worker (the start event goes to both), then 32, 128, 512 and 1024: never thousands of events in one round
+      expect(routed).to.deep.equal([15, 48, 192, 768, 1024]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('a worker that leaves mid-scan: its unfinished events go to the other, each is reduced once, nothing is lost', async () => {

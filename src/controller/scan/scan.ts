@@ -612,7 +612,8 @@ export class Scan {
    * cost an entry and a Redis transaction); reassignments, and a worker running short of work, not.
    */
   private publishDue(now: number): boolean {
-    if (this.pendingReassigned.length) return true;
+    // while credit grows, each step's routes go out at once: the first are for events already waiting
+    if (this.pendingReassigned.length || (this.pendingRoutes.length && this.assigner.credit < this.creditTarget)) return true;
     if (!this.pendingRoutes.length && this.pendingCompleted.isEmpty) return false;
     if (now - this.lastPublish >= PUBLISH_EVERY_MS) return true;
     const low = this.assigner.credit / 4;
