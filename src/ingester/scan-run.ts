@@ -12,6 +12,7 @@ import type { EventRoute, StreamRoutes } from '../core/assignment-codec.js';
 import type { ScanInfo } from '../core/messages.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { forEachEvent, type EventRanges } from '../core/ranges.js';
+import { EventTable } from '../core/event-table.js';
 import type { StreamData } from '../core/types.js';
 import { encodeEventBatch, type PartialEvent } from '../core/wire.js';
 import { AssignmentFollower } from './assignment-follower.js';
@@ -71,14 +72,8 @@ export class ScanRun {
   private readonly follower: AssignmentFollower;
   private readonly streams: string[];
   private readonly nextSlot: Record<string, number> = {};
-  /**
-   * Kept events by number, until the controller says they completed. A plain object, not a Map: a
-   * Map that grows and shrinks by one entry per event links its old tables to the new ones, and
-   * once one is in the old generation the chain, with the frames it held, survives young
-   * collections (see the worker's assembler).
-   */
-  private retained: Record<number, Retained> = Object.create(null);
-  private retainedCount = 0;
+  /** kept events, until the controller says they completed */
+  private readonly retained = new EventTable<Retained>();
   private retainedBytes = 0;
   private memoryFreed?: () => void;
   /** routes changed before the loop reached their event */
@@ -110,7 +105,7 @@ export class ScanRun {
     return Object.fromEntries([...this.options.feeds].map(([s, feed]) => [s, Math.max(feed.position, this.options.resumeFrom?.[s] ?? 0)]));
   }
 
-  get retainedEvents(): number { return this.retainedCount; }
+  get retainedEvents(): number { return this.retained.size; }
 
   /** the event the forwarding loop is at (for reports of messages that belong to no event) */
   get currentEvent(): number { return Math.max(0, this.loopEvent); }
@@ -122,8 +117,7 @@ export class ScanRun {
     await this.done.catch(() => undefined);
     await this.options.dumper?.close();
     // the ingester keeps a stopped run for a while (Ingester.stoppedRun): it keeps no frames
-    this.retained = Object.create(null);
-    this.retainedCount = 0;
+    this.retained.clear();
     this.retainedBytes = 0;
     this.parked.clear();
   }
@@ -196,8 +190,7 @@ export class ScanRun {
       if (this.options.dumper) this.options.dumper.write(event, dataOf(fills));
     }
     if (!receivers) return undefined;                               // every frame of this ingester is discarded
-    this.retained[event] = { route, fills, bytes };
-    this.retainedCount += 1;
+    this.retained.set(event, { route, fills, bytes });
     this.retainedBytes += bytes;
     const flushing = this.deliver(event);
     if (flushing || this.overBound()) return this.hold(flushing);
@@ -220,7 +213,7 @@ export class ScanRun {
    * must leave first.
    */
   private deliver(event: number, only?: string[]): Promise<void> | undefined {
-    const kept = this.retained[event];
+    const kept = this.retained.get(event);
     if (!kept) return undefined;
     let flushing: Promise<void> | undefined;
     const delivered: string[] = [];
@@ -259,7 +252,7 @@ export class ScanRun {
 
   private reassign(routes: EventRoute[]): void {
     for (const { event, streams } of routes) {
-      const kept = this.retained[event];
+      const kept = this.retained.get(event);
       if (kept) {
         const before = new Set(Object.keys(kept.fills).flatMap((s) => kept.route[s]));
         kept.route = streams;
@@ -288,10 +281,9 @@ export class ScanRun {
 
   private complete(ranges: EventRanges): void {
     forEachEvent(ranges, (event) => {
-      const kept = this.retained[event];
+      const kept = this.retained.get(event);
       if (kept) {
-        delete this.retained[event];
-        this.retainedCount -= 1;
+        this.retained.delete(event);
         this.retainedBytes -= kept.bytes;
       } else if (event > this.takenUpTo) {
         this.completedAhead.add(event);

@@ -6,14 +6,12 @@
  *
  * Most events come whole in one message (no `expect`, nothing missing): such an event takes the
  * decoded streams as they are and only joins the queue, since a worker may take tens of thousands
- * of them a second. Events in parts are also looked up by number, in a plain object rather than a
- * Map: a Map that grows and shrinks leaves its old tables linked to the new ones, and once one of
- * them is in the old generation the whole chain, with every event it held, survives the young
- * collections until a full one (the workers promoted 200 B per event this way, and spent three
- * times the raw chain's time in garbage collection).
+ * of them a second. Events in parts are looked up by number in an EventTable (not a Map, which
+ * kept taken events from the young collections).
  */
 import type { EventData, StreamData } from '../core/types.js';
 import { EventSet } from '../core/event-set.js';
+import { EventTable, hasKeys } from '../core/event-table.js';
 
 /** an event whose first message did not bring every stream */
 interface PartialEntry {
@@ -33,8 +31,7 @@ export class EventAssembler {
   /** events in the order first seen, from `head` on */
   private queue: EventData[] = [];
   private head = 0;
-  private partial: Record<number, PartialEntry> = Object.create(null);
-  private partialCount = 0;
+  private readonly partial = new EventTable<PartialEntry>();
 
   /** events waiting to be complete, or to be taken */
   get waiting(): number { return this.queue.length - this.head; }
@@ -48,10 +45,9 @@ export class EventAssembler {
       // without `expect`, this message brings every stream the event has, or says it is missing
       if (!expect && !missing) return;
       entry = { event, expected: expect, missing: undefined };
-      this.partial[eventNumber] = entry;
-      this.partialCount += 1;
+      this.partial.set(eventNumber, entry);
     } else {
-      entry = this.partialCount ? this.partial[eventNumber] : undefined;
+      entry = this.partial.get(eventNumber);
       if (!entry) return;
       const known = entry.event.streams;
       for (const name in streams) {
@@ -75,13 +71,12 @@ export class EventAssembler {
       return undefined;
     }
     const event = this.queue[this.head];
-    const entry = this.partialCount ? this.partial[event.eventNumber] : undefined;
+    const entry = this.partial.get(event.eventNumber);
     if (entry) {
       const { streams } = event;
       const { expected, missing } = entry;
       if (expected) for (const stream of expected) if (!(stream in streams) && !(missing && stream in missing)) return undefined;
-      delete this.partial[event.eventNumber];
-      this.partialCount -= 1;
+      this.partial.delete(event.eventNumber);
       if (missing && hasKeys(missing)) event.missing = missing;
     }
     // the slot is cleared, so that the queue's array holds nothing that was taken
@@ -98,8 +93,7 @@ export class EventAssembler {
   clear(): void {
     this.queue = [];
     this.head = 0;
-    this.partial = Object.create(null);
-    this.partialCount = 0;
+    this.partial.clear();
   }
 
   /** a new scan: no event is known */
@@ -107,10 +101,4 @@ export class EventAssembler {
     this.clear();
     this.seen.clear();
   }
-}
-
-/** whether a record has any key (without listing them) */
-function hasKeys(record: object): boolean {
-  for (const _ in record) return true;
-  return false;
 }

@@ -16,6 +16,7 @@ import { decodeEventBatch, encodeResultBatch, PING, type EventBatch, type Partia
 import { DATA_PLANE_LIMITS, Outbox } from '../core/outbox.js';
 import { SerialDrain } from '../core/serial-drain.js';
 import { EventAssembler } from './assembler.js';
+import { hasKeys } from '../core/event-table.js';
 import { collectAfterScan, noteReceived } from '../core/received-memory.js';
 import { EncodedResult } from '../core/encoded-result.js';
 import { TickClock, tickClockKey } from './tick.js';
@@ -60,11 +61,6 @@ const FINISH_WAIT_MS = 10_000;
 
 interface PendingResult { scan: string; event: number; parametersHash: string | null; body: Buffer }
 
-/** whether a record has any key (without listing them: this runs for every event) */
-function hasKeys(record: object): boolean {
-  for (const _ in record) return true;
-  return false;
-}
 
 export class Worker extends Component {
   readonly tags: string[];
