@@ -385,12 +385,16 @@ export class Scan {
   }
 
   private completed(worker: string, events: number[]): void {
-    for (const event of this.assigner.complete(worker, events)) this.ended(event);
+    for (const event of events) this.completedOne(worker, event);
   }
 
   /** as `completed`, for a report's runs of events (without a list of them) */
   private completedRanges(worker: string, ranges: EventRanges): void {
-    forEachEvent(ranges, (event) => { if (this.assigner.completeEvent(worker, event)) this.ended(event); });
+    forEachEvent(ranges, (event) => this.completedOne(worker, event));
+  }
+
+  private completedOne(worker: string, event: number): void {
+    if (this.assigner.completeEvent(worker, event)) this.ended(event);
   }
 
   /** an event ended: the ingesters may free its frames */

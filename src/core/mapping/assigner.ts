@@ -376,18 +376,13 @@ export class Assigner {
 
   /** A worker finished events: returns its credit; returns the events now complete. */
   complete(worker: string, events: number[]): number[] {
-    const state = this.workers.get(worker);
-    if (!state) return []; // a late report of a dropped worker: its events were already released
-    const done: number[] = [];
-    for (const event of events) {
-      if (state.outstanding.delete(event) && this.release(event)) done.push(event);
-    }
-    return done;
+    return events.filter((event) => this.completeEvent(worker, event));
   }
 
-  /** A worker finished one event (as complete, without a list per report); true when that completed the event. */
+  /** A worker finished one event; true when that completed the event. */
   completeEvent(worker: string, event: number): boolean {
     const state = this.workers.get(worker);
+    // a late report of a dropped worker: its events were already released
     return state !== undefined && state.outstanding.delete(event) && this.release(event);
   }
 
