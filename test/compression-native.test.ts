@@ -243,6 +243,7 @@ describe('native decoders', function () {
     it('refuses arguments of the wrong kind with TypeErrors and RangeErrors', () => {
       const dst = new Uint8Array(16);
       const block = lz4Compress(new Uint8Array(16));
+      const allocator = addon as unknown as { keepFreedMemory: (mapAbove: unknown, trimAbove: unknown) => boolean };
       const cases: [() => unknown, string][] = [
         [() => addon.lz4DecodeBlock('text' as unknown as Uint8Array, dst, 0, 16), 'ERR_INVALID_ARG_TYPE'],
         [() => addon.lz4DecodeBlock(new Uint16Array(8) as unknown as Uint8Array, dst, 0, 16), 'ERR_INVALID_ARG_TYPE'],
@@ -256,6 +257,9 @@ describe('native decoders', function () {
         [() => addon.bitUnshuffle(new Uint8Array(64), new Uint8Array(63), 1, 8), 'ERR_OUT_OF_RANGE'],
         [() => addon.bitUnshuffle(new Uint8Array(64), new Uint8Array(64), 3, 8), 'ERR_DRANSPOSE_CORRUPT'],
         [() => addon.useSimd('mmx' as SimdLevel), 'ERR_OUT_OF_RANGE'],
+        [() => allocator.keepFreedMemory(-1, 2 ** 20), 'ERR_INVALID_ARG_TYPE'],
+        [() => allocator.keepFreedMemory(2 ** 20, '1M'), 'ERR_INVALID_ARG_TYPE'],
+        [() => allocator.keepFreedMemory(2 ** 31, 2 ** 20), 'ERR_OUT_OF_RANGE'],
       ];
       cases.forEach(([action, code], i) => expect(codeOf(action), `case ${i}`).to.equal(code));
       expect(addon.lz4DecodeBlock(block, dst, 0, 16)).to.equal(16);

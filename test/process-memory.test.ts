@@ -1,6 +1,7 @@
 /**
- * The V8 side of the parts: the flags each command starts with, young collections after large
- * receives, and the young generation given back once a part has started.
+ * The memory of the parts: the V8 flags each command starts with, young collections after large
+ * receives, freed frame memory kept during a scan and given back after it, and the young
+ * generation given back once a part has started.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -45,6 +46,50 @@ describe('received memory', () => {
     `;
     const counted = execFileSync(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(Number(counted.trim())).to.be.within(9, 30);
+  });
+});
+
+describe('freed memory during and after a scan', () => {
+  // A child allocates 40 MiB blocks (an Eiger2 9M uint32 frame) one after another, as a worker's
+  // decoder does, counts the pages faulted in per block once warm, then ends a scan and reports its
+  // resident memory before and 1.5 s after; optionally a frame arrives just after the scan's end.
+  const script = `
+    import { collectAfterScan, keepFreedMemory, noteReceived } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+    const [keep, frameAfterScan] = process.argv.slice(-2).map((flag) => flag === 'yes');
+    if (keep) keepFreedMemory();
+    const BLOCK = 40 * 2 ** 20;
+    const faults = () => process.resourceUsage().minorPageFault;
+    let sum = 0;
+    const decodeOne = (i) => { const block = Buffer.allocUnsafeSlow(BLOCK); block.fill(1); sum += block[i]; };
+    for (let i = 0; i < 10; i++) decodeOne(i);
+    const before = faults();
+    for (let i = 0; i < 20; i++) decodeOne(i);
+    const faultsPerBlock = (faults() - before) / 20;
+    const held = process.memoryUsage().rss;
+    collectAfterScan();
+    if (frameAfterScan) setTimeout(() => noteReceived([Buffer.alloc(64)]), 100);
+    setTimeout(() => console.log(JSON.stringify({ pages: BLOCK / 4096, faultsPerBlock, held, after: process.memoryUsage().rss })), 1500);
+  `;
+  const runChild = async (keep: boolean, frameAfterScan: boolean) => {
+    const { stdout } = await run(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script,
+      keep ? 'yes' : 'no', frameAfterScan ? 'yes' : 'no'], { encoding: 'utf8' });
+    return JSON.parse(stdout) as { pages: number; faultsPerBlock: number; held: number; after: number };
+  };
+
+  it('is reused for the next frames instead of being faulted in again, where glibc alone maps each block', async function () {
+    this.timeout(60_000);
+    const kept = await runChild(true, false);
+    expect(kept.faultsPerBlock, 'pages faulted in per block, kept').to.be.below(kept.pages / 100);
+    const glibcAlone = await runChild(false, false);
+    expect(glibcAlone.faultsPerBlock, 'pages faulted in per block, glibc alone').to.be.above(glibcAlone.pages / 2);
+  });
+
+  it('goes back to the system after the scan, unless frames arrive again', async function () {
+    this.timeout(60_000);
+    const released = await runChild(true, false);
+    expect(released.held - released.after, 'resident bytes given back').to.be.above(40 * 2 ** 20);
+    const frames = await runChild(true, true);
+    expect(frames.held - frames.after, 'resident bytes given back with frames arriving').to.be.below(8 * 2 ** 20);
   });
 });
 

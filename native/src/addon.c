@@ -1,8 +1,8 @@
 /*
  * N-API bindings of the native decoders (see src/core/compression/native.ts for the TypeScript
- * side), of the heartbeat thread (heartbeat.c), of releaseFreeMemory and of the shared memory that
- * carries frames to Python payload hosts (src/python/shared-frames.ts). Arguments are checked
- * here; data errors throw an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or
+ * side), of the heartbeat thread (heartbeat.c), of the C allocator's settings (keepFreedMemory,
+ * releaseFreeMemory) and of the shared memory that carries frames to Python payload hosts
+ * (src/python/shared-frames.ts). Arguments are checked here; data errors throw an Error with code ERR_DRANSPOSE_CORRUPT, misuse a TypeError or
  * RangeError. Nothing is copied: the decoders read and write the typed arrays' own memory.
  */
 #include <errno.h>
@@ -214,6 +214,32 @@ static napi_value release_free_memory_js(napi_env env, napi_callback_info info) 
   return result;
 }
 
+/*
+ * keepFreedMemory(mapAbove, trimAbove): glibc's malloc gives blocks of mapAbove bytes or more a
+ * mapping of their own, and gives the top of its heap back to the system once trimAbove bytes are
+ * free there. Fixed values replace glibc's moving ones; true if glibc took both, false where there
+ * is no glibc.
+ */
+static napi_value keep_freed_memory_js(napi_env env, napi_callback_info info) {
+  napi_value args[MAX_ARGS], result;
+  size_t map_above, trim_above;
+  if (!get_args(env, info, 2, args) || !get_size(env, args[0], "mapAbove", &map_above)
+      || !get_size(env, args[1], "trimAbove", &trim_above)) {
+    return NULL;
+  }
+  if (map_above > INT32_MAX || trim_above > INT32_MAX) {
+    range_error(env, "mapAbove and trimAbove must be below 2 GiB");
+    return NULL;
+  }
+#ifdef __GLIBC__
+  bool taken = mallopt(M_MMAP_THRESHOLD, (int)map_above) == 1 && mallopt(M_TRIM_THRESHOLD, (int)trim_above) == 1;
+#else
+  bool taken = false;
+#endif
+  napi_get_boolean(env, taken, &result);
+  return result;
+}
+
 static void unmap_shared_memory(napi_env env, void *memory, void *length) {
   (void)env;
   shared_memory_unmap(memory, (size_t)(uintptr_t)length);
@@ -264,6 +290,7 @@ NAPI_MODULE_INIT() {
     {"heartbeatStop", NULL, heartbeat_stop_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"heartbeatWake", NULL, heartbeat_wake_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"releaseFreeMemory", NULL, release_free_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"keepFreedMemory", NULL, keep_freed_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
     {"createSharedMemory", NULL, create_shared_memory_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   simd_best();

@@ -10,8 +10,9 @@
  * said it is ready) to its reducer's last result. A row repeats (default 3, --quick 1), the chains
  * in turn, and shows min / median / max, the CPU µs per event of every process (/proc) and the
  * load average when the row started. --profile also writes CPU profiles of every part for the 64 B
- * rows and summarises them by function (.bench/profiles.md). --only runs the rows whose name holds
- * TEXT; --out names the files (.bench/NAME.json and .md, default `bench`).
+ * rows (or the chain rows --only names) and summarises them by function (.bench/profiles.md). --only
+ * runs the rows whose name holds TEXT; --out names the files (.bench/NAME.json and .md, default
+ * `bench`).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -309,10 +310,10 @@ async function scanLengthRows(redis: BenchRedis): Promise<void> {
   await main.stop();
 }
 
-/** CPU profiles of every part for the 64 B rows: pipeline and batched raw chain, cut to the timed run */
+/** CPU profiles of every part for the 64 B rows, or the rows --only names: pipeline and batched raw chain, cut to the timed run */
 async function profileRows(redis: BenchRedis): Promise<string> {
   const sections: string[] = [];
-  for (const c of CHAIN_CASES.filter((x) => x.payload === 64)) {
+  for (const c of CHAIN_CASES.filter((x) => (only ? wanted(x.name) : x.payload === 64))) {
     process.stderr.write(`bench: profiling ${c.name}…\n`);
     const dir = mkdtempSync(join(OUT, 'profile-'));
     const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
@@ -409,7 +410,7 @@ async function main(): Promise<void> {
     + `${fmt(finished.loadAtEnd, 1)} at the end, ${repeats} repeat(s), ${fmt(finished.seconds)} s.\n\n${markdownTable(rows)}\n`);
   if (profiles) {
     writeFileSync(join(OUT, 'profiles.md'), profiles);
-    process.stdout.write(`\nCPU profiles of the 64 B rows: .bench/profiles.md\n`);
+    process.stdout.write(`\nCPU profiles: .bench/profiles.md\n`);
   }
   process.stdout.write(`\nwritten: .bench/${outName}.json, .bench/${outName}.md\n`);
   process.exit(0);

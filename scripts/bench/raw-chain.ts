@@ -20,6 +20,7 @@ import * as zmq from 'zeromq';
 import { encode, decode } from 'cbor-x';
 import { now } from './frames.js';
 import { nodeArgsFor } from '../../src/core/node-flags.js';
+import { keepFreedMemory } from '../../src/core/received-memory.js';
 import { DEFAULT_CREDIT, DEFAULT_CREDIT_BYTES } from '../../src/core/defaults.js';
 import { DATA_PLANE_LIMITS, Outbox } from '../../src/core/outbox.js';
 import { decodeEventBatch, decodeResultBatch, encodeEventBatch, encodeResultBatch, PING, type PartialEvent } from '../../src/core/wire.js';
@@ -219,8 +220,8 @@ export interface BenchChild {
 
 /**
  * A bench process running `script`; its first argument names the pipeline part it stands for, and
- * it starts with that part's V8 flags, so both chains collect garbage alike; `nodeArgs` adds more
- * (a profiler).
+ * it starts with that part's V8 flags (and takes its allocator settings), so both chains collect
+ * garbage alike; `nodeArgs` adds more (a profiler).
  */
 export function benchChild(script: string, args: string[], nodeArgs: string[] = []): BenchChild {
   const proc = spawn(process.execPath, [...nodeArgsFor(args[0], nodeArgs), RUN_TS, script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -313,6 +314,8 @@ if (process.argv[1] === SELF && process.argv[2]) {
   const [role, mode, ...args] = process.argv.slice(2) as [string, RawMode, ...string[]];
   // an orderly exit, so that a profile (--cpu-prof) is written
   process.once('SIGTERM', () => process.exit(0));
+  // the parts' allocator settings, as their V8 flags: both chains reuse freed frame memory alike
+  keepFreedMemory();
   if (role === 'reducer') await reducer(mode, Number(args[0]));
   else if (role === 'ingester') await ingester(mode, args[0]!, args[1]!.split(','), args[2]!, Number(args[3]), args[4]!.split(','));
   else if (role === 'worker') await worker(mode, args[0]!, args[1]!, args[2]!.split(','));

@@ -3,7 +3,7 @@
  * A part started by `dranspose run` tells its supervisor over IPC when it is ready, or why it failed.
  */
 import { rootLogger } from '../core/logging.js';
-import { collectAfterStart } from '../core/received-memory.js';
+import { collectAfterStart, keepFreedMemory } from '../core/received-memory.js';
 import type { PartMessage } from '../controller/supervisor.js';
 
 /** stopping may wait on a Redis that is gone; past this the process exits anyway */
@@ -51,6 +51,7 @@ export async function runUntilSignal(start: () => Promise<Running>): Promise<voi
   // outlive the parent, even one that died while this part was starting
   process.on('disconnect', () => { void shutdown(); });
   if (process.send && !process.connected) await shutdown();
+  keepFreedMemory();
   try {
     running = await start();
   } catch (error) {
