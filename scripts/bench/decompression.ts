@@ -4,7 +4,7 @@
  * module for bslz4, python3-lz4 (liblz4) for plain LZ4. Everything decodes on one thread (the C
  * module with OMP_NUM_THREADS=1), and the rate is decoded bytes over the process's CPU time, so
  * it is GB/s per core and holds on a machine shared with other work; min, median and max over
- * repeats. Runs alone: `node bin/run-ts.js scripts/bench/decompression.ts [--quick]`.
+ * repeats. Runs alone: `node bin/run-ts.js scripts/bench/decompression.ts [--quick] [--json]`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { jsDecoders, type Decoders } from '../../src/core/compression/decoders.j
 import { loadNativeAddon, nativeDecoders } from '../../src/core/compression/native.js';
 import { emulatedImage, stinsSeriesMessages } from '../../src/protocols/stins/emulator.js';
 import { KEPT_MEMORY, keepFreedMemory } from '../../src/core/received-memory.js';
+import { RUN_TS } from './raw-chain.js';
 
 /** Debian's Python, the one that imports the bitshuffle module and python3-lz4 */
 const PYTHON = '/usr/bin/python3';
@@ -315,8 +316,23 @@ export function decompressionRows(quick: boolean): string[][] {
   });
 }
 
+/**
+ * The same rows measured in a process of their own, as a part decodes: in the bench's long-lived
+ * process, collecting its larger heap made fresh output arrays look slower than they are.
+ */
+export function decompressionRowsApart(quick: boolean): string[][] {
+  const run = spawnSync(process.execPath, [RUN_TS, fileURLToPath(import.meta.url), '--json', ...(quick ? ['--quick'] : [])],
+    { encoding: 'utf8', maxBuffer: 1 << 22 });
+  if (run.status !== 0) throw new Error(`decompression bench exited with ${run.status}: ${run.stderr.trim().split('\n').pop()}`);
+  return JSON.parse(run.stdout) as string[][];
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  if (process.argv.includes('--json')) {
+    process.stdout.write(JSON.stringify(decompressionRows(quick)));
+    return;
+  }
   const before = loadavg()[0];
   const started = performance.now();
   const loaded = loadNativeAddon();

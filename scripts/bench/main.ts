@@ -28,9 +28,10 @@ import { fmt, markdownTable, spread, spreadText, textTable, type Row } from './t
 import { CpuMeter, load1, rssMb, threadCpuSeconds, type ThreadCpu } from './proc.js';
 import { profileClock, profileMarkdown, summariseProfiles, type PartProfile } from './profile.js';
 import { parseRows } from './parse.js';
-import { decompressionRows } from './decompression.js';
+import { decompressionRowsApart } from './decompression.js';
 import { pythonWorkerRows } from './python-worker.js';
 import { announceRows } from './announce.js';
+import { keepFreedMemory } from '../../src/core/received-memory.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const PAYLOAD = here('./payload.ts');
@@ -360,6 +361,8 @@ async function main(): Promise<void> {
     native: process.env.DRANSPOSE_NATIVE === '0' ? 'off (DRANSPOSE_NATIVE=0)' : 'default', quick, repeats, loadAtStart: load1(),
   };
   process.stderr.write(`bench: ${JSON.stringify(conditions)}\n`);
+  // the references decoded here (a worker's decoding alone, parsing) get the parts' allocator settings
+  keepFreedMemory();
   const redis = await BenchRedis.start();
   let profiles = '';
   /** a row that fails is a row of the table that says so; the others still run */
@@ -395,7 +398,7 @@ async function main(): Promise<void> {
           notes: `controller RSS change ${rss} MB; Redis: map ${sequenceKb} kB, all keys ${allKb} kB` });
       }
     });
-    await attempt('decompress', async () => { rows.push(...foreignRows(decompressionRows(quick), await rowLoad())); });
+    await attempt('decompress', async () => { rows.push(...foreignRows(decompressionRowsApart(quick), await rowLoad())); });
     await attempt('parse', async () => { rows.push(...foreignRows(await parseRows(quick), await rowLoad())); });
     await attempt('Python worker', async () => { rows.push(...foreignRows(await pythonWorkerRows(quick), await rowLoad())); });
     if (profiling) profiles = await profileRows(redis).catch((error) => `profiling failed: ${(error as Error)?.stack ?? error}\n`);

@@ -210,7 +210,7 @@ async function worker(mode: RawMode, name: string, reducerUrl: string, ingesterU
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
+export const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 
 export interface BenchChild {
   proc: ChildProcess;
