@@ -68,7 +68,7 @@ export function noteReceived(message: readonly Buffer[]): void {
 }
 
 /** after the collections, V8's sweeper threads may still be freeing what they found */
-const RELEASE_AFTER_MS = 1000;
+export const RELEASE_AFTER_MS = 1000;
 
 /**
  * a full collection at a scan's end pays once the old generation grew by this much since the last
