@@ -125,6 +125,11 @@ const isSpace = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0
  * valid) gives undefined, and readStinsMessage reads it and words what is wrong. Keys it does not
  * know are passed over and not kept. One reader serves every message (it holds no state between
  * them), so the code V8 optimises for it is not bound to objects of one scan.
+ *
+ * It shares no code with the byte reader of map entries (mapping/map-json.ts), though both skip
+ * whitespace and read escape-free strings and integers: with those primitives in a module of their
+ * own, a header took 0.53 µs instead of 0.42 (both builds in one process, best of 12 runs), and as
+ * much with only the byte constants imported. This runs per frame; map-json once per announcement.
  */
 class PlainImageHeaderReader {
   private bytes = NO_BYTES;
