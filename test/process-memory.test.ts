@@ -4,10 +4,17 @@
  * generation given back once a part has started.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { nodeArgsFor, nodeFlagsFor } from '../src/core/node-flags.js';
 import { run } from './helpers/process.js';
+
+const RECEIVED_MEMORY = JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href);
+
+/** runs `script` (an ES module) in a child process with a worker's flags; what it printed */
+async function inPart(script: string, args: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script, ...args], { encoding: 'utf8' });
+  return stdout;
+}
 
 describe('node flags of the parts', () => {
   it('give ingesters the heap and GC flags, workers and reducers the heap flag and gc, other commands none', () => {
@@ -29,11 +36,11 @@ describe('node flags of the parts', () => {
 });
 
 describe('received memory', () => {
-  it('collects the young generation every 16 MiB received, in a part started with its flags', () => {
+  it('collects the young generation every 16 MiB received, in a part started with its flags', async () => {
     // a child with a worker's flags (the test process has no exposed gc): it counts its minor collections
     const script = `
       import { PerformanceObserver, constants } from 'node:perf_hooks';
-      import { noteReceived } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+      import { noteReceived } from ${RECEIVED_MEMORY};
       const minor = [];
       const observer = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor.push(entry);
@@ -44,7 +51,7 @@ describe('received memory', () => {
       for (let i = 0; i < 160; i++) noteReceived([frame]);
       setTimeout(() => { observer.disconnect(); console.log(minor.length); }, 100);
     `;
-    const counted = execFileSync(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const counted = await inPart(script);
     expect(Number(counted.trim())).to.be.within(9, 30);
   });
 });
@@ -54,7 +61,7 @@ describe('freed memory during and after a scan', () => {
   // decoder does, counts the pages faulted in per block once warm, then ends a scan and reports its
   // resident memory before and 1.5 s after; optionally a frame arrives just after the scan's end.
   const script = `
-    import { collectAfterScan, keepFreedMemory, noteReceived } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+    import { collectAfterScan, keepFreedMemory, noteReceived } from ${RECEIVED_MEMORY};
     const [keep, frameAfterScan] = process.argv.slice(-2).map((flag) => flag === 'yes');
     if (keep) keepFreedMemory();
     const BLOCK = 40 * 2 ** 20;
@@ -71,8 +78,7 @@ describe('freed memory during and after a scan', () => {
     setTimeout(() => console.log(JSON.stringify({ pages: BLOCK / 4096, faultsPerBlock, held, after: process.memoryUsage().rss })), 1500);
   `;
   const runChild = async (keep: boolean, frameAfterScan: boolean) => {
-    const { stdout } = await run(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script,
-      keep ? 'yes' : 'no', frameAfterScan ? 'yes' : 'no'], { encoding: 'utf8' });
+    const stdout = await inPart(script, [keep ? 'yes' : 'no', frameAfterScan ? 'yes' : 'no']);
     return JSON.parse(stdout) as { pages: number; faultsPerBlock: number; held: number; after: number };
   };
 
@@ -100,7 +106,7 @@ describe('memory after start-up', () => {
     // waits (up to 40 s) for V8's memory reducer to shrink the young generation
     const script = `
       import v8 from 'node:v8';
-      import { collectAfterStart } from ${JSON.stringify(new URL('../src/core/received-memory.ts', import.meta.url).href)};
+      import { collectAfterStart } from ${RECEIVED_MEMORY};
       await Promise.all([import('ioredis'), import('zod'), import('winston'), import('koa')]);
       const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').physical_space_size;
       const grown = young();
@@ -112,7 +118,7 @@ describe('memory after start-up', () => {
         console.log(JSON.stringify({ grown, now: young() }));
       }, 200);
     `;
-    const { stdout } = await run(process.execPath, [...nodeFlagsFor('worker'), '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const stdout = await inPart(script);
     const { grown, now } = JSON.parse(stdout) as { grown: number; now: number };
     expect(grown, 'loading grew the young generation past 4 MiB').to.be.greaterThan(2 ** 22);
     expect(now, 'the young generation after the memory reducer ran').to.be.at.most(2 ** 21);

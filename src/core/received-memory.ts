@@ -96,7 +96,13 @@ interface AllocatorControl {
   releaseFreeMemory?: () => boolean;
 }
 
-const allocator = (): AllocatorControl | undefined => loadNativeAddon<AllocatorControl>().addon;
+let allocatorControl: AllocatorControl | null | undefined;
+
+/** the addon's allocator calls, looked up once (null without the addon) */
+function allocator(): AllocatorControl | null {
+  allocatorControl ??= loadNativeAddon<AllocatorControl>().addon ?? null;
+  return allocatorControl;
+}
 
 /** gives freed memory back to the system a moment from now, unless frames arrive in between (a scan reuses it) */
 function releaseSoon(): void {
